@@ -1,0 +1,1 @@
+"""digest: a week of AI news in, a cited newsletter issue out."""

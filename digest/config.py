@@ -1,0 +1,185 @@
+"""Settings from digest.toml (secrets from the environment) and the source list from sources.yaml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from digest.errors import ConfigError
+from digest.models import Source
+
+DEFAULT_CONFIG = Path("digest.toml")
+SOURCE_KINDS = ("feed",)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreSettings(_Section):
+    url: str = "sqlite:///digest.db"
+
+
+class CrawlSettings(_Section):
+    concurrency: int = Field(8, ge=1, le=256)
+    connect_timeout: float = Field(10.0, gt=0)
+    read_timeout: float = Field(20.0, gt=0)
+    deadline: float = Field(60.0, gt=0)
+    max_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    allowed_hosts: tuple[str, ...] = ()
+
+
+class EmbedSettings(_Section):
+    model: str = "all-MiniLM-L6-v2"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    batch_size: int = Field(64, ge=1)
+
+
+class AnalyzeSettings(_Section):
+    story_threshold: float = Field(0.62, gt=0, lt=1)
+    story_window_days: int = Field(14, ge=1)
+    min_theme_size: int = Field(2, ge=2)
+    max_themes: int = Field(8, ge=1)
+    quick_hits: int = Field(8, ge=0)
+
+
+class WriterSettings(_Section):
+    backend: Literal["extractive"] = "extractive"
+    stories_per_theme: int = Field(4, ge=1)
+
+
+class SiteSettings(_Section):
+    title: str = "digest"
+    base_url: str = "https://example.com/"
+    dir: Path = Path("site")
+    templates: Path = Path("templates")
+
+    @field_validator("base_url")
+    @classmethod
+    def _ends_with_slash(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL, e.g. https://news.example.com/")
+        return v if v.endswith("/") else v + "/"
+
+
+class EmailSettings(_Section):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    sender: str = Field("digest <digest@example.com>", alias="from")
+    to: str = "readers@example.com"
+    dir: Path = Path("outbox")
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_user: str = ""
+
+
+class Settings(_Section):
+    """Everything digest.toml may say; every key has a working default."""
+
+    sources: Path = Path("sources.yaml")
+    store: StoreSettings = StoreSettings()
+    crawl: CrawlSettings = CrawlSettings()
+    embed: EmbedSettings = EmbedSettings()
+    analyze: AnalyzeSettings = AnalyzeSettings()
+    writer: WriterSettings = WriterSettings()
+    site: SiteSettings = SiteSettings()
+    email: EmailSettings = EmailSettings()
+
+
+def smtp_password() -> str:
+    """The SMTP password, only ever from the environment."""
+    return os.environ.get("DIGEST_SMTP_PASSWORD", "")
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read digest.toml (absent is fine: defaults) and apply DIGEST_STORE_URL from the environment.
+
+    Relative paths in the file are taken relative to the file's folder.
+    """
+    file = path or DEFAULT_CONFIG
+    data: dict[str, Any] = {}
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{file}: cannot be read as TOML ({exc}); fix the syntax") from exc
+    elif path is not None:
+        raise ConfigError(f"{file}: no such file; pass an existing --config or omit it for defaults")
+    if url := os.environ.get("DIGEST_STORE_URL"):
+        data.setdefault("store", {})["url"] = url
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{file}: {problems}") from exc
+    return _rebase(settings, file.parent)
+
+
+def _rebase(settings: Settings, root: Path) -> Settings:
+    def at(p: Path) -> Path:
+        return p if p.is_absolute() else root / p
+
+    site = settings.site.model_copy(
+        update={"dir": at(settings.site.dir), "templates": at(settings.site.templates)}
+    )
+    email = settings.email.model_copy(update={"dir": at(settings.email.dir)})
+    return settings.model_copy(update={"sources": at(settings.sources), "site": site, "email": email})
+
+
+class _SourceEntry(_Section):
+    name: str = Field(min_length=1)
+    kind: str
+    url: str
+    weight: float = Field(1.0, ge=0, le=10)
+    tags: tuple[str, ...] = ()
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in SOURCE_KINDS:
+            raise ValueError(f"unknown kind {v!r}; use one of: {', '.join(SOURCE_KINDS)}")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f"{v!r} is not an http(s) URL")
+        return v
+
+
+def load_sources(path: Path, base: str | None = None) -> list[Source]:
+    """Read and validate sources.yaml; `{base}` in URLs is replaced by `base` when given."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); check the path") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("sources"), list):
+        raise ConfigError(f"{path}: expected a top-level 'sources:' list")
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw["sources"]):
+        label = item.get("name") if isinstance(item, dict) and item.get("name") else f"#{i + 1}"
+        if isinstance(item, dict) and base is not None and isinstance(item.get("url"), str):
+            item = {**item, "url": item["url"].replace("{base}", base.rstrip("/"))}
+        try:
+            entry = _SourceEntry.model_validate(item)
+        except ValidationError as exc:
+            problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"{path}: source {label!r}: {problems}") from exc
+        if entry.name in seen:
+            raise ConfigError(f"{path}: source {label!r}: name is used twice; names must be unique")
+        seen.add(entry.name)
+        sources.append(Source(entry.name, entry.kind, entry.url, entry.weight, entry.tags))
+    return sources

@@ -1,0 +1,29 @@
+"""The DigestError tree: every message names what failed and what to do about it."""
+
+
+class DigestError(Exception):
+    """Base of every error digest raises on purpose."""
+
+
+class ConfigError(DigestError):
+    """digest.toml or sources.yaml is missing, unreadable or invalid."""
+
+
+class FetchError(DigestError):
+    """A source could not be fetched: unreachable, refused, too slow, too big or blocked."""
+
+
+class FeedError(DigestError):
+    """A source answered, but not with a feed we can read."""
+
+
+class StoreError(DigestError):
+    """The store could not be opened or written."""
+
+
+class AnalyzeError(DigestError):
+    """Embedding or clustering failed."""
+
+
+class PublishError(DigestError):
+    """The issue could not be rendered or written."""
