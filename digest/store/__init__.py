@@ -1,0 +1,216 @@
+"""The store: articles, embedding cache, story membership and published issues, on SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine, Insert, create_engine, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from digest.errors import StoreError
+from digest.models import Article, Issue
+from digest.store import schema
+from digest.store.serialize import issue_from_json, issue_to_json
+
+__all__ = ["Store"]
+
+
+def _utc(value: datetime) -> datetime:
+    """Aware UTC datetimes in, aware UTC out: SQLite keeps no zone, so we attach it on the way out."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _article(row: object) -> Article:
+    r = row._mapping  # type: ignore[attr-defined]
+    return Article(
+        id=r["id"],
+        url=r["url"],
+        title=r["title"],
+        summary=r["summary"],
+        source=r["source"],
+        published_at=_utc(r["published_at"]),
+        content_hash=r["content_hash"],
+        author=r["author"],
+    )
+
+
+class Store:
+    """One database, SQLite by default, PostgreSQL by URL."""
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = create_engine(url)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            schema.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the store at {url!r} ({exc}); check [store] url") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _insert_ignoring_duplicates(self, table: object) -> Insert:
+        dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
+        return dialect.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
+
+    def add_articles(self, articles: Iterable[Article], fetched_at: datetime) -> int:
+        """Store articles not held yet (by id or URL); returns how many were new."""
+        rows = [
+            {
+                "id": a.id,
+                "url": a.url,
+                "source": a.source,
+                "title": a.title,
+                "summary": a.summary,
+                "author": a.author,
+                "published_at": _utc(a.published_at),
+                "fetched_at": _utc(fetched_at),
+                "content_hash": a.content_hash,
+            }
+            for a in articles
+        ]
+        if not rows:
+            return 0
+        with self.engine.begin() as conn:
+            result = conn.execute(self._insert_ignoring_duplicates(schema.articles), rows)
+        return max(result.rowcount, 0)
+
+    def count_articles(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(schema.articles)).scalar_one())
+
+    def newest_published(self) -> datetime | None:
+        """When the newest stored article was published."""
+        with self.engine.connect() as conn:
+            newest = conn.execute(select(func.max(schema.articles.c.published_at))).scalar()
+        return _utc(newest) if newest is not None else None
+
+    def articles_between(self, start: date, end: date) -> list[Article]:
+        """Articles published from start (inclusive) to end (exclusive), oldest first."""
+        t = schema.articles
+        lo = datetime.combine(start, time(), UTC)
+        hi = datetime.combine(end, time(), UTC)
+        query = (
+            select(t)
+            .where(t.c.published_at >= lo, t.c.published_at < hi)
+            .order_by(t.c.published_at, t.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_article(r) for r in conn.execute(query)]
+
+    def articles_by_id(self, ids: Sequence[str]) -> list[Article]:
+        t = schema.articles
+        with self.engine.connect() as conn:
+            return [_article(r) for r in conn.execute(select(t).where(t.c.id.in_(ids)))]
+
+    def vectors(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Cached embeddings for these content hashes."""
+        t = schema.embeddings
+        query = select(t.c.content_hash, t.c.vector).where(
+            t.c.model == model, t.c.content_hash.in_(hashes)
+        )
+        with self.engine.connect() as conn:
+            return {h: np.frombuffer(v, dtype=np.float32) for h, v in conn.execute(query)}
+
+    def save_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        rows = [
+            {"model": model, "content_hash": h, "vector": v.astype(np.float32).tobytes()}
+            for h, v in vectors.items()
+        ]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(self._insert_ignoring_duplicates(schema.embeddings), rows)
+
+    def story_members(self, since: datetime) -> dict[str, list[str]]:
+        """Story id -> article ids, for stories with an article published since `since`."""
+        sa, a = schema.story_articles, schema.articles
+        recent = select(sa.c.story_id).join(a, a.c.id == sa.c.article_id)
+        recent = recent.where(a.c.published_at >= _utc(since)).distinct()
+        query = (
+            select(sa.c.story_id, sa.c.article_id)
+            .where(sa.c.story_id.in_(recent))
+            .order_by(sa.c.story_id, sa.c.article_id)
+        )
+        members: dict[str, list[str]] = {}
+        with self.engine.connect() as conn:
+            for story_id, article_id in conn.execute(query):
+                members.setdefault(story_id, []).append(article_id)
+        return members
+
+    def story_of(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """Article id -> story id, for the articles already assigned."""
+        sa = schema.story_articles
+        query = select(sa.c.article_id, sa.c.story_id).where(sa.c.article_id.in_(article_ids))
+        with self.engine.connect() as conn:
+            return {a: s for a, s in conn.execute(query)}
+
+    def assign_stories(self, assignments: dict[str, str], first_seen: dict[str, datetime]) -> None:
+        """Record new stories and article memberships; existing memberships are kept."""
+        story_rows = [{"id": s, "first_seen": _utc(t)} for s, t in first_seen.items()]
+        member_rows = [{"article_id": a, "story_id": s} for a, s in assignments.items()]
+        with self.engine.begin() as conn:
+            if story_rows:
+                conn.execute(self._insert_ignoring_duplicates(schema.stories), story_rows)
+            if member_rows:
+                conn.execute(self._insert_ignoring_duplicates(schema.story_articles), member_rows)
+
+    def published_in(self, story_ids: Sequence[str]) -> dict[str, str]:
+        """Story id -> the issue that first published it, for stories already published."""
+        t = schema.stories
+        query = select(t.c.id, t.c.published_in).where(
+            t.c.id.in_(story_ids), t.c.published_in.is_not(None)
+        )
+        with self.engine.connect() as conn:
+            return {s: i for s, i in conn.execute(query)}
+
+    def save_issue(self, issue: Issue) -> None:
+        """Store (or replace) the issue and mark its stories as published in it."""
+        t = schema.issues
+        row = {
+            "id": issue.id,
+            "week_start": datetime.combine(issue.week_start, time(), UTC),
+            "built_at": _utc(issue.built_at),
+            "body": issue_to_json(issue),
+        }
+        story_ids = [s.id for sec in issue.sections for s in sec.theme.stories]
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(t.c.id == issue.id))
+            conn.execute(t.insert(), [row])
+            _mark_published(conn, story_ids, issue.id)
+
+    def issue(self, issue_id: str) -> Issue | None:
+        t = schema.issues
+        with self.engine.connect() as conn:
+            body = conn.execute(select(t.c.body).where(t.c.id == issue_id)).scalar()
+        return issue_from_json(body) if body is not None else None
+
+    def issues(self) -> list[Issue]:
+        """Every stored issue, newest week first."""
+        t = schema.issues
+        with self.engine.connect() as conn:
+            bodies = conn.execute(select(t.c.body).order_by(t.c.week_start.desc())).scalars()
+            return [issue_from_json(b) for b in bodies]
+
+
+def _mark_published(conn: Connection, story_ids: Sequence[str], issue_id: str) -> None:
+    t = schema.stories
+    if story_ids:
+        conn.execute(
+            update(t)
+            .where(t.c.id.in_(story_ids), t.c.published_in.is_(None))
+            .values(published_in=issue_id)
+        )
+
+
+def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+    cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,81 @@
+"""Issue objects to and from JSON, so that past issues can be re-rendered without re-analysis."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from digest.models import (
+    Article,
+    Citation,
+    Issue,
+    QuickHit,
+    Section,
+    Sentence,
+    Story,
+    Summary,
+    Theme,
+)
+
+
+def _default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def issue_to_json(issue: Issue) -> str:
+    """A stable JSON text of the issue (sorted keys, so equal issues give equal text)."""
+    return json.dumps(asdict(issue), default=_default, sort_keys=True, ensure_ascii=False)
+
+
+def _article(d: dict[str, Any]) -> Article:
+    return Article(**{**d, "published_at": datetime.fromisoformat(d["published_at"])})
+
+
+def _story(d: dict[str, Any]) -> Story:
+    return Story(
+        id=d["id"],
+        title=d["title"],
+        articles=tuple(_article(a) for a in d["articles"]),
+        is_update=d["is_update"],
+    )
+
+
+def _sentence(d: dict[str, Any]) -> Sentence:
+    return Sentence(d["text"], tuple(d["citations"]))
+
+
+def _citations(items: list[dict[str, Any]]) -> tuple[Citation, ...]:
+    return tuple(Citation(**c) for c in items)
+
+
+def _section(d: dict[str, Any]) -> Section:
+    t = d["theme"]
+    theme = Theme(t["id"], t["name"], tuple(t["keywords"]), tuple(_story(s) for s in t["stories"]))
+    s = d["summary"]
+    summary = Summary(
+        s["headline"],
+        tuple(_sentence(x) for x in s["what_happened"]),
+        tuple(_sentence(x) for x in s["why_it_matters"]),
+    )
+    return Section(theme, summary, _citations(d["citations"]))
+
+
+def issue_from_json(text: str) -> Issue:
+    """The Issue that issue_to_json wrote."""
+    d = json.loads(text)
+    return Issue(
+        id=d["id"],
+        title=d["title"],
+        week_start=date.fromisoformat(d["week_start"]),
+        week_end=date.fromisoformat(d["week_end"]),
+        built_at=datetime.fromisoformat(d["built_at"]),
+        intro=d["intro"],
+        sections=tuple(_section(s) for s in d["sections"]),
+        quick_hits=tuple(
+            QuickHit(_sentence(q["sentence"]), _citations(q["citations"])) for q in d["quick_hits"]
+        ),
+    )
