@@ -1,0 +1,90 @@
+"""Weekly themes: HDBSCAN over story vectors, each theme named by class-based TF-IDF."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.cluster import HDBSCAN
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+# Words every AI news item uses; they would name every theme the same.
+NEWS_WORDS = frozenset(
+    "new says said today week announced announces launch launches launched release releases "
+    "released company companies update updates using use used just like also year years "
+    "according report reports people way make makes made comments thread post blog".split()
+)
+STOP_WORDS = list(ENGLISH_STOP_WORDS | NEWS_WORDS)
+UNASSIGNED = -1
+PHRASE_SHARE = 0.6
+
+
+def cluster_stories(vectors: np.ndarray, min_size: int) -> np.ndarray:
+    """A theme label per story (UNASSIGNED for stories that fit no theme)."""
+    if len(vectors) < max(min_size, 3):
+        return np.full(len(vectors), UNASSIGNED)
+    model = HDBSCAN(min_cluster_size=min_size, min_samples=1, metric="euclidean", copy=True)
+    return np.asarray(model.fit_predict(vectors.astype(np.float64)))
+
+
+def theme_keywords(documents: Sequence[str], top: int = 6) -> list[list[str]]:
+    """The most distinctive words and phrases of each document (one document per theme).
+
+    Class-based TF-IDF as in BERTopic: term frequency within a theme, weighted by
+    log(1 + average words per theme / frequency of the term across all themes).
+    """
+    if not documents:
+        return []
+    vectorizer = CountVectorizer(
+        ngram_range=(1, 3),
+        stop_words=STOP_WORDS,
+        token_pattern=r"(?u)\b[A-Za-z][\w.+-]*[\w+]\b",
+    )
+    counts = vectorizer.fit_transform(documents).toarray().astype(np.float64)
+    terms = vectorizer.get_feature_names_out()
+    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    average = counts.sum() / len(documents)
+    idf = np.log(1 + average / np.maximum(counts.sum(axis=0), 1))
+    scores = tf * idf
+    phrase = np.array([" " in t for t in terms])
+    result: list[list[str]] = []
+    for row, row_counts in zip(scores, counts, strict=True):
+        chosen: dict[str, float] = {}
+        # A phrase must recur within its theme to name it; a single mention is chance.
+        ranked = [i for i in np.argsort(-row, kind="stable") if not phrase[i] or row_counts[i] >= 2]
+        for index in ranked[: top * 8]:
+            score, term = float(row[index]), str(terms[index])
+            if score <= 0:
+                break
+            words = set(term.split())
+            overlap = [c for c in chosen if words & set(c.split())]
+            if not overlap:
+                chosen[term] = score
+            elif all(
+                words > set(c.split()) and score >= PHRASE_SHARE * chosen[c] for c in overlap
+            ):
+                # A phrase nearly as distinctive as its words names the theme better.
+                for c in overlap:
+                    del chosen[c]
+                chosen[term] = score
+        result.append(sorted(chosen, key=lambda t: -chosen[t])[:top])
+    return result
+
+
+def _surface(term: str, document: str) -> str:
+    """The term as the sources most often write it ('EU AI Act', not 'eu ai act')."""
+    pattern = re.compile(r"\b" + r"\s+".join(map(re.escape, term.split())) + r"\b", re.I)
+    forms = Counter(m.group(0) for m in pattern.finditer(document))
+    if not forms:
+        return term
+    form = forms.most_common(1)[0][0]
+    return form if form != form.lower() else form.capitalize()
+
+
+def theme_name(keywords: Sequence[str], document: str) -> str:
+    """A short readable name from a theme's top keywords, e.g. 'EU AI Act · Compliance'."""
+    if not keywords:
+        return "Other news"
+    return " · ".join(_surface(k, document) for k in keywords[:3])

@@ -1,0 +1,47 @@
+"""Theme naming: distinctive words of each theme, written as the sources write them."""
+
+from __future__ import annotations
+
+from digest.analyze.themes import theme_keywords, theme_name
+from digest.write.sentences import quotable, split_sentences
+
+POLICY = (
+    "The EU AI Act enters its next phase. Brussels publishes EU AI Act guidance for "
+    "general-purpose models. Lawmakers debate the EU AI Act code of practice."
+)
+AUDIO = (
+    "ElevenLabs ships a speech model with lower latency. A new text-to-speech voice model "
+    "beats Whisper on speech recognition. Open speech recognition for 100 languages."
+)
+CHIPS = (
+    "NVIDIA announces the B300 GPU. Data centre GPU supply stays tight as AMD ships MI400. "
+    "GPU prices fall as new data centre capacity comes online."
+)
+
+
+def test_each_theme_is_named_by_what_sets_it_apart() -> None:
+    keywords = theme_keywords([POLICY, AUDIO, CHIPS])
+    assert any("ai act" in k for k in keywords[0])
+    assert any("speech" in k for k in keywords[1])
+    assert any("gpu" in k or "data centre" in k for k in keywords[2])
+    # A word every theme uses names none of them.
+    assert not any(k == "new" for ks in keywords for k in ks)
+
+
+def test_name_keeps_the_sources_capitalisation() -> None:
+    keywords = theme_keywords([POLICY, AUDIO, CHIPS])
+    assert "EU AI Act" in theme_name(keywords[0], POLICY)
+    assert "GPU" in theme_name(keywords[2], CHIPS)
+    assert theme_name([], "") == "Other news"
+
+
+def test_sentences_split_without_breaking_abbreviations() -> None:
+    text = "The U.S. Commerce Department acted. Dr. Li said it matters! Prices fell 5%. ok"
+    assert split_sentences(text) == [
+        "The U.S. Commerce Department acted.",
+        "Dr. Li said it matters!",
+        "Prices fell 5%. ok",
+    ]
+    assert quotable("Prices for H100 rentals fell 5% this week.")
+    assert not quotable("Too short.")
+    assert not quotable("Is this a question that should not be quoted in a newsletter?")
