@@ -1,0 +1,22 @@
+"""The write stage: the Writer protocol and the backends chosen by name in digest.toml."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from digest.models import QuickHit, Section, Story, Theme
+
+EmbedTexts = Callable[[Sequence[str]], np.ndarray]
+
+
+class Writer(Protocol):
+    """Turns ranked themes and stories into cited text. One writer writes one issue."""
+
+    def section(self, theme: Theme) -> Section: ...
+
+    def quick_hit(self, story: Story) -> QuickHit: ...
+
+    def intro(self, sections: Sequence[Section], quick_hits: int) -> str: ...
