@@ -1,0 +1,101 @@
+"""Publish an issue as a static site, an Atom feed and an email, all from the Issue objects."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from digest.errors import PublishError
+from digest.models import Issue
+from digest.publish import email, feeds, site
+from digest.publish.render import make_environment
+
+__all__ = ["PublishResult", "PublishSettings", "publish"]
+
+# An issue id becomes a folder name and part of URLs and the Message-ID.
+_ISSUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    """Where publish writes and how the issue presents itself."""
+
+    site_dir: Path
+    email_dir: Path
+    base_url: str
+    site_title: str = "digest"
+    template_dir: Path | None = None
+    email_from: str = "digest <digest@example.com>"
+    email_to: str = "readers@example.com"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """The files a reader opens: front page, the issue's permanent page, feed and email."""
+
+    index: Path
+    issue_page: Path
+    feed: Path
+    email: Path
+
+
+def publish(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -> PublishResult:
+    """Rebuild the site and feed from the archive and write the issue's email.
+
+    The site is built beside site_dir and swapped in whole, so a failure leaves the
+    previous site as it was.
+    """
+    base_url = _checked_base_url(settings.base_url)
+    issues = _newest_first(issue, archive)
+    env = make_environment(settings.template_dir)
+    message = email.build_email(
+        issue,
+        env,
+        site_title=settings.site_title,
+        base_url=base_url,
+        sender=settings.email_from,
+        recipient=settings.email_to,
+    )
+    email_path = settings.email_dir / f"{issue.id}.eml"
+    try:
+        with site.swapped_in(settings.site_dir) as build_dir:
+            site.write_pages(build_dir, issues, env, settings.site_title, base_url)
+            feeds.write_feed(build_dir / "feed.xml", issues, env, settings.site_title, base_url)
+        email.write_email(message, email_path)
+    except OSError as exc:
+        raise PublishError(
+            f"could not write {exc.filename or settings.site_dir}: {exc.strerror or exc}; "
+            "check that site_dir and email_dir are writable folders"
+        ) from exc
+    return PublishResult(
+        index=settings.site_dir / "index.html",
+        issue_page=settings.site_dir / "issues" / issue.id / "index.html",
+        feed=settings.site_dir / "feed.xml",
+        email=email_path,
+    )
+
+
+def _checked_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise PublishError(
+            f"base_url {base_url!r} is not an absolute http(s) URL; set it to the site's "
+            "public address, e.g. 'https://digest.example.com/'"
+        )
+    return base_url.rstrip("/") + "/"
+
+
+def _newest_first(issue: Issue, archive: Sequence[Issue]) -> list[Issue]:
+    """The archive with this issue in it (replacing an older copy), newest week first."""
+    by_id = {i.id: i for i in archive}
+    by_id[issue.id] = issue
+    for issue_id in by_id:
+        if not _ISSUE_ID.fullmatch(issue_id):
+            raise PublishError(
+                f"issue id {issue_id!r} cannot name a folder or URL; use letters, digits, "
+                "'.', '_' and '-' only, e.g. '2026-W47'"
+            )
+    return sorted(by_id.values(), key=lambda i: (i.week_start, i.id), reverse=True)

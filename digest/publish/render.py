@@ -1,0 +1,150 @@
+"""The Jinja2 environment every publish view renders with: loaders, filters and tests."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    TemplateError,
+    select_autoescape,
+)
+from markupsafe import Markup, escape
+
+from digest.errors import PublishError
+from digest.models import Citation, Issue, Sentence
+
+# Characters XML 1.0 forbids (C0 controls but tab/newline/return, lone surrogates, U+FFFE/F):
+# lxml refuses them in the feed, and they are never meaningful in a page or an email.
+_INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ANCHOR_JUNK = re.compile(r"[^a-z0-9]+")
+_EN_DASH = "\u2013"
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def strip_control(text: str) -> str:
+    """Text without the control characters that break XML and mean nothing to a reader."""
+    return _INVALID_CHARS.sub("", text)
+
+
+def aware(moment: datetime) -> datetime:
+    """The moment with a timezone: a naive built_at is taken as UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def is_web_url(url: str) -> bool:
+    """True for an absolute http(s) URL: the only kind that may become a link."""
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def week_range(issue: Issue) -> str:
+    """The issue's week as a reader says it: '16-22 November 2026', with an en dash."""
+    start, end = issue.week_start, issue.week_end
+    end_text = f"{end.day} {_MONTHS[end.month - 1]} {end.year}"
+    if start == end:
+        return end_text
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}{_EN_DASH}{end_text}"
+    if start.year == end.year:
+        return f"{start.day} {_MONTHS[start.month - 1]} {_EN_DASH} {end_text}"
+    return f"{start.day} {_MONTHS[start.month - 1]} {start.year} {_EN_DASH} {end_text}"
+
+
+def anchor(name: str) -> str:
+    """An HTML id made from a theme or story id: lowercase letters, digits and dashes."""
+    return _ANCHOR_JUNK.sub("-", name.lower()).strip("-") or "section"
+
+
+def issue_path(issue: Issue) -> str:
+    """The issue page's path relative to the site root; index.html keeps file:// working."""
+    return f"issues/{issue.id}/index.html"
+
+
+def _lookup(sentence: Sentence, citations: Sequence[Citation]) -> list[Citation]:
+    by_number = {c.number: c for c in citations}
+    missing = [n for n in sentence.citations if n not in by_number]
+    if missing:
+        raise PublishError(
+            f"sentence {sentence.text[:60]!r} cites [{missing[0]}] but its section lists no "
+            f"source {missing[0]}; re-run the write stage so every [n] has a source"
+        )
+    return [by_number[n] for n in sentence.citations]
+
+
+def cited(sentence: Sentence, citations: Sequence[Citation]) -> Markup:
+    """The sentence as escaped HTML followed by one [n] link per citation."""
+    marks = []
+    for c in _lookup(sentence, citations):
+        label = f"[{c.number}]"
+        if is_web_url(c.url):
+            marks.append(Markup('<sup><a href="{}">{}</a></sup>').format(c.url.strip(), label))
+        else:
+            marks.append(Markup("<sup>{}</sup>").format(label))
+    return escape(sentence.text) + Markup("").join(marks)
+
+
+def cited_text(sentence: Sentence, citations: Sequence[Citation]) -> str:
+    """The sentence as plain text followed by its [n] markers."""
+    marks = "".join(f"[{c.number}]" for c in _lookup(sentence, citations))
+    return f"{sentence.text} {marks}" if marks else sentence.text
+
+
+def make_environment(template_dir: Path | None = None) -> Environment:
+    """Templates from template_dir first (when it exists), then the packaged defaults."""
+    loaders: list[BaseLoader] = []
+    if template_dir is not None and template_dir.is_dir():
+        loaders.append(FileSystemLoader(template_dir))
+    loaders.append(PackageLoader("digest.publish", "templates"))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        cited=cited,
+        cited_text=cited_text,
+        week_range=week_range,
+        anchor=anchor,
+        issue_path=issue_path,
+    )
+    env.tests["web_url"] = is_web_url
+    return env
+
+
+def render(env: Environment, name: str, **context: Any) -> str:
+    """Template `name` rendered with context, control characters removed."""
+    try:
+        text = env.get_template(name).render(**context)
+    except TemplateError as exc:
+        raise PublishError(
+            f"template {name!r} could not be rendered: {exc}; fix it in your template folder, "
+            "or delete it there to use the packaged default"
+        ) from exc
+    return strip_control(text)

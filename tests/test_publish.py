@@ -1,0 +1,280 @@
+"""The publish stage as readers meet it: pages, feed and email made from hand-built issues."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+
+from digest.errors import PublishError
+from digest.models import Citation, Issue, QuickHit, Section, Sentence, Story, Summary, Theme
+from digest.publish import PublishResult, PublishSettings, feeds, publish
+
+HOSTILE_TITLE = "Week 47: <script>alert(1)</script> ]]> </title> \x0bdone"
+BASE_URL = "https://digest.example.com/"
+
+
+def _theme(theme_id: str, name: str) -> Theme:
+    story = Story(id=f"story-{theme_id}", title=name, articles=())
+    return Theme(id=theme_id, name=name, keywords=(), stories=(story,))
+
+
+@pytest.fixture
+def issue() -> Issue:
+    agents = Section(
+        theme=_theme("agents", "Agents <b>go</b> to work"),
+        summary=Summary(
+            headline="Coding agents ship to everyone",
+            what_happened=(
+                Sentence("Two labs released coding agents this week.", (1, 2)),
+                Sentence("One of them writes its own tests.", (2,)),
+            ),
+            why_it_matters=(Sentence("Agents now compete on price, not demos.", (1,)),),
+        ),
+        citations=(
+            Citation(1, "a1", "https://news.example.org/agents", "Agents launch", "Example News"),
+            Citation(2, "a2", "javascript:alert(1)", "A </title> trap ]]>", "Bad Source"),
+        ),
+    )
+    chips = Section(
+        theme=_theme("chips", "Chips & supply"),
+        summary=Summary(
+            headline="A new accelerator is announced",
+            what_happened=(Sentence("A vendor announced a new accelerator.", (3,)),),
+            why_it_matters=(Sentence("Training may get cheaper next year.", (3,)),),
+        ),
+        citations=(
+            Citation(3, "a3", "http://chips.example.net/x?a=1&b=2", "New chip", "Chip Wire"),
+        ),
+    )
+    hit = QuickHit(
+        sentence=Sentence("A small model tops a leaderboard.", (4,)),
+        citations=(Citation(4, "a4", "https://hits.example.com/lb", "Leaderboard", "LB Blog"),),
+    )
+    return Issue(
+        id="2026-W47",
+        title=HOSTILE_TITLE,
+        week_start=date(2026, 11, 16),
+        week_end=date(2026, 11, 22),
+        built_at=datetime(2026, 11, 23, 8, 0, tzinfo=UTC),
+        intro="A busy week for agents and chips.",
+        sections=(agents, chips),
+        quick_hits=(hit,),
+    )
+
+
+@pytest.fixture
+def older(issue: Issue) -> Issue:
+    return replace(
+        issue,
+        id="2026-W46",
+        title="Week 46",
+        week_start=date(2026, 11, 9),
+        week_end=date(2026, 11, 15),
+        built_at=datetime(2026, 11, 16, 8, 0, tzinfo=UTC),
+    )
+
+
+def _settings(tmp_path: Path, template_dir: Path | None = None) -> PublishSettings:
+    return PublishSettings(
+        site_dir=tmp_path / "out" / "site",
+        email_dir=tmp_path / "out" / "email",
+        base_url=BASE_URL,
+        site_title="digest",
+        template_dir=template_dir,
+    )
+
+
+@pytest.fixture
+def result(tmp_path: Path, issue: Issue, older: Issue) -> PublishResult:
+    return publish(issue, [older, issue], _settings(tmp_path))
+
+
+def _soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def _cite_links(soup: BeautifulSoup) -> dict[str, set[str]]:
+    """Each [n] label with a link, mapped to the URLs it links to."""
+    links: dict[str, set[str]] = {}
+    for sup in soup.find_all("sup"):
+        for a in sup.find_all("a"):
+            links.setdefault(a.get_text(), set()).add(str(a["href"]))
+    return links
+
+
+def test_pages_show_every_theme_with_cited_sentences(result: PublishResult, issue: Issue) -> None:
+    for page in (result.index, result.issue_page):
+        soup = _soup(page)
+        headings = [h.get_text() for h in soup.find_all("h2")]
+        assert [s.theme.name for s in issue.sections] == headings[: len(issue.sections)]
+        assert "Quick hits" in headings
+        assert len(soup.find_all("h3", string="Why it matters")) == 2
+        assert "16\u201322 November 2026" in soup.get_text()
+        assert soup.find("section", attrs={"aria-labelledby": "agents"}).find(id="agents")
+        assert _cite_links(soup) == {
+            "[1]": {"https://news.example.org/agents"},
+            "[3]": {"http://chips.example.net/x?a=1&b=2"},
+            "[4]": {"https://hits.example.com/lb"},
+        }
+        sources = soup.find("ol", class_="sources")
+        assert [li.get_text(" ", strip=True) for li in sources.find_all("li")] == [
+            "Agents launch — Example News",
+            "A </title> trap ]]> — Bad Source",
+        ]
+
+
+def test_unsafe_citation_url_stays_text(result: PublishResult) -> None:
+    soup = _soup(result.issue_page)
+    unlinked = [sup for sup in soup.find_all("sup") if sup.get_text() == "[2]"]
+    assert len(unlinked) == 2
+    assert all(sup.find("a") is None for sup in unlinked)
+
+
+def test_no_script_or_javascript_link_anywhere(result: PublishResult) -> None:
+    site_dir = result.index.parent
+    pages = sorted(site_dir.rglob("*.html"))
+    assert len(pages) == 4  # front page, two issue pages, archive
+    for page in pages:
+        soup = _soup(page)
+        assert soup.find("script") is None
+        assert not any(
+            str(tag[attr]).strip().lower().startswith("javascript:")
+            for tag in soup.find_all(True)
+            for attr in ("href", "src")
+            if tag.has_attr(attr)
+        )
+        assert soup.find("html")["lang"] == "en"
+        assert all(soup.find(name) for name in ("header", "main", "footer", "nav"))
+        assert "\x0b" not in page.read_text(encoding="utf-8")
+    title = _soup(result.issue_page).find("h1").get_text()
+    assert title == HOSTILE_TITLE.replace("\x0b", "")
+
+
+def test_site_links_work_from_files(result: PublishResult, issue: Issue, older: Issue) -> None:
+    site_dir = result.index.parent
+    for page in site_dir.rglob("*.html"):
+        soup = _soup(page)
+        feed_link = soup.find("link", rel="alternate", type="application/atom+xml")
+        assert (page.parent / feed_link["href"]).resolve() == result.feed.resolve()
+        for a in soup.find_all("a"):
+            href = str(a["href"])
+            if not href.startswith(("http://", "https://")):
+                assert (page.parent / href).resolve().is_file(), f"{page}: broken link {href}"
+    archive = _soup(site_dir / "archive" / "index.html")
+    items = archive.find("ol", class_="issues").find_all("li", recursive=False)
+    assert [li.find("a").get_text() for li in items] == [issue.title.replace("\x0b", ""), "Week 46"]
+    assert "Agents <b>go</b> to work · Chips & supply" in items[0].get_text()
+    assert "9\u201315 November 2026" in items[1].get_text()
+
+
+def test_feed_has_one_stable_entry_per_issue(result: PublishResult) -> None:
+    parsed = feedparser.parse(result.feed.read_bytes())
+    assert parsed.bozo == 0
+    assert [e.id for e in parsed.entries] == [
+        f"{BASE_URL}issues/2026-W47/",
+        f"{BASE_URL}issues/2026-W46/",
+    ]
+    newest = parsed.entries[0]
+    assert newest.title == HOSTILE_TITLE.replace("\x0b", "")
+    assert newest.link == f"{BASE_URL}issues/2026-W47/"
+    content = BeautifulSoup(newest.content[0].value, "html.parser")
+    assert content.find("script") is None
+    assert _cite_links(content)["[1]"] == {"https://news.example.org/agents"}
+
+
+def test_email_has_text_and_inlined_html(result: PublishResult, issue: Issue) -> None:
+    assert result.email.name == "2026-W47.eml"
+    message = email.message_from_bytes(result.email.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    assert message["Subject"] == HOSTILE_TITLE.replace("\x0b", "")
+    assert message["From"] == "digest <digest@example.com>"
+    assert message["Message-ID"]
+    text = message.get_body(("plain",)).get_content()
+    assert "== Agents <b>go</b> to work ==" in text
+    assert "Two labs released coding agents this week. [1][2]" in text
+    assert "https://news.example.org/agents" in text
+    assert "javascript:" not in text
+    html = BeautifulSoup(message.get_body(("html",)).get_content(), "html.parser")
+    assert html.find("style") is None
+    assert html.find("h1")["style"]
+    assert html.find("a", string="View this issue online")["href"] == f"{BASE_URL}issues/2026-W47/"
+    assert html.find("script") is None
+    assert _cite_links(html)["[3]"] == {"http://chips.example.net/x?a=1&b=2"}
+
+
+def test_publishing_twice_gives_identical_files(
+    tmp_path: Path, issue: Issue, older: Issue, result: PublishResult
+) -> None:
+    before = _files(tmp_path / "out")
+    publish(issue, [issue, older], _settings(tmp_path))
+    assert _files(tmp_path / "out") == before
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["email", "site"]
+
+
+def test_user_template_overrides_by_name(tmp_path: Path, issue: Issue) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "issue.html").write_text(
+        '{% extends "base.html" %}{% block content %}<p id="custom">Custom {{ issue.title }}'
+        "</p>{% endblock %}",
+        encoding="utf-8",
+    )
+    result = publish(issue, [issue], _settings(tmp_path, templates))
+    custom = _soup(result.issue_page)
+    assert custom.find(id="custom").get_text().startswith("Custom Week 47: <script>")
+    assert custom.find("script") is None
+    assert custom.find("footer") is not None  # base.html still comes from the package
+    assert _soup(result.index).find("h2", id="agents") is not None
+
+
+def test_failed_build_keeps_previous_site(
+    tmp_path: Path, issue: Issue, older: Issue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = publish(older, [older], _settings(tmp_path))
+    before = first.index.read_bytes()
+
+    def broken_feed(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(feeds, "write_feed", broken_feed)
+    with pytest.raises(RuntimeError, match="disk full"):
+        publish(issue, [older, issue], _settings(tmp_path))
+    assert first.index.read_bytes() == before
+    assert not (first.index.parent / "issues" / "2026-W47").exists()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["email", "site"]
+
+
+def test_sentence_citing_a_missing_source_is_refused(tmp_path: Path, issue: Issue) -> None:
+    section = issue.sections[1]
+    bad = replace(section, summary=replace(section.summary, why_it_matters=(Sentence("x", (9,)),)))
+    with pytest.raises(PublishError, match=r"cites \[9\]"):
+        publish(replace(issue, sections=(bad,)), [], _settings(tmp_path))
+    assert not (tmp_path / "out" / "site").exists()
+
+
+@pytest.mark.parametrize("bad_id", ["../escape", "a/b", ""])
+def test_issue_id_that_is_not_a_folder_name_is_refused(
+    tmp_path: Path, issue: Issue, bad_id: str
+) -> None:
+    with pytest.raises(PublishError, match="issue id"):
+        publish(replace(issue, id=bad_id), [], _settings(tmp_path))
+
+
+def test_base_url_must_be_http(tmp_path: Path, issue: Issue) -> None:
+    settings = replace(_settings(tmp_path), base_url="digest.example.com")
+    with pytest.raises(PublishError, match="base_url"):
+        publish(issue, [issue], settings)
