@@ -1,4 +1,4 @@
-"""Settings from digest.toml (secrets from the environment) and the source list from sources.yaml."""
+"""Settings from digest.toml (secrets from the environment) and sources from sources.yaml."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ class CrawlSettings(_Section):
     deadline: float = Field(60.0, gt=0)
     max_bytes: int = Field(10 * 1024 * 1024, gt=0)
     allowed_hosts: tuple[str, ...] = ()
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _lowercase(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(h.lower() for h in v)
 
 
 class EmbedSettings(_Section):
@@ -113,7 +118,9 @@ def load_settings(path: Path | None = None) -> Settings:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{file}: cannot be read as TOML ({exc}); fix the syntax") from exc
     elif path is not None:
-        raise ConfigError(f"{file}: no such file; pass an existing --config or omit it for defaults")
+        raise ConfigError(
+            f"{file}: no such file; pass an existing --config or omit it for defaults"
+        )
     if url := os.environ.get("DIGEST_STORE_URL"):
         data.setdefault("store", {})["url"] = url
     try:
@@ -132,7 +139,9 @@ def _rebase(settings: Settings, root: Path) -> Settings:
         update={"dir": at(settings.site.dir), "templates": at(settings.site.templates)}
     )
     email = settings.email.model_copy(update={"dir": at(settings.email.dir)})
-    return settings.model_copy(update={"sources": at(settings.sources), "site": site, "email": email})
+    return settings.model_copy(
+        update={"sources": at(settings.sources), "site": site, "email": email}
+    )
 
 
 class _SourceEntry(_Section):

@@ -23,7 +23,7 @@ DEMO_BASE_URL = "http://127.0.0.1:8000/"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         return None
 
 

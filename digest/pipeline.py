@@ -129,7 +129,9 @@ def _week_stories(
     assigned = store.story_of(list(index))
     window = timedelta(days=settings.analyze.story_window_days)
     members = store.story_members(datetime.combine(monday, time(), UTC) - window)
-    member_articles = {a.id: a for a in store.articles_by_id([i for m in members.values() for i in m])}
+    member_articles = {
+        a.id: a for a in store.articles_by_id([i for m in members.values() for i in m])
+    }
     known = []
     for story_id, ids in members.items():
         arts = [member_articles[i] for i in ids]

@@ -17,8 +17,15 @@ def test_shipped_sources_and_settings_load() -> None:
     sources = load_sources(settings.sources)
     assert len(sources) >= 10
     names = " ".join(s.name for s in sources)
-    for expected in ("arXiv cs.AI", "arXiv cs.CL", "arXiv cs.LG", "Hacker News", "r/MachineLearning",
-                     "r/LocalLLaMA", "Lobsters"):
+    for expected in (
+        "arXiv cs.AI",
+        "arXiv cs.CL",
+        "arXiv cs.LG",
+        "Hacker News",
+        "r/MachineLearning",
+        "r/LocalLLaMA",
+        "Lobsters",
+    ):
         assert expected in names
 
 

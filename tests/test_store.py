@@ -44,7 +44,9 @@ def test_same_url_under_another_id_is_not_stored_twice(tmp_path: Path) -> None:
 
 def test_week_query_returns_aware_datetimes_in_range(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'digest.db'}")
-    store.add_articles([article(1, day=15), article(2, day=16), article(3, day=22)], datetime.now(UTC))
+    store.add_articles(
+        [article(1, day=15), article(2, day=16), article(3, day=22)], datetime.now(UTC)
+    )
     week = store.articles_between(date(2026, 11, 16), date(2026, 11, 23))
     assert [a.id for a in week] == ["id2", "id3"]
     assert all(a.published_at.tzinfo is not None for a in week)

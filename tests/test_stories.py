@@ -37,8 +37,11 @@ def test_specific_tokens_tell_model_versions_apart() -> None:
 
 
 def test_similar_articles_join_and_distant_ones_start_stories() -> None:
-    articles = [art(1, "Lab releases model", 0), art(2, "Model released by lab", 1),
-                art(3, "Chip export rules", 2)]
+    articles = [
+        art(1, "Lab releases model", 0),
+        art(2, "Model released by lab", 1),
+        art(3, "Chip export rules", 2),
+    ]
     vectors = np.vstack([unit(1, 0.1, 0), unit(1, 0.15, 0), unit(0, 0, 1)])
     g = group_stories(articles, vectors, [], threshold=0.8, window=WINDOW)
     assert g.assignments["a1"] == g.assignments["a2"] == "s-a1"
@@ -65,6 +68,11 @@ def test_new_article_joins_stored_story_and_keeps_its_id() -> None:
 def test_stories_older_than_the_window_are_not_joined() -> None:
     old = art(1, "Lab releases model", -24 * 30)
     known = [("s-a1", [old], np.vstack([unit(1, 0, 0)]))]
-    g = group_stories([art(2, "Lab releases model")], np.vstack([unit(1, 0, 0)]), known,
-                      threshold=0.8, window=WINDOW)
+    g = group_stories(
+        [art(2, "Lab releases model")],
+        np.vstack([unit(1, 0, 0)]),
+        known,
+        threshold=0.8,
+        window=WINDOW,
+    )
     assert g.assignments == {"a2": "s-a2"}

@@ -93,7 +93,9 @@ def embed_articles(
     """One unit vector per article (rows in article order), embedding only unseen content."""
     hashes = list(dict.fromkeys(a.content_hash for a in articles))
     known = cache.vectors(embedder.name, hashes)
-    todo = [a for a in {a.content_hash: a for a in articles}.values() if a.content_hash not in known]
+    todo = [
+        a for a in {a.content_hash: a for a in articles}.values() if a.content_hash not in known
+    ]
     if todo:
         fresh = embedder.embed([a.text for a in todo])
         new = {a.content_hash: v for a, v in zip(todo, fresh, strict=True)}

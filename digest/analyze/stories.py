@@ -12,7 +12,9 @@ import numpy as np
 from digest.models import Article
 
 # Tokens that pin an event down: model names with versions, sizes, money, percentages.
-_SPECIFIC = re.compile(r"\b(?=[\w.$%-]*\d)[A-Za-z$][\w.$%-]*\d[\w.%-]*|\$?\d[\d.,]*\s?(?:%|[BMK]\b)")
+_SPECIFIC = re.compile(
+    r"\b(?=[\w.$%-]*\d)[A-Za-z$][\w.$%-]*\d[\w.%-]*|\$?\d[\d.,]*\s?(?:%|[BMK]\b)"
+)
 SPECIFIC_BONUS = 0.06
 SPECIFIC_PENALTY = 0.08
 

@@ -12,9 +12,45 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 # Words every AI news item uses; they would name every theme the same.
 NEWS_WORDS = frozenset(
-    "new says said today week announced announces launch launches launched release releases "
-    "released company companies update updates using use used just like also year years "
-    "according report reports people way make makes made comments thread post blog".split()
+    [
+        "new",
+        "says",
+        "said",
+        "today",
+        "week",
+        "announced",
+        "announces",
+        "launch",
+        "launches",
+        "launched",
+        "release",
+        "releases",
+        "released",
+        "company",
+        "companies",
+        "update",
+        "updates",
+        "using",
+        "use",
+        "used",
+        "just",
+        "like",
+        "also",
+        "year",
+        "years",
+        "according",
+        "report",
+        "reports",
+        "people",
+        "way",
+        "make",
+        "makes",
+        "made",
+        "comments",
+        "thread",
+        "post",
+        "blog",
+    ]
 )
 STOP_WORDS = list(ENGLISH_STOP_WORDS | NEWS_WORDS)
 UNASSIGNED = -1
@@ -62,9 +98,7 @@ def theme_keywords(documents: Sequence[str], top: int = 6) -> list[list[str]]:
             overlap = [c for c in chosen if words & set(c.split())]
             if not overlap:
                 chosen[term] = score
-            elif all(
-                words > set(c.split()) and score >= PHRASE_SHARE * chosen[c] for c in overlap
-            ):
+            elif all(words > set(c.split()) and score >= PHRASE_SHARE * chosen[c] for c in overlap):
                 # A phrase nearly as distinctive as its words names the theme better.
                 for c in overlap:
                     del chosen[c]

@@ -1,4 +1,4 @@
-"""The store: articles, embedding cache, story membership and published issues, on SQLAlchemy Core."""
+"""The store: articles, embedding cache, stories and published issues, on SQLAlchemy Core."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ __all__ = ["Store"]
 
 
 def _utc(value: datetime) -> datetime:
-    """Aware UTC datetimes in, aware UTC out: SQLite keeps no zone, so we attach it on the way out."""
+    """Aware UTC in and out: SQLite keeps no zone, so it is attached on the way out."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -51,14 +51,17 @@ class Store:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             schema.metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the store at {url!r} ({exc}); check [store] url") from exc
+            raise StoreError(
+                f"cannot open the store at {url!r} ({exc}); check [store] url"
+            ) from exc
 
     def close(self) -> None:
         self.engine.dispose()
 
     def _insert_ignoring_duplicates(self, table: object) -> Insert:
         dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
-        return dialect.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
+        statement: Insert = dialect.insert(table).on_conflict_do_nothing()
+        return statement
 
     def add_articles(self, articles: Iterable[Article], fetched_at: datetime) -> int:
         """Store articles not held yet (by id or URL); returns how many were new."""

@@ -107,7 +107,11 @@ class ExtractiveWriter:
             self._used.add(_key(candidates[best].text))
             backing = self._supporters(best, story, candidates, vectors)
             happened.append(Sentence(candidates[best].text, numbering.cite(backing)))
-            pool.extend((c, v, story) for i, (c, v) in enumerate(zip(candidates, vectors)) if i != best)
+            pool.extend(
+                (c, v, story)
+                for i, (c, v) in enumerate(zip(candidates, vectors, strict=True))
+                if i != best
+            )
         why = self._why_it_matters(theme, pool, numbering)
         summary = Summary(theme.stories[0].title, tuple(happened), tuple(why))
         return Section(theme, summary, numbering.citations)

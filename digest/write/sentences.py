@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9\"“‘(])")
+_CLOSE_QUOTES = '"\u201d\u2019)'
+_OPEN_QUOTES = '"\u201c\u2018('
+_BOUNDARY = re.compile(rf"(?<=[.!?])[{_CLOSE_QUOTES}]?\s+(?=[A-Z0-9{_OPEN_QUOTES}])")
 _ABBREVIATIONS = re.compile(r"\b(?:Mr|Ms|Mrs|Dr|Prof|Inc|Ltd|Corp|vs|etc|e\.g|i\.e|U\.S|St)\.$")
 MIN_CHARS = 25
 MAX_CHARS = 400
@@ -25,6 +27,6 @@ def quotable(sentence: str) -> bool:
     """Whether a sentence can stand alone in a newsletter: long enough, a statement, complete."""
     return (
         MIN_CHARS <= len(sentence) <= MAX_CHARS
-        and (sentence[0].isupper() or sentence[0].isdigit() or sentence[0] in "\"“")
-        and sentence.rstrip("\"”’)").endswith((".", "!"))
+        and (sentence[0].isupper() or sentence[0].isdigit() or sentence[0] in _OPEN_QUOTES)
+        and sentence.rstrip(_CLOSE_QUOTES).endswith((".", "!"))
     )
