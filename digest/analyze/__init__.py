@@ -13,6 +13,8 @@ from digest.analyze.rank import story_score, theme_score
 from digest.analyze.themes import UNASSIGNED, cluster_stories, theme_keywords, theme_name
 from digest.models import Article, Story, Theme
 
+MIN_HEADLINE_WORDS = 5
+
 
 @dataclass(frozen=True)
 class WeekAnalysis:
@@ -31,9 +33,12 @@ def _unit(v: np.ndarray) -> np.ndarray:
 def make_story(
     story_id: str, articles: Sequence[Article], vectors: np.ndarray, is_update: bool
 ) -> tuple[Story, np.ndarray]:
-    """A story titled by its most central article, and its unit centroid."""
+    """A story titled by its most central article with a telling title, and its unit centroid."""
     centroid = _unit(vectors.mean(axis=0))
-    central = int(np.argmax(vectors @ centroid))
+    closeness = vectors @ centroid
+    # A bare name ("DeepSeek-R3") makes a poor headline when another source wrote a sentence.
+    telling = np.array([len(a.title.split()) >= MIN_HEADLINE_WORDS for a in articles])
+    central = int(np.argmax(np.where(telling, closeness, closeness - 2.0)))
     ordered = sorted(articles, key=lambda a: (a.published_at, a.id))
     return Story(story_id, articles[central].title, tuple(ordered), is_update), centroid
 

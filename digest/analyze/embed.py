@@ -59,10 +59,12 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
         except ImportError as exc:
             raise AnalyzeError(
                 "embedding needs sentence-transformers: pip install 'digest[embed]'"
             ) from exc
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         self.name = model
         self.device = pick_device(device)
         self.batch_size = batch_size

@@ -51,7 +51,7 @@ def group_stories(
     """
     members: list[Article] = [a for _, arts, _ in known for a in arts]
     member_story: list[str] = [sid for sid, arts, _ in known for _ in arts]
-    dim = new_vectors.shape[1] if len(new) else 0
+    dim = new_vectors.shape[1]
     capacity = len(members) + len(new)
     matrix = np.zeros((capacity, dim), dtype=np.float32)
     times = np.zeros(capacity, dtype=np.float64)

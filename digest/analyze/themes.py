@@ -53,6 +53,10 @@ NEWS_WORDS = frozenset(
     ]
 )
 STOP_WORDS = list(ENGLISH_STOP_WORDS | NEWS_WORDS)
+# Words too general to name a theme of an AI newsletter alone, though phrases may hold them.
+GENERIC = frozenset(
+    ["ai", "model", "models", "llm", "llms", "data", "system", "systems", "tool", "tools"]
+)
 UNASSIGNED = -1
 PHRASE_SHARE = 0.6
 
@@ -94,8 +98,10 @@ def theme_keywords(documents: Sequence[str], top: int = 6) -> list[list[str]]:
             score, term = float(row[index]), str(terms[index])
             if score <= 0:
                 break
-            words = set(term.split())
-            overlap = [c for c in chosen if words & set(c.split())]
+            if term in GENERIC:
+                continue
+            words = _stems(term)
+            overlap = [c for c in chosen if words & _stems(c)]
             if not overlap:
                 chosen[term] = score
             elif all(words > set(c.split()) and score >= PHRASE_SHARE * chosen[c] for c in overlap):
@@ -105,6 +111,14 @@ def theme_keywords(documents: Sequence[str], top: int = 6) -> list[list[str]]:
                 chosen[term] = score
         result.append(sorted(chosen, key=lambda t: -chosen[t])[:top])
     return result
+
+
+def _stems(term: str) -> set[str]:
+    """Words of a term with a plural 's' dropped, so 'robot' and 'robots' overlap."""
+    return {
+        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+        for w in term.split()
+    }
 
 
 def _surface(term: str, document: str) -> str:

@@ -30,11 +30,15 @@ class _Candidate:
     position: int
 
 
+# Openings that lean on a sentence we will not show ("It reports...", "We trained...").
+_DEPENDENT = re.compile(r"^(?:It|Its|They|Their|He|She|We|Our|I|But|And|Also)\b")
+
+
 def _candidates(articles: Sequence[Article]) -> list[_Candidate]:
     found: list[_Candidate] = []
     for article in articles:
         for position, text in enumerate(split_sentences(article.summary)):
-            if quotable(text):
+            if quotable(text) and not _DEPENDENT.match(text):
                 found.append(_Candidate(text, article, position))
     return found
 

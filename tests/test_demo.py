@@ -1,0 +1,234 @@
+"""The demo end to end: the sample week served on 127.0.0.1 and run through every stage."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from digest import cli, demo, pipeline
+from digest.config import load_sources
+from digest.crawl.urls import article_id
+from digest.models import Issue
+from digest.store import Store
+
+SAMPLE_WEEK = Path(__file__).resolve().parents[1] / "examples" / "sample-week"
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class DemoRun:
+    out: Path
+    output: str
+    issue: Issue
+    expected: dict[str, Any]
+    story_of: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
+    out = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as mp:
+        lines: list[str] = []
+        mp.setattr(cli.console, "print", lambda *a, **_: lines.append(" ".join(map(str, a))))
+        assert cli.main(["demo", "--out", str(out)]) == 0
+    store = Store(f"sqlite:///{out / 'digest.db'}")
+    issue = store.issue("2026-w47")
+    assert issue is not None
+    with sqlite3.connect(out / "digest.db") as db:
+        story_of = dict(db.execute("select article_id, story_id from story_articles").fetchall())
+    store.close()
+    expected = yaml.safe_load((SAMPLE_WEEK / "expected.yaml").read_text())
+    yield DemoRun(out, "\n".join(lines), issue, expected, story_of)
+
+
+def _gold_stories(expected: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        story["id"]: [article_id(link) for link in story["links"]]
+        for theme in expected["themes"]
+        for story in theme["stories"]
+    }
+
+
+def test_demo_writes_site_feed_and_email_and_says_where(run: DemoRun) -> None:
+    site = run.out / "site"
+    for path in (site / "index.html", site / "feed.xml", run.out / "email" / "2026-w47.eml"):
+        assert path.is_file(), path
+        assert str(path) in run.output
+
+
+def test_issue_has_at_least_five_themes_with_why_it_matters(run: DemoRun) -> None:
+    assert len(run.issue.sections) >= 5
+    page = BeautifulSoup((run.out / "site" / "index.html").read_text(), "html.parser")
+    text = page.get_text(" ")
+    for section in run.issue.sections:
+        assert section.theme.name in text
+        assert section.summary.why_it_matters
+        assert section.summary.what_happened
+    assert text.count("Why it matters") >= len(run.issue.sections)
+
+
+def test_themes_found_match_the_weeks_real_themes(run: DemoRun) -> None:
+    """Each real theme of the week is mostly told in one section, and that section is mostly it."""
+    gold_theme = {
+        article_id(link): theme["name"]
+        for theme in run.expected["themes"]
+        for story in theme["stories"]
+        for link in story["links"]
+    }
+    recovered = set()
+    for section in run.issue.sections:
+        counts = Counter(
+            gold_theme.get(a.id, "noise") for s in section.theme.stories for a in s.articles
+        )
+        name, count = counts.most_common(1)[0]
+        if name != "noise" and count / sum(counts.values()) >= 0.6:
+            recovered.add(name)
+    assert len(recovered) >= 5, recovered
+
+
+def test_same_event_from_several_sources_is_one_story(run: DemoRun) -> None:
+    gold = _gold_stories(run.expected)
+    multi = {sid: ids for sid, ids in gold.items() if len(set(ids)) > 1}
+    assert len(multi) >= 6
+    for sid, ids in multi.items():
+        assert len({run.story_of[i] for i in ids}) == 1, f"{sid} was split"
+    # Different events stay apart: a story holding two true events would hide one of them.
+    events_in = Counter(run.story_of[ids[0]] for ids in gold.values())
+    assert [s for s, n in events_in.items() if n > 1] == []
+    for first, second in run.expected["near_misses"]:
+        assert run.story_of[gold[first][0]] != run.story_of[gold[second][0]], (first, second)
+
+
+def test_story_shows_all_its_sources(run: DemoRun) -> None:
+    gold = _gold_stories(run.expected)
+    shown = {s.id: s for sec in run.issue.sections for s in sec.theme.stories}
+    for ids in gold.values():
+        story = shown.get(run.story_of[ids[0]])
+        if story is not None:
+            assert {i for i in ids} <= {a.id for a in story.articles}
+
+
+def test_every_citation_points_to_an_article_of_one_story_of_its_theme(run: DemoRun) -> None:
+    for section in run.issue.sections:
+        story_by_article = {a.id: s.id for s in section.theme.stories for a in s.articles}
+        for sentence in section.summary.what_happened + section.summary.why_it_matters:
+            assert sentence.citations, sentence.text
+            cited = [section.citation(n).article_id for n in sentence.citations]
+            assert all(a in story_by_article for a in cited), sentence.text
+            assert len({story_by_article[a] for a in cited}) == 1, sentence.text
+
+
+def test_written_sentences_come_from_their_cited_sources(run: DemoRun) -> None:
+    """The offline writer says nothing its sources do not: each sentence stands in its source."""
+
+    def flat(text: str) -> str:
+        return " ".join(text.split())
+
+    for section in run.issue.sections:
+        summaries = {a.id: flat(a.text) for s in section.theme.stories for a in s.articles}
+        for sentence in section.summary.what_happened:
+            first = section.citation(sentence.citations[0]).article_id
+            assert flat(sentence.text).rstrip(".") in summaries[first], sentence.text
+
+
+def test_no_sentence_is_repeated_across_sections(run: DemoRun) -> None:
+    texts = [
+        s.text
+        for sec in run.issue.sections
+        for s in sec.summary.what_happened + sec.summary.why_it_matters
+    ]
+    assert len(texts) == len(set(texts))
+
+
+def test_last_weeks_items_stay_out_and_hostile_html_is_inert(run: DemoRun) -> None:
+    old = {article_id(link) for link in run.expected["previous_week"]}
+    shown = {a.id for sec in run.issue.sections for s in sec.theme.stories for a in s.articles}
+    shown |= {c.article_id for q in run.issue.quick_hits for c in q.citations}
+    assert not old & shown
+    for page in (run.out / "site").rglob("*.html"):
+        soup = BeautifulSoup(page.read_text(), "html.parser")
+        assert soup.find("script") is None, page
+        assert soup.find(attrs={"onerror": True}) is None, page
+        hrefs = [a.get("href", "") for a in soup.find_all("a")]
+        assert not any(str(h).lower().startswith("javascript:") for h in hrefs), page
+
+
+def test_feed_parses_with_one_entry_for_the_issue(run: DemoRun) -> None:
+    feed = feedparser.parse((run.out / "site" / "feed.xml").read_bytes())
+    assert feed.bozo == 0
+    assert [e.title for e in feed.entries] == [run.issue.title]
+    assert run.issue.sections[0].theme.name in feed.entries[0].content[0].value
+
+
+def test_email_parses_with_text_and_html_parts(run: DemoRun) -> None:
+    raw = (run.out / "email" / "2026-w47.eml").read_bytes()
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    assert message["Subject"] == run.issue.title
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    plain = " ".join(text.get_content().split())
+    for section in run.issue.sections:
+        assert section.theme.name in plain
+        assert section.summary.why_it_matters[0].text in plain
+    assert "style=" in html.get_content()
+
+
+def test_second_demo_adds_nothing_and_rebuilds_the_same_issue(run: DemoRun) -> None:
+    site = run.out / "site"
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    eml = (run.out / "email" / "2026-w47.eml").read_bytes()
+    with sqlite3.connect(run.out / "digest.db") as db:
+        articles = db.execute("select count(*) from articles").fetchone()[0]
+    assert cli.main(["demo", "--out", str(run.out)]) == 0
+    with sqlite3.connect(run.out / "digest.db") as db:
+        assert db.execute("select count(*) from articles").fetchone()[0] == articles
+        bodies = db.execute("select body from issues").fetchall()
+    assert len(bodies) == 1
+    assert json.loads(bodies[0][0])["title"] == run.issue.title
+    after = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    assert after == before
+    assert (run.out / "email" / "2026-w47.eml").read_bytes() == eml
+
+
+def test_down_or_garbage_source_is_named_and_skipped(tmp_path: Path) -> None:
+    settings = demo.demo_settings(tmp_path)
+    store = Store(settings.store.url)
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "garbage.xml").write_bytes(b"\x00\x01 this is not a feed <<<")
+    with demo.serve(SAMPLE_WEEK) as base, demo.serve(tmp_path) as junk:
+        sources = load_sources(SAMPLE_WEEK / "sources.yaml", base=base)[:4]
+        broken = load_sources(_broken_sources(tmp_path, junk))
+        report = pipeline.crawl(sources + broken, store, pipeline.fetch_policy(settings))
+    failed = {o.source: o.error or "" for o in report.failed}
+    assert set(failed) == {"Garbage Feed", "Down Site"}
+    assert "not" in failed["Garbage Feed"] and "feed" in failed["Garbage Feed"]
+    assert "refused" in failed["Down Site"]
+    assert report.new_articles > 0
+    result = pipeline.build(settings, store, sources + broken)
+    assert result.issue.sections
+    store.close()
+
+
+def _broken_sources(folder: Path, base: str) -> Path:
+    path = folder / "broken.yaml"
+    path.write_text(
+        "sources:\n"
+        f"  - {{name: Garbage Feed, kind: feed, url: '{base}/feeds/garbage.xml'}}\n"
+        "  - {name: Down Site, kind: feed, url: 'http://127.0.0.1:9/feed.xml'}\n"
+    )
+    return path
