@@ -82,11 +82,13 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Summary:
-    """What the writer made of one theme."""
+    """What the writer made of one theme; the last two only when the sources support them."""
 
     headline: str
     what_happened: tuple[Sentence, ...]
     why_it_matters: tuple[Sentence, ...]
+    technical: tuple[Sentence, ...] = ()
+    winners_losers: tuple[Sentence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,8 @@ class Section:
 
 
 @dataclass(frozen=True)
-class QuickHit:
-    """A story that fits no theme, told in one cited line."""
+class Note:
+    """One cited line: a quick hit, a paper's takeaway, or something to watch."""
 
     sentence: Sentence
     citations: tuple[Citation, ...]
@@ -124,4 +126,6 @@ class Issue:
     built_at: datetime
     intro: str
     sections: tuple[Section, ...]
-    quick_hits: tuple[QuickHit, ...] = field(default=())
+    quick_hits: tuple[Note, ...] = field(default=())
+    research: tuple[Note, ...] = field(default=())
+    watch: tuple[Note, ...] = field(default=())

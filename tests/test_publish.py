@@ -14,8 +14,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from digest.errors import PublishError
-from digest.models import Citation, Issue, QuickHit, Section, Sentence, Story, Summary, Theme
+from digest.models import Citation, Issue, Note, Section, Sentence, Story, Summary, Theme
 from digest.publish import PublishResult, PublishSettings, feeds, publish
+from digest.store import Store
 
 HOSTILE_TITLE = "Week 47: <script>alert(1)</script> ]]> </title> \x0bdone"
 BASE_URL = "https://digest.example.com/"
@@ -54,7 +55,7 @@ def issue() -> Issue:
             Citation(3, "a3", "http://chips.example.net/x?a=1&b=2", "New chip", "Chip Wire"),
         ),
     )
-    hit = QuickHit(
+    hit = Note(
         sentence=Sentence("A small model tops a leaderboard.", (4,)),
         citations=(Citation(4, "a4", "https://hits.example.com/lb", "Leaderboard", "LB Blog"),),
     )
@@ -278,3 +279,11 @@ def test_base_url_must_be_http(tmp_path: Path, issue: Issue) -> None:
     settings = replace(_settings(tmp_path), base_url="digest.example.com")
     with pytest.raises(PublishError, match="base_url"):
         publish(issue, [issue], settings)
+
+
+def test_stored_issue_reads_back_equal(tmp_path: Path, issue: Issue) -> None:
+    """An issue saved to the store re-renders exactly as built, for the archive."""
+    store = Store(f"sqlite:///{tmp_path / 'digest.db'}")
+    store.save_issue(issue)
+    assert store.issue(issue.id) == issue
+    assert store.issues() == [issue]

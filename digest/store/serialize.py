@@ -11,7 +11,7 @@ from digest.models import (
     Article,
     Citation,
     Issue,
-    QuickHit,
+    Note,
     Section,
     Sentence,
     Story,
@@ -60,8 +60,14 @@ def _section(d: dict[str, Any]) -> Section:
         s["headline"],
         tuple(_sentence(x) for x in s["what_happened"]),
         tuple(_sentence(x) for x in s["why_it_matters"]),
+        tuple(_sentence(x) for x in s.get("technical", ())),
+        tuple(_sentence(x) for x in s.get("winners_losers", ())),
     )
     return Section(theme, summary, _citations(d["citations"]))
+
+
+def _notes(items: list[dict[str, Any]]) -> tuple[Note, ...]:
+    return tuple(Note(_sentence(n["sentence"]), _citations(n["citations"])) for n in items)
 
 
 def issue_from_json(text: str) -> Issue:
@@ -75,7 +81,7 @@ def issue_from_json(text: str) -> Issue:
         built_at=datetime.fromisoformat(d["built_at"]),
         intro=d["intro"],
         sections=tuple(_section(s) for s in d["sections"]),
-        quick_hits=tuple(
-            QuickHit(_sentence(q["sentence"]), _citations(q["citations"])) for q in d["quick_hits"]
-        ),
+        quick_hits=_notes(d["quick_hits"]),
+        research=_notes(d.get("research", [])),
+        watch=_notes(d.get("watch", [])),
     )

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from digest.models import QuickHit, Section, Story, Theme
+from digest.models import Note, Section, Story, Theme
 
 EmbedTexts = Callable[[Sequence[str]], np.ndarray]
 
@@ -17,6 +17,6 @@ class Writer(Protocol):
 
     def section(self, theme: Theme) -> Section: ...
 
-    def quick_hit(self, story: Story) -> QuickHit: ...
+    def quick_hit(self, story: Story) -> Note: ...
 
     def intro(self, sections: Sequence[Section], quick_hits: int) -> str: ...

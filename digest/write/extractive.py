@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digest.models import Article, Citation, QuickHit, Section, Sentence, Story, Summary, Theme
+from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
 from digest.write import EmbedTexts
 from digest.write.sentences import quotable, split_sentences
 
@@ -156,10 +156,10 @@ class ExtractiveWriter:
             chosen.append(Sentence(text, numbering.cite(firsts[:2])))
         return chosen
 
-    def quick_hit(self, story: Story) -> QuickHit:
+    def quick_hit(self, story: Story) -> Note:
         numbering = _Numbering()
         numbers = numbering.cite(story.articles[:3])
-        return QuickHit(Sentence(story.title, numbers), numbering.citations)
+        return Note(Sentence(story.title, numbers), numbering.citations)
 
     def intro(self, sections: Sequence[Section], quick_hits: int) -> str:
         if not sections:
