@@ -6,6 +6,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -83,6 +84,61 @@ class EmailSettings(_Section):
     smtp_user: str = ""
 
 
+class ScheduleSettings(_Section):
+    crawl_every_minutes: int = Field(60, ge=1)
+    analyze_after_crawl: bool = True
+    weekly: str = "0 9 * * fri"
+    timezone: str = "UTC"
+    action: Literal["draft", "publish"] = "draft"
+    issue_week: Literal["current", "previous"] = "current"
+
+    @field_validator("weekly")
+    @classmethod
+    def _crontab(cls, v: str) -> str:
+        fields = v.split()
+        if len(fields) != 5:
+            raise ValueError(f"{v!r} needs 5 fields: minute hour day month weekday")
+        if any(c.isdigit() for c in fields[4]):
+            raise ValueError(
+                f"write the weekday of {v!r} as a name (mon..sun, e.g. 'fri'): weekday "
+                "numbers mean different days in crontab and in the scheduler"
+            )
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(v, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"{v!r} is not a cron expression ({exc})") from exc
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use a name like 'Europe/Berlin'") from None
+        return v
+
+
+class LogSettings(_Section):
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class AlertSettings(_Section):
+    email: str = ""
+    webhook: str = ""
+    source_failing_hours: float = Field(24.0, gt=0)
+
+    @field_validator("webhook")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError(f"{v!r} is not an http(s) URL")
+        return v
+
+
 class Settings(_Section):
     """Everything digest.toml may say; every key has a working default."""
 
@@ -94,6 +150,9 @@ class Settings(_Section):
     writer: WriterSettings = WriterSettings()
     site: SiteSettings = SiteSettings()
     email: EmailSettings = EmailSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    log: LogSettings = LogSettings()
+    alerts: AlertSettings = AlertSettings()
 
 
 def smtp_password() -> str:
@@ -150,6 +209,7 @@ class _SourceEntry(_Section):
     url: str
     weight: float = Field(1.0, ge=0, le=10)
     tags: tuple[str, ...] = ()
+    interval_minutes: int | None = Field(None, ge=1)
 
     @field_validator("kind")
     @classmethod
@@ -190,5 +250,9 @@ def load_sources(path: Path, base: str | None = None) -> list[Source]:
         if entry.name in seen:
             raise ConfigError(f"{path}: source {label!r}: name is used twice; names must be unique")
         seen.add(entry.name)
-        sources.append(Source(entry.name, entry.kind, entry.url, entry.weight, entry.tags))
+        sources.append(
+            Source(
+                entry.name, entry.kind, entry.url, entry.weight, entry.tags, entry.interval_minutes
+            )
+        )
     return sources

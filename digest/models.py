@@ -15,6 +15,7 @@ class Source:
     url: str
     weight: float = 1.0
     tags: tuple[str, ...] = ()
+    interval_minutes: int | None = None  # how often to crawl it; None: [schedule] default
 
 
 @dataclass(frozen=True)

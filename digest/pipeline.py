@@ -235,3 +235,22 @@ def publish_settings(settings: Settings) -> PublishSettings:
         email_from=settings.email.sender,
         email_to=settings.email.to,
     )
+
+
+def weekly_issue(
+    action: str,
+    settings: Settings,
+    store: Store,
+    sources: Sequence[Source],
+    week: date,
+    embedder: Embedder | None = None,
+    say: Say = _quiet,
+) -> BuildReport:
+    """What the weekly job does with its week, `action` being [schedule] action.
+
+    Both "draft" and "publish" build and publish the issue for now; this is the one place to
+    point them at separate draft and publish-and-send steps.
+    """
+    if action not in ("draft", "publish"):
+        raise ConfigError(f"unknown weekly action {action!r}; use 'draft' or 'publish'")
+    return build(settings, store, sources, week, embedder, say)

@@ -1,0 +1,147 @@
+"""The stage runs the scheduler and `digest run` make: recorded, locked, stoppable, never twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from digest import pipeline
+from digest.analyze import WeekAnalysis
+from digest.analyze.embed import Embedder
+from digest.crawl import SourceResult
+from digest.crawl.http import FetchPolicy
+from digest.health import failing_alerts, source_health
+from digest.models import Source
+from digest.ops import Operations
+from digest.store.ledger import Run
+
+_log = logging.getLogger("digest.jobs")
+
+ISSUE_LOCK_WAIT = 30 * 60.0  # seconds the weekly job waits for a crawl in progress elsewhere
+ISSUE_STAGES = ("draft", "publish")
+
+
+def crawl(
+    ops: Operations,
+    sources: Sequence[Source],
+    policy: FetchPolicy,
+    wait: float = 0.0,
+    on_source: Callable[[SourceResult], None] | None = None,
+) -> pipeline.CrawlReport:
+    """Crawl in batches of `policy.concurrency` sources, storing each batch before the next.
+
+    A stop request ends the run between batches (status interrupted): every stored source is
+    complete, and the next crawl fetches the rest.
+    """
+    outcomes: list[pipeline.SourceOutcome] = []
+    with ops.lock(wait), ops.run("crawl") as notes:
+        step = policy.concurrency
+        for start in range(0, len(sources), step):
+            ops.check_stop(f"crawling {len(sources) - start} of {len(sources)} sources")
+            batch = sources[start : start + step]
+            outcomes.extend(pipeline.crawl(batch, ops.store, policy, on_source).outcomes)
+            _note_crawl(notes.counts, notes.errors, notes.sources, outcomes)
+        if outcomes and all(o.error for o in outcomes):
+            notes.status = "failed"
+    report = pipeline.CrawlReport(tuple(outcomes))
+    alert_failing_sources(ops, [s.name for s in sources])
+    return report
+
+
+def _note_crawl(
+    counts: dict[str, int],
+    errors: dict[str, str],
+    names: list[str],
+    outcomes: Sequence[pipeline.SourceOutcome],
+) -> None:
+    counts.update(
+        sources=len(outcomes),
+        failed=sum(1 for o in outcomes if o.error),
+        fetched=sum(o.fetched for o in outcomes),
+        new=sum(o.new for o in outcomes),
+    )
+    errors.update({o.source: o.error for o in outcomes if o.error})
+    names[:] = [o.source for o in outcomes]
+
+
+def alert_failing_sources(ops: Operations, names: Sequence[str]) -> None:
+    """Alert (once per failing spell) about sources that failed every crawl for a day."""
+    if not ops.unattended:
+        return
+    now = ops.clock()
+    health = source_health(ops.ledger, names, now)
+    for alert in failing_alerts(health, ops.settings.alerts.source_failing_hours, now):
+        ops.alerter.send(alert)
+
+
+def analyze(
+    ops: Operations, sources: Sequence[Source], embedder: Embedder, monday: date
+) -> WeekAnalysis | None:
+    """Group the week's articles into stories and themes now, so the weekly build has less to do.
+
+    Skipped (None) when the week has no articles yet or another process holds the lock.
+    """
+    if not ops.store.articles_between(monday, monday + timedelta(days=7)):
+        return None
+    weights = {s.name: s.weight for s in sources}
+    with ops.lock(), ops.run("analyze", pipeline.issue_id(monday)) as notes:
+        analysis = pipeline.analyze(ops.store, embedder, monday, ops.settings, weights)
+        stories = [s for t in analysis.themes for s in t.stories] + list(analysis.unthemed)
+        notes.counts.update(
+            themes=len(analysis.themes),
+            stories=len(stories),
+            articles=sum(len(s.articles) for s in stories),
+        )
+    return analysis
+
+
+@dataclass(frozen=True)
+class IssueOutcome:
+    """What the weekly job did for one week: made the issue, or found it made before."""
+
+    issue_id: str
+    report: pipeline.BuildReport | None
+    made_before: Run | None
+
+
+def issue_made(ops: Operations, issue_id: str, action: str) -> Run | None:
+    """The run that already made this week's issue with `action` (or published it), if any.
+
+    This is the store's record that decides "never twice"; APScheduler's memory is not used.
+    """
+    stages = (action, "publish") if action in ISSUE_STAGES else ISSUE_STAGES
+    return ops.ledger.finished_run(issue_id, stages)
+
+
+def make_issue(
+    ops: Operations,
+    sources: Sequence[Source],
+    monday: date,
+    embedder: Callable[[], Embedder],
+    force: bool = False,
+    say: pipeline.Say = pipeline._quiet,
+) -> IssueOutcome:
+    """Draft or publish (per [schedule] action) the issue of `monday`'s week, once.
+
+    Checked before and again under the lock, so two schedulers racing make one issue.
+    """
+    action = ops.settings.schedule.action
+    issue_id = pipeline.issue_id(monday)
+    if not force and (before := issue_made(ops, issue_id, action)):
+        return IssueOutcome(issue_id, None, before)
+    with ops.lock(ISSUE_LOCK_WAIT):
+        if not force and (before := issue_made(ops, issue_id, action)):
+            return IssueOutcome(issue_id, None, before)
+        with ops.run(action, issue_id) as notes:
+            report = pipeline.weekly_issue(
+                action, ops.settings, ops.store, sources, monday, embedder(), say
+            )
+            notes.counts.update(
+                themes=len(report.issue.sections),
+                quick_hits=len(report.issue.quick_hits),
+                stories=report.stories,
+                articles=report.articles,
+            )
+    return IssueOutcome(issue_id, report, None)
