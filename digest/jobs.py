@@ -12,6 +12,7 @@ from digest.analyze import WeekAnalysis
 from digest.analyze.embed import Embedder
 from digest.crawl import SourceResult
 from digest.crawl.http import FetchPolicy
+from digest.errors import AnalyzeError
 from digest.health import failing_alerts, source_health
 from digest.models import Source
 from digest.ops import Operations
@@ -36,6 +37,7 @@ def crawl(
     complete, and the next crawl fetches the rest.
     """
     outcomes: list[pipeline.SourceOutcome] = []
+    ops.check_stop("crawling")
     with ops.lock(wait), ops.run("crawl") as notes:
         step = policy.concurrency
         for start in range(0, len(sources), step):
@@ -129,12 +131,19 @@ def make_issue(
     """
     action = ops.settings.schedule.action
     issue_id = pipeline.issue_id(monday)
+    ops.check_stop(f"making issue {issue_id}")
     if not force and (before := issue_made(ops, issue_id, action)):
         return IssueOutcome(issue_id, None, before)
     with ops.lock(ISSUE_LOCK_WAIT):
         if not force and (before := issue_made(ops, issue_id, action)):
             return IssueOutcome(issue_id, None, before)
         with ops.run(action, issue_id) as notes:
+            if not ops.store.articles_between(monday, monday + timedelta(days=7)):
+                # Said before the embedding model is loaded, not after.
+                raise AnalyzeError(
+                    f"no articles published in week {issue_id}; check `digest status` for "
+                    "failing sources, or make another week with `digest run --week`"
+                )
             report = pipeline.weekly_issue(
                 action, ops.settings, ops.store, sources, monday, embedder(), say
             )

@@ -138,7 +138,11 @@ class DigestScheduler:
         for job_id, (func, trigger, args) in wanted.items():
             old = self.scheduler.get_job(job_id, jobstore="default")
             if old is not None and str(old.trigger) == str(trigger) and old.args == args:
-                continue  # kept with its stored next run time: schedules survive restarts
+                # Kept with its stored next run time (schedules survive restarts), except a
+                # crawl cut short by the last stop, which resumes now.
+                if job_id.startswith("crawl") and self._crawl_was_interrupted():
+                    old.modify(next_run_time=self._now())
+                continue
             first = {"next_run_time": self._now()} if job_id.startswith("crawl") else {}
             with suppress(ConflictingIdError):  # another scheduler added it at the same moment
                 self.scheduler.add_job(
@@ -150,6 +154,10 @@ class DigestScheduler:
                     replace_existing=True,
                     **first,
                 )
+
+    def _crawl_was_interrupted(self) -> bool:
+        last = self.ops.ledger.runs(1, stage="crawl")
+        return bool(last) and last[0].status in ("interrupted", "running")
 
     def stored_jobs(self) -> list[Job]:
         return list(self.scheduler.get_jobs(jobstore="default"))
