@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from digest.crawl.http import FetchPolicy
 from digest.errors import ConfigError, DigestError
 from digest.logs import configure_logging
 from digest.models import Source
-from digest.ops import Operations, Stopped, stop_on_signals, utcnow
+from digest.ops import Operations, StopFlag, Stopped, stop_on_signals, utcnow
 from digest.periods import week_of
 from digest.store import Store
 
@@ -124,7 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     sources = load_sources(settings.sources)
     configure_logging(settings.log)
-    stop = threading.Event()
+    stop = StopFlag()
     stop_on_signals(stop, lambda text: console.print(f"[yellow]{text}[/yellow]"))
     store = Store(settings.store.url)
     ops = Operations(settings, store, stop=stop, unattended=True)

@@ -37,6 +37,30 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+class StopFlag:
+    """A stop request, safe to set from a signal handler.
+
+    threading.Event is not: its set() takes a lock that the interrupted main thread may be
+    holding inside Event.wait(), and the process would hang.
+    """
+
+    def __init__(self) -> None:
+        self._requested = False
+
+    def set(self) -> None:
+        self._requested = True
+
+    def is_set(self) -> bool:
+        return self._requested
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, waking early when a stop is requested; True if requested."""
+        until = time.monotonic() + seconds
+        while not self._requested and (left := until - time.monotonic()) > 0:
+            time.sleep(min(0.1, left))
+        return self._requested
+
+
 class Stopped(DigestError):
     """A stop (SIGTERM or SIGINT) was asked for; the run ended at a clean point."""
 
@@ -63,13 +87,13 @@ class Operations:
         settings: Settings,
         store: Store,
         clock: Clock = utcnow,
-        stop: threading.Event | None = None,
+        stop: StopFlag | None = None,
         unattended: bool = False,
     ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
-        self.stop = stop or threading.Event()
+        self.stop = stop or StopFlag()
         self.unattended = unattended  # alert when a run fails: nobody is watching
         self.owner = new_owner()
         self.ledger = Ledger(store)
@@ -163,7 +187,7 @@ class Operations:
             raise Stopped(f"stopped on request before {what}; the next start picks up from here")
 
 
-def stop_on_signals(stop: threading.Event, say: Callable[[str], None]) -> None:
+def stop_on_signals(stop: StopFlag, say: Callable[[str], None]) -> None:
     """First SIGTERM/SIGINT: finish the current unit, then stop. Second: stop at once."""
 
     def handle(signum: int, _frame: FrameType | None) -> None:

@@ -24,7 +24,15 @@ from digest.analyze.embed import Embedder
 from digest.config import Settings
 from digest.errors import DigestError
 from digest.models import Source
-from digest.ops import Clock, LockBusy, Operations, Stopped, stop_on_signals, utcnow
+from digest.ops import (
+    Clock,
+    LockBusy,
+    Operations,
+    StopFlag,
+    Stopped,
+    stop_on_signals,
+    utcnow,
+)
 from digest.periods import due_week, next_fire, week_of, weekly_trigger
 from digest.store import Store
 
@@ -68,7 +76,7 @@ class DigestScheduler:
         store: Store,
         clock: Clock = utcnow,
         embedder: Callable[[], Embedder] | None = None,
-        stop: threading.Event | None = None,
+        stop: StopFlag | None = None,
     ) -> None:
         self.settings = settings
         self.sources = list(sources)
@@ -240,7 +248,7 @@ def run_forever(
     A second signal exits at once; the store stays consistent (each write is one transaction)
     and the unfinished run is marked interrupted by the next process that takes the lock.
     """
-    stop = threading.Event()
+    stop = StopFlag()
     stop_on_signals(stop, say)
     scheduler = DigestScheduler(settings, sources, store, stop=stop)
     try:

@@ -257,3 +257,35 @@ def test_alert_by_email_reaches_an_smtp_server(crawled: tuple[Settings, Store, P
     assert message["To"] == "editor@example.com"  # type: ignore[index]
     assert "failed" in message["Subject"]  # type: ignore[index]
     store.close()
+
+
+def test_crawl_job_crawls_each_interval_group_then_analyzes_the_week(tmp_path: Path) -> None:
+    with feed_server() as server:
+        config = write_config(tmp_path, base_url(server), first=3)
+        text = (tmp_path / "sources.yaml").read_text()
+        (tmp_path / "sources.yaml").write_text(
+            text.replace("name: OpenAI Blog", "name: OpenAI Blog\n  interval_minutes: 15")
+        )
+        settings = load_settings(config)
+        store = Store(settings.store.url)
+        clock = Clock(datetime(2026, 11, 20, 12, tzinfo=UTC))
+        scheduler = DigestScheduler(
+            settings, load_sources(settings.sources), store, clock, WordHashEmbedder
+        )
+        assert {m: [s.name for s in g] for m, g in scheduler.intervals().items()} == {
+            15: ["OpenAI Blog"],
+            60: ["Anthropic News", "Google DeepMind Blog"],
+        }
+        scheduler.crawl(60)
+        scheduler.crawl(15)
+        scheduler.crawl(15)  # nothing new: no analysis
+    runs = [(r.stage, r.period, r.status, r.sources) for r in reversed(Ledger(store).runs())]
+    assert runs == [
+        ("crawl", None, "ok", ("Anthropic News", "Google DeepMind Blog")),
+        ("analyze", "2026-w47", "ok", ()),
+        ("crawl", None, "ok", ("OpenAI Blog",)),
+        ("analyze", "2026-w47", "ok", ()),
+        ("crawl", None, "ok", ("OpenAI Blog",)),
+    ]
+    assert Ledger(store).runs(1, stage="analyze")[0].counts["stories"] > 0
+    store.close()

@@ -109,3 +109,37 @@ def test_sigterm_mid_crawl_then_restart_makes_one_complete_issue(tmp_path: Path)
     ]
     assert (tmp_path / "site" / "issues" / "2026-w47" / "index.html").is_file()
     assert not list(tmp_path.glob("site?*")), "a half-built site was left beside the real one"
+
+
+def test_schedule_stops_cleanly_on_sigterm_and_resumes_the_crawl_on_start(tmp_path: Path) -> None:
+    db = tmp_path / "digest.db"
+    with feed_server(delay=0.5) as server:
+        config = write_config(
+            tmp_path,
+            base_url(server),
+            first=4,
+            crawl={"concurrency": 1},
+            # No weekly fire in the last 8 days whatever today is (Feb 29 on a Monday: 2044),
+            # so the catch-up check has nothing to make and no model is loaded.
+            schedule={"analyze_after_crawl": False, "weekly": "0 0 29 feb mon"},
+            log={"format": "json"},
+        )
+        schedule = _digest("schedule", "--config", str(config))
+        _wait_for(lambda: _count(db, "articles") > 0, "a stored source")
+        schedule.send_signal(signal.SIGTERM)
+        out, err = schedule.communicate(timeout=60)
+        assert schedule.returncode == 0, out + err
+        assert _query(db, "select stage, status from runs") == [("crawl", "interrupted")]
+        jobs = {job for (job,) in _query(db, "select id from apscheduler_jobs")}
+        assert jobs == {"crawl-every-60m", "weekly"}
+        logged = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+        assert any(e.get("stage") == "crawl" and e.get("status") == "interrupted" for e in logged)
+
+        # The interrupted crawl resumes at once, although its next regular run is an hour away.
+        schedule = _digest("schedule", "--config", str(config))
+        _wait_for(lambda: ("crawl", "ok") in _query(db, "select stage, status from runs"), "crawl")
+        schedule.send_signal(signal.SIGINT)
+        out, err = schedule.communicate(timeout=60)
+        assert schedule.returncode == 0, out + err
+    stored = _query(db, "select source, count(*) from articles group by source")
+    assert len(stored) == 4
