@@ -47,6 +47,7 @@ def crawl(
             _note_crawl(notes.counts, notes.errors, notes.sources, outcomes)
         if outcomes and all(o.error for o in outcomes):
             notes.status = "failed"
+            notes.alert = False  # each source is alerted once it has failed for a day
     report = pipeline.CrawlReport(tuple(outcomes))
     alert_failing_sources(ops, [s.name for s in sources])
     return report

@@ -42,5 +42,6 @@ def configure_logging(settings: LogSettings) -> None:
     handler._digest = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(settings.level)
-    # APScheduler says "Added job" and "Running job" at INFO; keep those for DEBUG.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    # APScheduler says "Added job" and httpx logs every request at INFO: keep those for DEBUG.
+    for noisy in ("apscheduler", "httpx"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -77,6 +77,7 @@ class RunNotes:
     errors: dict[str, str] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     status: str = "ok"
+    alert: bool = True  # False when the failure is alerted another way (failing sources)
 
 
 class Operations:
@@ -167,7 +168,7 @@ class Operations:
             f": {summary}" if summary else "",
             extra={**context, "status": notes.status, "counts": notes.counts},
         )
-        if notes.status == "failed" and self.unattended:
+        if notes.status == "failed" and notes.alert and self.unattended:
             what = f"{stage} of {period}" if period else stage
             why = "\n".join(f"{k}: {v}" for k, v in notes.errors.items())
             self.alerter.send(

@@ -60,6 +60,8 @@ def gather(settings: Settings, store: Store, names: Sequence[str], now: datetime
     for run in runs:
         latest.setdefault(run.stage, run)
     for run in latest.values():
+        if run.stage == "crawl" and "run" not in run.errors:
+            continue  # failing sources are listed one by one below
         if run.status in ("failed", "interrupted"):
             why = run.errors.get("run") or "; ".join(run.errors.values())
             problems.append(f"the last {run.stage} run {run.status}: {why}")
