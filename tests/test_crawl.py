@@ -239,7 +239,7 @@ def test_a_failing_source_does_not_stop_the_others(server: str) -> None:
         _feed(f"{server}/rss.xml", "good"),
         _feed(f"{server}/garbage", "web page"),
         _feed(f"{server}/missing.xml", "gone"),
-        Source(name="forum", kind="reddit", url=f"{server}/rss.xml"),
+        Source(name="forum", kind="gopher", url=f"{server}/rss.xml"),
         _feed(f"{server}/atom.xml", "also good"),
     ]
     done: list[str] = []
@@ -257,7 +257,7 @@ def test_a_failing_source_does_not_stop_the_others(server: str) -> None:
         "it is a web page; use the address of the page's RSS or Atom feed in sources.yaml"
     )
     assert gone.error is not None and "answered 404" in gone.error and "moved" in gone.error
-    assert forum.error == "source kind 'reddit' is not supported yet"
+    assert forum.error == "source kind 'gopher' is not supported yet"
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])

@@ -13,6 +13,14 @@ if TYPE_CHECKING:
     from digest.crawl.http import FetchPolicy
 
 
+class BadStatus(FetchError):
+    """The server answered with an error status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def _port(url: httpx.URL) -> int:
     return url.port or (443 if url.scheme == "https" else 80)
 
@@ -33,7 +41,7 @@ def status_error(response: httpx.Response, url: str) -> None:
         hint = "the site has a problem on its side; try again later"
     else:
         hint = "check the URL in sources.yaml"
-    raise FetchError(f"{said}; {hint}")
+    raise BadStatus(f"{said}; {hint}", status)
 
 
 def explain(exc: Exception, url: httpx.URL, policy: FetchPolicy) -> FetchError:

@@ -14,7 +14,7 @@ import httpcore
 import httpx
 
 from digest.crawl.decode import ACCEPT_ENCODING, BodyDecoder, TooLarge
-from digest.crawl.explain import explain, status_error
+from digest.crawl.explain import BadStatus, explain, status_error
 from digest.crawl.guard import BlockedAddress, GuardedBackend
 from digest.errors import FetchError
 
@@ -57,11 +57,11 @@ class Fetched:
         return self.status == 304
 
 
-class RetryLater(FetchError):
+class RetryLater(BadStatus):
     """The server asked us to come back later (429 or 503 with Retry-After)."""
 
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, status: int, retry_after: float) -> None:
+        super().__init__(message, status)
         self.retry_after = retry_after
 
 
@@ -163,6 +163,7 @@ class Fetcher:
                 raise RetryLater(
                     f"{url} answered {status} and asked us to wait {wait:g} s; "
                     "the source is retried after that",
+                    status,
                     wait,
                 )
         if status != 304:
