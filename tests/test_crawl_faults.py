@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import socket
 import threading
 import time
@@ -382,7 +383,7 @@ def test_per_host_slots_and_delay() -> None:
         assert all(r.ok for r in results) and state["most"] == 2
         starts.clear()
         crawl_sync(sources[:3], _policy(per_host=2, host_delay=0.25))
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(gap >= 0.2 for gap in gaps), gaps
 
 
