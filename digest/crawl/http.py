@@ -121,39 +121,45 @@ class Fetcher:
     async def _attempt(
         self, url: str, headers: dict[str, str], host_delay: float, limit: int
     ) -> Fetched:
-        try:
-            async with asyncio.timeout(self.policy.deadline):
-                return await self._follow(url, headers, host_delay, limit)
-        except TimeoutError:
-            raise FetchError(
-                f"{url} took longer than {self.policy.deadline:g} s to download; the site "
-                "may be overloaded — try again later or raise crawl.deadline in digest.toml"
-            ) from None
-
-    async def _follow(
-        self, url: str, headers: dict[str, str], host_delay: float, limit: int
-    ) -> Fetched:
-        current = url
+        current, deadline_at = url, None
         for _ in range(self.policy.max_redirects + 1):
             target = _checked(current)
             host = self._hosts.setdefault(target.host, _Host(self.policy.per_host))
             async with host.slots:
                 await host.wait_turn(max(host_delay, self.policy.host_delay))
                 async with self._slots:
+                    # The clock starts with the first request, not while waiting for a slot.
+                    loop = asyncio.get_running_loop()
+                    deadline_at = deadline_at or loop.time() + self.policy.deadline
                     try:
-                        async with self._client.stream("GET", target, headers=headers) as resp:
-                            if resp.has_redirect_location:
-                                current = _redirect_target(target, resp.headers["location"])
-                                continue
-                            return await self._answer(resp, current, limit)
-                    except BlockedAddress as exc:
-                        raise FetchError(f"refused to fetch {current}: {exc}") from None
-                    except httpx.HTTPError as exc:
-                        raise explain(exc, target, self.policy) from exc
+                        async with asyncio.timeout_at(deadline_at):
+                            fetched, current = await self._hop(target, current, headers, limit)
+                    except TimeoutError:
+                        raise FetchError(
+                            f"{url} took longer than {self.policy.deadline:g} s to download; the "
+                            "site may be overloaded — try again later or raise crawl.deadline "
+                            "in digest.toml"
+                        ) from None
+                    if fetched is not None:
+                        return fetched
         raise FetchError(
             f"{url} redirected more than {self.policy.max_redirects} times; open it in a "
             "browser and put the address it ends at in sources.yaml"
         )
+
+    async def _hop(
+        self, target: httpx.URL, current: str, headers: dict[str, str], limit: int
+    ) -> tuple[Fetched | None, str]:
+        """The response at `target`, or None and the address it redirects to."""
+        try:
+            async with self._client.stream("GET", target, headers=headers) as response:
+                if response.has_redirect_location:
+                    return None, _redirect_target(target, response.headers["location"])
+                return await self._answer(response, current, limit), current
+        except BlockedAddress as exc:
+            raise FetchError(f"refused to fetch {current}: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise explain(exc, target, self.policy) from exc
 
     async def _answer(self, response: httpx.Response, url: str, limit: int) -> Fetched:
         status = response.status_code
