@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -22,19 +23,33 @@ from digest.store import Store
 console = Console(highlight=False)
 
 
-def _crawl(sources: Sequence[Source], store: Store, policy: FetchPolicy) -> pipeline.CrawlReport:
+def _crawl(
+    sources: Sequence[Source],
+    store: Store,
+    policy: FetchPolicy,
+    settings: Settings,
+    force: bool = False,
+) -> pipeline.CrawlReport:
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("crawling", total=len(sources))
 
         def done(result: SourceResult) -> None:
             progress.update(task, advance=1, description=f"crawled {result.source.name}")
 
-        report = pipeline.crawl(sources, store, policy, done)
+        report = pipeline.crawl(
+            sources,
+            store,
+            policy,
+            done,
+            force=force,
+            full_text_pages=settings.crawl.full_text_pages,
+            backoff_max=settings.crawl.backoff_max,
+        )
     table = Table(title="Crawl", title_justify="left")
     for column in ("source", "items", "new", "problem"):
         table.add_column(column, justify="right" if column in ("items", "new") else "left")
     for o in report.outcomes:
-        problem = f"[red]{o.error}[/red]" if o.error else ""
+        problem = f"[red]{o.error}[/red]" if o.error else f"[dim]{o.note}[/dim]"
         table.add_row(o.source, str(o.fetched), str(o.new), problem)
     console.print(table)
     ok = len(report.outcomes) - len(report.failed)
@@ -73,7 +88,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             console.print(f"serving the sample week from {folder} at {base}")
             sources = load_sources(folder / "sources.yaml", base=base)
             policy = pipeline.fetch_policy(settings)
-            _crawl(sources, store, policy)
+            _crawl(sources, store, policy, settings, force=True)
         _build(settings, store, sources, args.week)
     finally:
         store.close()
@@ -89,10 +104,43 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sources = load_sources(settings.sources)
     store = Store(settings.store.url)
     try:
-        report = _crawl(sources, store, pipeline.fetch_policy(settings))
+        report = _crawl(sources, store, pipeline.fetch_policy(settings), settings, args.force)
     finally:
         store.close()
     return 1 if report.outcomes and len(report.failed) == len(report.outcomes) else 0
+
+
+def cmd_sources_check(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    sources = load_sources(settings.sources)
+    store = Store(settings.store.url)
+    try:
+        health = store.source_health()
+    finally:
+        store.close()
+    table = Table(title=f"Sources ({settings.sources})", title_justify="left")
+    for column in ("source", "kind", "last success", "failures", "next fetch", "last error"):
+        table.add_column(column, justify="right" if column == "failures" else "left")
+
+    def when(t: datetime | None) -> str:
+        return t.strftime("%Y-%m-%d %H:%M") if t else "never"
+
+    for s in sources:
+        h = health.get(s.name)
+        if h is None:
+            table.add_row(s.name, s.kind, "never", "0", "now", "[dim]not crawled yet[/dim]")
+            continue
+        error = f"[red]{h.last_error}[/red]" if h.last_error else ""
+        table.add_row(
+            s.name, s.kind, when(h.last_success), str(h.failures), when(h.next_attempt), error
+        )
+    console.print(table)
+    failing = [s.name for s in sources if (h := health.get(s.name)) and h.failures]
+    console.print(
+        f"{len(sources)} sources; "
+        + (f"[red]{len(failing)} failing[/red]" if failing else "none failing")
+    )
+    return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -110,7 +158,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     sources = load_sources(settings.sources)
     store = Store(settings.store.url)
     try:
-        _crawl(sources, store, pipeline.fetch_policy(settings))
+        _crawl(sources, store, pipeline.fetch_policy(settings), settings)
         _build(settings, store, sources, args.week)
     finally:
         store.close()
@@ -142,9 +190,22 @@ def parser() -> argparse.ArgumentParser:
     with_week(p)
     p.set_defaults(run=cmd_demo)
 
-    p = command("crawl", "Fetch every source in sources.yaml and store new articles.")
+    p = command("crawl", "Fetch every due source in sources.yaml and store new articles.")
     with_config(p)
+    p.add_argument(
+        "--force", action="store_true", help="fetch every source now, ignoring interval and backoff"
+    )
     p.set_defaults(run=cmd_crawl)
+
+    p = command("sources", "Inspect the sources in sources.yaml.")
+    group = p.add_subparsers(dest="sources_command", required=True, metavar="ACTION", help="action")
+    check = group.add_parser(
+        "check",
+        help="print every source's health",
+        description="Print every source's health: last success, failures, next fetch, last error.",
+    )
+    with_config(check)
+    check.set_defaults(run=cmd_sources_check)
 
     p = command("build", "Analyze, write and publish one week's issue from stored articles.")
     with_config(p)

@@ -15,6 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from digest.errors import StoreError
 from digest.models import Article, Issue
 from digest.store import schema
+from digest.store.crawled import CrawlStore, tags_from_json
+from digest.store.migrate import add_missing_columns
 from digest.store.serialize import issue_from_json, issue_to_json
 
 __all__ = ["Store"]
@@ -36,10 +38,18 @@ def _article(row: object) -> Article:
         published_at=_utc(r["published_at"]),
         content_hash=r["content_hash"],
         author=r["author"],
+        guid=r["guid"],
+        tags=tags_from_json(r["tags"]),
+        pdf_url=r["pdf_url"],
+        discussion_url=r["discussion_url"],
+        score=r["score"],
+        comments=r["comments"],
+        text_status=r["text_status"],
+        full_text=r["full_text"],
     )
 
 
-class Store:
+class Store(CrawlStore):
     """One database, SQLite by default, PostgreSQL by URL."""
 
     def __init__(self, url: str) -> None:
@@ -50,6 +60,7 @@ class Store:
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             schema.metadata.create_all(self.engine)
+            add_missing_columns(self.engine, schema.metadata)
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"cannot open the store at {url!r} ({exc}); check [store] url"

@@ -32,7 +32,8 @@ def issue_to_json(issue: Issue) -> str:
 
 
 def _article(d: dict[str, Any]) -> Article:
-    return Article(**{**d, "published_at": datetime.fromisoformat(d["published_at"])})
+    published = datetime.fromisoformat(d["published_at"])
+    return Article(**{**d, "published_at": published, "tags": tuple(d.get("tags", ()))})
 
 
 def _story(d: dict[str, Any]) -> Story:
