@@ -66,14 +66,13 @@ def theme_score(theme: Theme, scores: Mapping[str, float]) -> float:
 
 
 def mmr_order(scores: Sequence[float], vectors: np.ndarray, lam: float = MMR_LAMBDA) -> list[int]:
-    """Indices in maximal-marginal-relevance order: each next pick trades its score (scaled to
-    0..1) against its closeness to what was already picked, so near-repeats sink."""
+    """Indices in maximal-marginal-relevance order: each next pick trades its score (as a share
+    of the best score) against its closeness to what was already picked, so near-repeats sink."""
     n = len(scores)
     if n == 0:
         return []
     value = np.asarray(scores, dtype=np.float64)
-    spread = float(value.max() - value.min()) or 1.0
-    relevance = (value - value.min()) / spread
+    relevance = value / (float(np.abs(value).max()) or 1.0)
     closest = np.full(n, -np.inf)
     left = list(range(n))
     order: list[int] = []
