@@ -165,6 +165,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cluster(args: argparse.Namespace) -> int:
+    from digest.analyze.cluster import cluster_articles, write_assignments
+    from digest.analyze.embed import MemoryCache, SentenceTransformerEmbedder, VectorCache
+    from digest.analyze.items import read_items
+    from digest.config import AnalyzeSettings
+
+    articles = read_items(args.input)
+    settings = AnalyzeSettings()
+    if args.threshold is not None:
+        settings = settings.model_copy(update={"story_threshold": args.threshold})
+    store = Store(f"sqlite:///{args.cache}") if args.cache else None
+    cache: VectorCache = store or MemoryCache()
+    try:
+        with console.status(f"embedding and clustering {len(articles)} items"):
+            embedder = SentenceTransformerEmbedder(args.model)
+            assignments = cluster_articles(articles, embedder, cache, settings)
+    finally:
+        if store:
+            store.close()
+    write_assignments(assignments, args.output)
+    stories = len({a.story for a in assignments})
+    themes = len({a.theme for a in assignments if a.theme})
+    console.print(
+        f"{len(assignments)} items in {stories} stories and {themes} themes: {args.output}"
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="digest", description="Turn a week of AI news into a cited newsletter issue."
@@ -211,6 +239,41 @@ def parser() -> argparse.ArgumentParser:
     with_config(p)
     with_week(p)
     p.set_defaults(run=cmd_build)
+
+    p = command(
+        "cluster",
+        "Group a JSONL file of items into stories and themes, offline, with the shipped defaults.",
+    )
+    p.add_argument(
+        "--input",
+        type=Path,
+        required=True,
+        help="JSONL, one item a line: id, title, text, url, published_at, source",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        help='JSONL written, one line per item: {"id", "story", "theme"}',
+    )
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="SQLite file keeping vectors between runs (default: none, embed every run)",
+    )
+    p.add_argument(
+        "--model",
+        default="all-MiniLM-L6-v2",
+        help="sentence-transformers model name or path (default: the shipped all-MiniLM-L6-v2)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="story similarity threshold (default: analyze.story_threshold's default)",
+    )
+    p.set_defaults(run=cmd_cluster)
 
     p = command("run", "Crawl, then build: what a weekly cron job calls.")
     with_config(p)

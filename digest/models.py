@@ -79,6 +79,10 @@ class Theme:
     name: str
     keywords: tuple[str, ...]
     stories: tuple[Story, ...]
+    # Compared with last week's themes: new, continuing, rising or fading.
+    trend: str = "new"
+    previous_count: int = 0
+    previous_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import numpy as np
 from digest.analyze import WeekAnalysis, build_themes, make_story
 from digest.analyze.embed import Embedder, SentenceTransformerEmbedder, embed_articles
 from digest.analyze.stories import group_stories
+from digest.analyze.trends import PastTheme, mark_trends
 from digest.config import Settings
 from digest.crawl import CrawlMemory, SourceResult, crawl_sync
 from digest.crawl.health import failed, is_due, succeeded
@@ -207,12 +208,34 @@ def _week_stories(
 
 
 def analyze(
-    store: Store, embedder: Embedder, monday: date, settings: Settings, weights: dict[str, float]
+    store: Store,
+    embedder: Embedder,
+    monday: date,
+    settings: Settings,
+    weights: dict[str, float],
+    paper_sources: frozenset[str] = frozenset(),
 ) -> WeekAnalysis:
+    """Stories and themes of the week; themes compared with last week's, and kept for the next."""
     stories, centroids = _week_stories(store, embedder, monday, settings, issue_id(monday))
     week_end = datetime.combine(monday + timedelta(days=7), time(), UTC)
     a = settings.analyze
-    return build_themes(stories, centroids, weights, week_end, a.min_theme_size, a.max_themes)
+    analysis = build_themes(
+        stories, centroids, weights, week_end, a.min_theme_size, a.max_themes, paper_sources
+    )
+    last_week = [
+        PastTheme(i, n, c, v) for i, n, c, v in store.week_themes(issue_id(monday - timedelta(7)))
+    ]
+    themes = mark_trends(analysis.themes, analysis.centroids, last_week)
+    store.save_week_themes(
+        issue_id(monday),
+        [(t.id, t.name, len(t.stories), analysis.centroids[t.id]) for t in themes],
+    )
+    return replace(analysis, themes=themes)
+
+
+def paper_sources(sources: Sequence[Source]) -> frozenset[str]:
+    """Sources whose every item is a paper: tagged 'papers' (or 'paper') in sources.yaml."""
+    return frozenset(s.name for s in sources if {"paper", "papers"} & set(s.tags))
 
 
 def write(analysis: WeekAnalysis, embedder: Embedder, monday: date, settings: Settings) -> Issue:
@@ -252,7 +275,7 @@ def build(
     embedder = embedder or load_embedder(settings)
     say(f"grouping week {issue_id(monday)} into stories and themes")
     weights = {s.name: s.weight for s in sources}
-    analysis = analyze(store, embedder, monday, settings, weights)
+    analysis = analyze(store, embedder, monday, settings, weights, paper_sources(sources))
     say(f"writing {len(analysis.themes)} themes")
     issue = write(analysis, embedder, monday, settings)
     previous = store.issue(issue.id)

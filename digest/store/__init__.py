@@ -184,6 +184,36 @@ class Store(CrawlStore):
         with self.engine.connect() as conn:
             return {s: i for s, i in conn.execute(query)}
 
+    def save_week_themes(
+        self, week: str, themes: Sequence[tuple[str, str, int, np.ndarray]]
+    ) -> None:
+        """Replace the week's kept themes: (theme id, name, story count, unit centroid)."""
+        t = schema.theme_history
+        rows = [
+            {
+                "week": week,
+                "theme_id": i,
+                "name": n,
+                "stories": c,
+                "centroid": v.astype(np.float32).tobytes(),
+            }
+            for i, n, c, v in themes
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(t.c.week == week))
+            if rows:
+                conn.execute(t.insert(), rows)
+
+    def week_themes(self, week: str) -> list[tuple[str, str, int, np.ndarray]]:
+        """The themes kept for `week` by save_week_themes (none when it was never analyzed)."""
+        t = schema.theme_history
+        query = select(t.c.theme_id, t.c.name, t.c.stories, t.c.centroid).where(t.c.week == week)
+        with self.engine.connect() as conn:
+            return [
+                (i, n, int(c), np.frombuffer(v, dtype=np.float32))
+                for i, n, c, v in conn.execute(query.order_by(t.c.theme_id))
+            ]
+
     def save_issue(self, issue: Issue) -> None:
         """Store (or replace) the issue and mark its stories as published in it."""
         t = schema.issues

@@ -119,3 +119,14 @@ issues = Table(
     Column("built_at", DateTime(timezone=True), nullable=False),
     Column("body", Text, nullable=False),
 )
+
+# Each week's themes as analyzed, so the next week can tell new themes from continuing ones.
+theme_history = Table(
+    "theme_history",
+    metadata,
+    Column("week", String(20), primary_key=True),
+    Column("theme_id", String(80), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("stories", Integer, nullable=False),
+    Column("centroid", LargeBinary, nullable=False),
+)

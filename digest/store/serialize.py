@@ -55,7 +55,15 @@ def _citations(items: list[dict[str, Any]]) -> tuple[Citation, ...]:
 
 def _section(d: dict[str, Any]) -> Section:
     t = d["theme"]
-    theme = Theme(t["id"], t["name"], tuple(t["keywords"]), tuple(_story(s) for s in t["stories"]))
+    theme = Theme(
+        t["id"],
+        t["name"],
+        tuple(t["keywords"]),
+        tuple(_story(s) for s in t["stories"]),
+        t.get("trend", "new"),
+        t.get("previous_count", 0),
+        t.get("previous_name", ""),
+    )
     s = d["summary"]
     summary = Summary(
         s["headline"],
