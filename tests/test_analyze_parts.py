@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -81,17 +81,13 @@ def test_mmr_puts_a_near_repeat_after_something_different() -> None:
     assert mmr_order([1.0, 0.95, 0.7], vectors) == [0, 2, 1]
 
 
-@dataclass(frozen=True)
-class _Scored(Article):
-    points: int = 0
-
-
 def test_engagement_is_ranked_within_each_source() -> None:
     base = art(1, "x")
+    thread = "https://news.ycombinator.com/item?id=1"
     items = [
-        _Scored(**{**base.__dict__, "id": "hn1", "source": "HN"}, points=900),
-        _Scored(**{**base.__dict__, "id": "hn2", "source": "HN"}, points=100),
-        _Scored(**{**base.__dict__, "id": "r1", "source": "Reddit"}, points=50),
+        replace(base, id="hn1", source="HN", score=900, discussion_url=thread),
+        replace(base, id="hn2", source="HN", score=100, discussion_url=thread),
+        replace(base, id="r1", source="Reddit", score=50, discussion_url=thread),
         base,
     ]
     ranks = engagement_ranks(items)

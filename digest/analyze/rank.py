@@ -9,9 +9,6 @@ import numpy as np
 
 from digest.models import Article, Story, Theme
 
-# Where an article's engagement (HN points, Reddit score) is read from. The crawl stage does
-# not record it yet: an article without these attributes counts as having none.
-ENGAGEMENT_FIELDS = ("points", "score", "engagement")
 ENGAGEMENT_WEIGHT = 0.5
 RECENCY_WEIGHT = 0.3
 # A story already published that came back with new articles is worth less than a new one.
@@ -20,12 +17,10 @@ MMR_LAMBDA = 0.7
 
 
 def engagement(article: Article) -> float | None:
-    """The article's raw engagement, or None when its source gives none."""
-    for name in ENGAGEMENT_FIELDS:
-        value = getattr(article, name, None)
-        if isinstance(value, int | float):
-            return float(value)
-    return None
+    """The points or upvotes of the article's discussion, or None when it has none."""
+    if not article.discussion_url and not article.score:
+        return None
+    return float(article.score)
 
 
 def engagement_ranks(articles: Sequence[Article]) -> dict[str, float]:
