@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -26,19 +27,21 @@ console = Console(highlight=False)
 LOCK_WAIT = 600.0  # seconds a command waits for another process's run to finish
 
 
-def _crawl(ops: Operations, sources: Sequence[Source], policy: FetchPolicy) -> pipeline.CrawlReport:
+def _crawl(
+    ops: Operations, sources: Sequence[Source], policy: FetchPolicy, force: bool = False
+) -> pipeline.CrawlReport:
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("crawling", total=len(sources))
 
         def done(result: SourceResult) -> None:
             progress.update(task, advance=1, description=f"crawled {result.source.name}")
 
-        report = jobs.crawl(ops, sources, policy, LOCK_WAIT, done)
+        report = jobs.crawl(ops, sources, policy, LOCK_WAIT, done, force=force)
     table = Table(title="Crawl", title_justify="left")
     for column in ("source", "items", "new", "problem"):
         table.add_column(column, justify="right" if column in ("items", "new") else "left")
     for o in report.outcomes:
-        problem = f"[red]{o.error}[/red]" if o.error else ""
+        problem = f"[red]{o.error}[/red]" if o.error else f"[dim]{o.note}[/dim]"
         table.add_row(o.source, str(o.fetched), str(o.new), problem)
     console.print(table)
     ok = len(report.outcomes) - len(report.failed)
@@ -85,7 +88,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             console.print(f"serving the sample week from {folder} at {base}")
             sources = load_sources(folder / "sources.yaml", base=base)
             policy = pipeline.fetch_policy(settings)
-            _crawl(ops, sources, policy)
+            _crawl(ops, sources, policy, force=True)
         _build(ops, sources, args.week)
     finally:
         store.close()
@@ -103,10 +106,44 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sources = load_sources(settings.sources)
     store = Store(settings.store.url)
     try:
-        report = _crawl(Operations(settings, store), sources, pipeline.fetch_policy(settings))
+        ops = Operations(settings, store)
+        report = _crawl(ops, sources, pipeline.fetch_policy(settings), args.force)
     finally:
         store.close()
     return 1 if report.outcomes and len(report.failed) == len(report.outcomes) else 0
+
+
+def cmd_sources_check(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    sources = load_sources(settings.sources)
+    store = Store(settings.store.url)
+    try:
+        health = store.source_health()
+    finally:
+        store.close()
+    table = Table(title=f"Sources ({settings.sources})", title_justify="left")
+    for column in ("source", "kind", "last success", "failures", "next fetch", "last error"):
+        table.add_column(column, justify="right" if column == "failures" else "left")
+
+    def when(t: datetime | None) -> str:
+        return t.strftime("%Y-%m-%d %H:%M") if t else "never"
+
+    for s in sources:
+        h = health.get(s.name)
+        if h is None:
+            table.add_row(s.name, s.kind, "never", "0", "now", "[dim]not crawled yet[/dim]")
+            continue
+        error = f"[red]{h.last_error}[/red]" if h.last_error else ""
+        table.add_row(
+            s.name, s.kind, when(h.last_success), str(h.failures), when(h.next_attempt), error
+        )
+    console.print(table)
+    failing = [s.name for s in sources if (h := health.get(s.name)) and h.failures]
+    console.print(
+        f"{len(sources)} sources; "
+        + (f"[red]{len(failing)} failing[/red]" if failing else "none failing")
+    )
+    return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -185,6 +222,34 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
+def cmd_cluster(args: argparse.Namespace) -> int:
+    from digest.analyze.cluster import cluster_articles, write_assignments
+    from digest.analyze.embed import MemoryCache, SentenceTransformerEmbedder, VectorCache
+    from digest.analyze.items import read_items
+    from digest.config import AnalyzeSettings
+
+    articles = read_items(args.input)
+    settings = AnalyzeSettings()
+    if args.threshold is not None:
+        settings = settings.model_copy(update={"story_threshold": args.threshold})
+    store = Store(f"sqlite:///{args.cache}") if args.cache else None
+    cache: VectorCache = store or MemoryCache()
+    try:
+        with console.status(f"embedding and clustering {len(articles)} items"):
+            embedder = SentenceTransformerEmbedder(args.model)
+            assignments = cluster_articles(articles, embedder, cache, settings)
+    finally:
+        if store:
+            store.close()
+    write_assignments(assignments, args.output)
+    stories = len({a.story for a in assignments})
+    themes = len({a.theme for a in assignments if a.theme})
+    console.print(
+        f"{len(assignments)} items in {stories} stories and {themes} themes: {args.output}"
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="digest", description="Turn a week of AI news into a cited newsletter issue."
@@ -210,14 +275,62 @@ def parser() -> argparse.ArgumentParser:
     with_week(p)
     p.set_defaults(run=cmd_demo)
 
-    p = command("crawl", "Fetch every source in sources.yaml and store new articles.")
+    p = command("crawl", "Fetch every due source in sources.yaml and store new articles.")
     with_config(p)
+    p.add_argument(
+        "--force", action="store_true", help="fetch every source now, ignoring interval and backoff"
+    )
     p.set_defaults(run=cmd_crawl)
+
+    p = command("sources", "Inspect the sources in sources.yaml.")
+    group = p.add_subparsers(dest="sources_command", required=True, metavar="ACTION", help="action")
+    check = group.add_parser(
+        "check",
+        help="print every source's health",
+        description="Print every source's health: last success, failures, next fetch, last error.",
+    )
+    with_config(check)
+    check.set_defaults(run=cmd_sources_check)
 
     p = command("build", "Analyze, write and publish one week's issue from stored articles.")
     with_config(p)
     with_week(p)
     p.set_defaults(run=cmd_build)
+
+    p = command(
+        "cluster",
+        "Group a JSONL file of items into stories and themes, offline, with the shipped defaults.",
+    )
+    p.add_argument(
+        "--input",
+        type=Path,
+        required=True,
+        help="JSONL, one item a line: id, title, text, url, published_at, source",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        help='JSONL written, one line per item: {"id", "story", "theme"}',
+    )
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="SQLite file keeping vectors between runs (default: none, embed every run)",
+    )
+    p.add_argument(
+        "--model",
+        default="all-MiniLM-L6-v2",
+        help="sentence-transformers model name or path (default: the shipped all-MiniLM-L6-v2)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="story similarity threshold (default: analyze.story_threshold's default)",
+    )
+    p.set_defaults(run=cmd_cluster)
 
     p = command(
         "run",

@@ -9,13 +9,13 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from digest.config_sources import SOURCE_KINDS, SourceEntry
 from digest.errors import ConfigError
 from digest.models import Source
 
 DEFAULT_CONFIG = Path("digest.toml")
-SOURCE_KINDS = ("feed",)
 
 
 class _Section(BaseModel):
@@ -33,6 +33,13 @@ class CrawlSettings(_Section):
     deadline: float = Field(60.0, gt=0)
     max_bytes: int = Field(10 * 1024 * 1024, gt=0)
     allowed_hosts: tuple[str, ...] = ()
+    per_host: int = Field(2, ge=1, le=64)
+    host_delay: float = Field(1.0, ge=0)
+    max_redirects: int = Field(5, ge=0, le=20)
+    retry_wait: float = Field(10.0, ge=0)
+    max_retry_after: float = Field(21600.0, ge=0)
+    backoff_max: float = Field(86400.0, gt=0)
+    full_text_pages: int = Field(20, ge=0)
 
     @field_validator("allowed_hosts")
     @classmethod
@@ -49,7 +56,7 @@ class EmbedSettings(_Section):
 class AnalyzeSettings(_Section):
     story_threshold: float = Field(0.62, gt=0, lt=1)
     story_window_days: int = Field(14, ge=1)
-    min_theme_size: int = Field(2, ge=2)
+    min_theme_size: int = Field(3, ge=2)
     max_themes: int = Field(8, ge=1)
     quick_hits: int = Field(8, ge=0)
 
@@ -85,7 +92,7 @@ class EmailSettings(_Section):
 
 
 class ScheduleSettings(_Section):
-    crawl_every_minutes: int = Field(60, ge=1)
+    crawl_every_minutes: int = Field(15, ge=1)
     analyze_after_crawl: bool = True
     weekly: str = "0 9 * * fri"
     timezone: str = "UTC"
@@ -203,29 +210,6 @@ def _rebase(settings: Settings, root: Path) -> Settings:
     )
 
 
-class _SourceEntry(_Section):
-    name: str = Field(min_length=1)
-    kind: str
-    url: str
-    weight: float = Field(1.0, ge=0, le=10)
-    tags: tuple[str, ...] = ()
-    interval_minutes: int | None = Field(None, ge=1)
-
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, v: str) -> str:
-        if v not in SOURCE_KINDS:
-            raise ValueError(f"unknown kind {v!r}; use one of: {', '.join(SOURCE_KINDS)}")
-        return v
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError(f"{v!r} is not an http(s) URL")
-        return v
-
-
 def load_sources(path: Path, base: str | None = None) -> list[Source]:
     """Read and validate sources.yaml; `{base}` in URLs is replaced by `base` when given."""
     try:
@@ -242,17 +226,29 @@ def load_sources(path: Path, base: str | None = None) -> list[Source]:
         label = item.get("name") if isinstance(item, dict) and item.get("name") else f"#{i + 1}"
         if isinstance(item, dict) and base is not None and isinstance(item.get("url"), str):
             item = {**item, "url": item["url"].replace("{base}", base.rstrip("/"))}
+        kind = item.get("kind") if isinstance(item, dict) else None
+        if kind is not None and kind not in SOURCE_KINDS:
+            raise ConfigError(
+                f"{path}: source {label!r}: kind: unknown kind {kind!r}; "
+                f"use one of: {', '.join(SOURCE_KINDS)}"
+            )
         try:
-            entry = _SourceEntry.model_validate(item)
+            entry = _ENTRY.validate_python(item)
         except ValidationError as exc:
-            problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors())
+            problems = "; ".join(
+                f"{_where(_field_loc(e['loc'], kind))}: {e['msg']}" for e in exc.errors()
+            )
             raise ConfigError(f"{path}: source {label!r}: {problems}") from exc
         if entry.name in seen:
             raise ConfigError(f"{path}: source {label!r}: name is used twice; names must be unique")
         seen.add(entry.name)
-        sources.append(
-            Source(
-                entry.name, entry.kind, entry.url, entry.weight, entry.tags, entry.interval_minutes
-            )
-        )
+        sources.append(entry.source(path.parent))
     return sources
+
+
+_ENTRY: TypeAdapter[SourceEntry] = TypeAdapter(SourceEntry)
+
+
+def _field_loc(loc: tuple[int | str, ...], kind: object) -> tuple[int | str, ...]:
+    """The field's place in the entry, without the kind pydantic puts in front of it."""
+    return loc[1:] if loc and loc[0] == kind else loc

@@ -59,7 +59,8 @@ def demo_settings(out: Path) -> Settings:
     out = out.resolve()
     return Settings(
         store=StoreSettings(url=f"sqlite:///{out / 'digest.db'}"),
-        crawl=CrawlSettings(allowed_hosts=("127.0.0.1",), deadline=20.0),
+        # One local server stands in for a dozen sites, so no per-host politeness.
+        crawl=CrawlSettings(allowed_hosts=("127.0.0.1",), deadline=20.0, per_host=8, host_delay=0),
         site=SiteSettings(title="digest", base_url=DEMO_BASE_URL, dir=out / "site"),
         email=EmailSettings(dir=out / "email"),
     )

@@ -7,67 +7,80 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from digest.alerts import Alert
+from digest.store import Store
 from digest.store.ledger import Ledger
 
 HISTORY = timedelta(days=14)
 
 
 @dataclass(frozen=True)
-class SourceHealth:
-    """How one source has fared in recent crawls."""
+class SourceStatus:
+    """How one source has fared in recent crawls, as `digest status` shows it."""
 
     source: str
-    last_attempt: datetime | None
     last_ok: datetime | None
     failing_since: datetime | None  # the first failure after the last success
     last_error: str | None
+    failures: int  # consecutive
+    next_attempt: datetime | None  # not fetched before this (its interval, or backoff)
     new_articles: int  # over the history window
-
-    @property
-    def failing(self) -> bool:
-        return self.failing_since is not None
 
 
 @dataclass
 class _Tally:
-    last_attempt: datetime | None = None
     last_ok: datetime | None = None
     failing_since: datetime | None = None
     last_error: str | None = None
 
 
-def source_health(ledger: Ledger, names: Sequence[str], now: datetime) -> list[SourceHealth]:
-    """Health of the named sources and of any other source crawled in the last two weeks.
-
-    This reads the per-source outcomes each crawl run records. A dedicated source-health
-    table (crawl stage) can replace this body; callers only need the SourceHealth values.
-    """
+def source_statuses(
+    store: Store, ledger: Ledger, names: Sequence[str], now: datetime
+) -> list[SourceStatus]:
+    """The named sources and any other crawled lately, from the crawl stage's health table,
+    with since when each failing source has failed, from the crawl runs in the ledger."""
     since = now - HISTORY
     runs = ledger.runs_since("crawl", since)
-    order = list(dict.fromkeys([*names, *(s for r in runs for s in r.sources)]))
-    tally = {n: _Tally() for n in order}
+    health = store.source_health()
+    tally: dict[str, _Tally] = {}
     for run in runs:  # oldest first
         when = run.ended_at or run.started_at
         for name in run.sources:
-            t = tally[name]
-            t.last_attempt = when
-            error = run.errors.get(name)
-            if error is None:
+            t = tally.setdefault(name, _Tally())
+            if (error := run.errors.get(name)) is None:
                 t.last_ok, t.failing_since = when, None
             else:
                 t.failing_since = t.failing_since or when
                 t.last_error = error
     new = ledger.new_articles_by_source(since)
-    return [
-        SourceHealth(n, t.last_attempt, t.last_ok, t.failing_since, t.last_error, new.get(n, 0))
-        for n, t in tally.items()
-    ]
+    statuses = []
+    for name in dict.fromkeys([*names, *health, *tally]):
+        h, t = health.get(name), tally.get(name, _Tally())
+        if h is None:
+            statuses.append(
+                SourceStatus(
+                    name, t.last_ok, t.failing_since, t.last_error, 0, None, new.get(name, 0)
+                )
+            )
+            continue
+        failing_since = (t.failing_since or h.last_attempt) if h.failures else None
+        statuses.append(
+            SourceStatus(
+                name,
+                h.last_success,
+                failing_since,
+                h.last_error or None,
+                h.failures,
+                h.next_attempt,
+                new.get(name, 0),
+            )
+        )
+    return statuses
 
 
-def failing_alerts(health: Sequence[SourceHealth], hours: float, now: datetime) -> list[Alert]:
+def failing_alerts(statuses: Sequence[SourceStatus], hours: float, now: datetime) -> list[Alert]:
     """One alert per source that has failed every crawl for `hours`, once per failing spell."""
     alerts = []
-    for h in health:
+    for h in statuses:
         if h.failing_since is None or now - h.failing_since < timedelta(hours=hours):
             continue
         since = h.failing_since.strftime("%Y-%m-%d %H:%M UTC")

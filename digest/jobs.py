@@ -13,7 +13,7 @@ from digest.analyze.embed import Embedder
 from digest.crawl import SourceResult
 from digest.crawl.http import FetchPolicy
 from digest.errors import AnalyzeError
-from digest.health import failing_alerts, source_health
+from digest.health import failing_alerts, source_statuses
 from digest.models import Source
 from digest.ops import Operations
 from digest.store.ledger import Run
@@ -30,22 +30,41 @@ def crawl(
     policy: FetchPolicy,
     wait: float = 0.0,
     on_source: Callable[[SourceResult], None] | None = None,
+    force: bool = False,
 ) -> pipeline.CrawlReport:
-    """Crawl in batches of `policy.concurrency` sources, storing each batch before the next.
+    """Crawl the due sources in batches of `policy.concurrency`, storing each before the next.
 
     A stop request ends the run between batches (status interrupted): every stored source is
     complete, and the next crawl fetches the rest.
     """
     outcomes: list[pipeline.SourceOutcome] = []
+    tried: set[str] = set()  # sources fetched this time (the others were not due)
+
+    def done(result: SourceResult) -> None:
+        tried.add(result.source.name)
+        if on_source is not None:
+            on_source(result)
+
+    c = ops.settings.crawl
     ops.check_stop("crawling")
     with ops.lock(wait), ops.run("crawl") as notes:
         step = policy.concurrency
         for start in range(0, len(sources), step):
             ops.check_stop(f"crawling {len(sources) - start} of {len(sources)} sources")
             batch = sources[start : start + step]
-            outcomes.extend(pipeline.crawl(batch, ops.store, policy, on_source).outcomes)
-            _note_crawl(notes.counts, notes.errors, notes.sources, outcomes)
-        if outcomes and all(o.error for o in outcomes):
+            report = pipeline.crawl(
+                batch,
+                ops.store,
+                policy,
+                done,
+                force=force,
+                full_text_pages=c.full_text_pages,
+                backoff_max=c.backoff_max,
+            )
+            outcomes.extend(report.outcomes)
+            fetched = [o for o in outcomes if o.source in tried]
+            _note_crawl(notes.counts, notes.errors, notes.sources, fetched)
+        if tried and all(o.error for o in outcomes if o.source in tried):
             notes.status = "failed"
             notes.alert = False  # each source is alerted once it has failed for a day
     report = pipeline.CrawlReport(tuple(outcomes))
@@ -74,8 +93,8 @@ def alert_failing_sources(ops: Operations, names: Sequence[str]) -> None:
     if not ops.unattended:
         return
     now = ops.clock()
-    health = source_health(ops.ledger, names, now)
-    for alert in failing_alerts(health, ops.settings.alerts.source_failing_hours, now):
+    statuses = source_statuses(ops.store, ops.ledger, names, now)
+    for alert in failing_alerts(statuses, ops.settings.alerts.source_failing_hours, now):
         ops.alerter.send(alert)
 
 

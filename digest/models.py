@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,7 +17,16 @@ class Source:
     url: str
     weight: float = 1.0
     tags: tuple[str, ...] = ()
-    interval_minutes: int | None = None  # how often to crawl it; None: [schedule] default
+    interval: float = 3600.0  # seconds between two crawls of this source
+    full_text: bool = False  # fetch each new article's page and extract its text
+    # Kind-specific settings from sources.yaml (arXiv categories, CSS selectors, ...).
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+
+# What an article's text is: the page's full text, only a blurb (paywall, JavaScript or
+# consent wall, or a page too short), a page we could not fetch or read, or "" when its
+# page was not fetched (full_text is off for the source) and `summary` is all we have.
+TEXT_STATUSES = ("full", "blurb", "failed", "")
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,14 @@ class Article:
     published_at: datetime
     content_hash: str
     author: str = ""
+    guid: str = ""  # the id the source gave the item, when it gave one
+    tags: tuple[str, ...] = ()  # the source's categories or flair (arXiv cs.CL, "New Model")
+    pdf_url: str = ""
+    discussion_url: str = ""  # the HN, Reddit or Lobsters thread about it
+    score: int = 0  # points or upvotes of that discussion
+    comments: int = 0
+    text_status: str = ""  # one of TEXT_STATUSES
+    full_text: str = ""
 
     @property
     def text(self) -> str:
@@ -60,6 +79,10 @@ class Theme:
     name: str
     keywords: tuple[str, ...]
     stories: tuple[Story, ...]
+    # Compared with last week's themes: new, continuing, rising or fading.
+    trend: str = "new"
+    previous_count: int = 0
+    previous_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,3 +153,19 @@ class Issue:
     quick_hits: tuple[Note, ...] = field(default=())
     research: tuple[Note, ...] = field(default=())
     watch: tuple[Note, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """What the crawler remembers about one source between crawls."""
+
+    source: str
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str = ""  # empty after a success; otherwise what to do about it
+    failures: int = 0  # consecutive
+    next_attempt: datetime | None = None  # not fetched before this (interval or backoff)
+    last_new: int = 0  # new articles the last successful crawl stored
+    validated_url: str = ""  # the URL the validators below belong to
+    etag: str = ""
+    last_modified: str = ""

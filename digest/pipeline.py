@@ -12,11 +12,13 @@ import numpy as np
 from digest.analyze import WeekAnalysis, build_themes, make_story
 from digest.analyze.embed import Embedder, SentenceTransformerEmbedder, embed_articles
 from digest.analyze.stories import group_stories
+from digest.analyze.trends import PastTheme, mark_trends
 from digest.config import Settings
-from digest.crawl import SourceResult, crawl_sync
+from digest.crawl import CrawlMemory, SourceResult, crawl_sync
+from digest.crawl.health import failed, is_due, succeeded
 from digest.crawl.http import FetchPolicy
 from digest.errors import AnalyzeError, ConfigError
-from digest.models import Issue, Source, Story
+from digest.models import Issue, Source, SourceHealth, Story
 from digest.publish import PublishResult, PublishSettings, publish
 from digest.store import Store
 from digest.write.extractive import ExtractiveWriter
@@ -36,6 +38,7 @@ class SourceOutcome:
     fetched: int
     new: int
     error: str | None
+    note: str = ""  # "not modified", or why the source was not fetched this time
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,11 @@ def fetch_policy(settings: Settings, extra_hosts: Sequence[str] = ()) -> FetchPo
         max_bytes=c.max_bytes,
         concurrency=c.concurrency,
         allowed_hosts=frozenset((*c.allowed_hosts, *extra_hosts)),
+        per_host=c.per_host,
+        host_delay=c.host_delay,
+        max_redirects=c.max_redirects,
+        retry_wait=c.retry_wait,
+        max_retry_after=c.max_retry_after,
     )
 
 
@@ -76,17 +84,53 @@ def crawl(
     store: Store,
     policy: FetchPolicy,
     on_source: Callable[[SourceResult], None] | None = None,
+    *,
+    force: bool = False,
+    full_text_pages: int = 20,
+    backoff_max: float = 86400.0,
 ) -> CrawlReport:
-    """Fetch every source and keep what is new; a failing source is reported, never fatal."""
-    results = crawl_sync(sources, policy, on_source)
+    """Fetch every due source and keep what is new; a failing source is reported, never fatal.
+
+    A source is due when its interval has passed since the last visit and it is not backing
+    off after failures; `force` fetches every source now.
+    """
+    now = datetime.now(UTC)
+    health = store.source_health()
+    due = [s for s in sources if force or is_due(s, health.get(s.name), now)]
+    memory = CrawlMemory(health, store.robots_files(), store.known_urls, full_text_pages)
     fetched_at = datetime.now(UTC)
-    outcomes = [
-        SourceOutcome(
-            r.source.name, len(r.articles), store.add_articles(r.articles, fetched_at), r.error
-        )
-        for r in results
-    ]
-    return CrawlReport(tuple(outcomes))
+    outcomes: dict[str, SourceOutcome] = {}
+    states: list[SourceHealth] = []
+    for r in crawl_sync(due, policy, on_source, memory):
+        name, previous = r.source.name, health.get(r.source.name)
+        new = store.add_crawled(r.articles, fetched_at)
+        if r.error is None:
+            v = r.validators
+            states.append(
+                succeeded(
+                    r.source, previous, fetched_at, new,
+                    validated_url=v.url, etag=v.etag, last_modified=v.last_modified,
+                )
+            )  # fmt: skip
+        else:
+            states.append(
+                failed(r.source, previous, fetched_at, r.error, backoff_max, r.retry_after)
+            )
+        note = "not modified" if r.not_modified else ""
+        outcomes[name] = SourceOutcome(name, len(r.articles), new, r.error, note)
+    store.save_source_health(states)
+    store.save_robots_files({o: f for o, f in memory.robots.items() if f[2] >= now})
+    for s in sources:
+        if s.name not in outcomes:
+            outcomes[s.name] = SourceOutcome(s.name, 0, 0, None, _waiting(health[s.name]))
+    return CrawlReport(tuple(outcomes[s.name] for s in sources))
+
+
+def _waiting(state: SourceHealth) -> str:
+    when = state.next_attempt.strftime("%Y-%m-%d %H:%M UTC") if state.next_attempt else "now"
+    if state.failures:
+        return f"backing off until {when} after {state.failures} failures: {state.last_error}"
+    return f"not due until {when}"
 
 
 def parse_week(text: str) -> date:
@@ -164,12 +208,34 @@ def _week_stories(
 
 
 def analyze(
-    store: Store, embedder: Embedder, monday: date, settings: Settings, weights: dict[str, float]
+    store: Store,
+    embedder: Embedder,
+    monday: date,
+    settings: Settings,
+    weights: dict[str, float],
+    paper_sources: frozenset[str] = frozenset(),
 ) -> WeekAnalysis:
+    """Stories and themes of the week; themes compared with last week's, and kept for the next."""
     stories, centroids = _week_stories(store, embedder, monday, settings, issue_id(monday))
     week_end = datetime.combine(monday + timedelta(days=7), time(), UTC)
     a = settings.analyze
-    return build_themes(stories, centroids, weights, week_end, a.min_theme_size, a.max_themes)
+    analysis = build_themes(
+        stories, centroids, weights, week_end, a.min_theme_size, a.max_themes, paper_sources
+    )
+    last_week = [
+        PastTheme(i, n, c, v) for i, n, c, v in store.week_themes(issue_id(monday - timedelta(7)))
+    ]
+    themes = mark_trends(analysis.themes, analysis.centroids, last_week)
+    store.save_week_themes(
+        issue_id(monday),
+        [(t.id, t.name, len(t.stories), analysis.centroids[t.id]) for t in themes],
+    )
+    return replace(analysis, themes=themes)
+
+
+def paper_sources(sources: Sequence[Source]) -> frozenset[str]:
+    """Sources whose every item is a paper: tagged 'papers' (or 'paper') in sources.yaml."""
+    return frozenset(s.name for s in sources if {"paper", "papers"} & set(s.tags))
 
 
 def write(analysis: WeekAnalysis, embedder: Embedder, monday: date, settings: Settings) -> Issue:
@@ -209,7 +275,7 @@ def build(
     embedder = embedder or load_embedder(settings)
     say(f"grouping week {issue_id(monday)} into stories and themes")
     weights = {s.name: s.weight for s in sources}
-    analysis = analyze(store, embedder, monday, settings, weights)
+    analysis = analyze(store, embedder, monday, settings, weights, paper_sources(sources))
     say(f"writing {len(analysis.themes)} themes")
     issue = write(analysis, embedder, monday, settings)
     previous = store.issue(issue.id)

@@ -1,4 +1,4 @@
-"""APScheduler wiring: crawl jobs per source interval, the weekly issue, catch-up on start."""
+"""APScheduler wiring: the crawl job, the weekly issue, and catch-up on start."""
 
 from __future__ import annotations
 
@@ -52,9 +52,9 @@ def _scheduler() -> DigestScheduler:
     return _running
 
 
-def crawl_job(minutes: int) -> None:
-    """Crawl the sources whose interval is `minutes`, then analyze the week if anything is new."""
-    _scheduler().crawl(minutes)
+def crawl_job() -> None:
+    """Crawl the sources that are due, then analyze the week if anything is new."""
+    _scheduler().crawl()
 
 
 def weekly_job() -> None:
@@ -100,14 +100,6 @@ class DigestScheduler:
             self._embedder = self._make_embedder()
         return self._embedder
 
-    def intervals(self) -> dict[int, list[Source]]:
-        """Sources grouped by crawl interval in minutes (their own, or the default)."""
-        groups: dict[int, list[Source]] = {}
-        default = self.settings.schedule.crawl_every_minutes
-        for source in self.sources:
-            groups.setdefault(source.interval_minutes or default, []).append(source)
-        return groups
-
     def start(self) -> None:
         """Sync the stored jobs with digest.toml, start, and queue the catch-up check."""
         global _running
@@ -135,28 +127,27 @@ class DigestScheduler:
         return datetime.now(self.scheduler.timezone)
 
     def _sync_jobs(self) -> None:
-        wanted: dict[str, tuple[Callable[..., None], object, tuple[int, ...]]] = {
-            f"crawl-every-{m}m": (crawl_job, IntervalTrigger(minutes=m), (m,))
-            for m in self.intervals()
+        every = self.settings.schedule.crawl_every_minutes
+        wanted: dict[str, tuple[Callable[[], None], object]] = {
+            "crawl": (crawl_job, IntervalTrigger(minutes=every)),
+            "weekly": (weekly_job, weekly_trigger(self.settings.schedule)),
         }
-        wanted["weekly"] = (weekly_job, weekly_trigger(self.settings.schedule), ())
         for job in self.scheduler.get_jobs(jobstore="default"):
             if job.id not in wanted:
                 job.remove()
-        for job_id, (func, trigger, args) in wanted.items():
+        for job_id, (func, trigger) in wanted.items():
             old = self.scheduler.get_job(job_id, jobstore="default")
-            if old is not None and str(old.trigger) == str(trigger) and old.args == args:
+            if old is not None and str(old.trigger) == str(trigger):
                 # Kept with its stored next run time (schedules survive restarts), except a
                 # crawl cut short by the last stop, which resumes now.
-                if job_id.startswith("crawl") and self._crawl_was_interrupted():
+                if job_id == "crawl" and self._crawl_was_interrupted():
                     old.modify(next_run_time=self._now())
                 continue
-            first = {"next_run_time": self._now()} if job_id.startswith("crawl") else {}
+            first = {"next_run_time": self._now()} if job_id == "crawl" else {}
             with suppress(ConflictingIdError):  # another scheduler added it at the same moment
                 self.scheduler.add_job(
                     func,
                     trigger,
-                    args=args,
                     id=job_id,
                     jobstore="default",
                     replace_existing=True,
@@ -176,12 +167,11 @@ class DigestScheduler:
         finally:
             self.caught_up.set()
 
-    def crawl(self, minutes: int) -> None:
-        sources = self.intervals().get(minutes, [])
+    def crawl(self) -> None:
         try:
-            report = jobs.crawl(self.ops, sources, self.policy)
+            report = jobs.crawl(self.ops, self.sources, self.policy)
         except LockBusy as exc:
-            _log.info("crawl every %d min skipped: %s", minutes, exc)
+            _log.info("crawl skipped: %s", exc)
             return
         except DigestError:
             return  # recorded in the runs table (and alerted) by the run itself

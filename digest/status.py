@@ -15,7 +15,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from digest.config import Settings
-from digest.health import SourceHealth, source_health
+from digest.health import SourceStatus, source_statuses
 from digest.jobs import ISSUE_STAGES
 from digest.models import Issue
 from digest.ops import LOCK
@@ -37,7 +37,7 @@ class Status:
     issue_run: Run | None
     runs: list[Run]
     jobs: list[tuple[str, datetime | None]]
-    sources: list[SourceHealth]
+    sources: list[SourceStatus]
     running: LockHolder | None
     alerts_to: tuple[str, ...]
     problems: list[str]  # something is wrong now
@@ -52,7 +52,7 @@ def gather(settings: Settings, store: Store, names: Sequence[str], now: datetime
     issue = issues[0] if issues else None
     runs = ledger.runs(12)
     jobs = next_runs(settings, store, now)
-    health = source_health(ledger, names, now)
+    health = source_statuses(store, ledger, names, now)
     a = settings.alerts
     alerts_to = tuple(f"{k} {v}" for k, v in (("webhook", a.webhook), ("email", a.email)) if v)
     problems = []
@@ -180,7 +180,7 @@ def render(status: Status, console: Console) -> None:
     console.print(runs)
 
     sources = Table(title="Sources", title_justify="left")
-    for column in ("source", "last ok", "new (14 d)", "problem"):
+    for column in ("source", "last ok", "new (14 d)", "next fetch", "problem"):
         sources.add_column(column, overflow="fold")
     for h in status.sources:
         problem = (
@@ -188,5 +188,6 @@ def render(status: Status, console: Console) -> None:
             if h.failing_since
             else ""
         )
-        sources.add_row(h.source, _when(h.last_ok, zone), str(h.new_articles), problem)
+        nxt = _when(h.next_attempt, zone) if h.next_attempt and h.next_attempt > now else "now"
+        sources.add_row(h.source, _when(h.last_ok, zone), str(h.new_articles), nxt, problem)
     console.print(sources)

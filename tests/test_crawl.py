@@ -239,7 +239,7 @@ def test_a_failing_source_does_not_stop_the_others(server: str) -> None:
         _feed(f"{server}/rss.xml", "good"),
         _feed(f"{server}/garbage", "web page"),
         _feed(f"{server}/missing.xml", "gone"),
-        Source(name="forum", kind="reddit", url=f"{server}/rss.xml"),
+        Source(name="forum", kind="gopher", url=f"{server}/rss.xml"),
         _feed(f"{server}/atom.xml", "also good"),
     ]
     done: list[str] = []
@@ -257,14 +257,14 @@ def test_a_failing_source_does_not_stop_the_others(server: str) -> None:
         "it is a web page; use the address of the page's RSS or Atom feed in sources.yaml"
     )
     assert gone.error is not None and "answered 404" in gone.error and "moved" in gone.error
-    assert forum.error == "source kind 'reddit' is not supported yet"
+    assert forum.error == "source kind 'gopher' is not supported yet"
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
 def test_concurrency_bounds_the_requests_in_flight(server: str, concurrency: int) -> None:
     _Handler.most_in_flight[0] = 0
     sources = [_feed(f"{server}/slow", f"slow {n}") for n in range(3)]
-    results = crawl_sync(sources, _policy(concurrency=concurrency))
+    results = crawl_sync(sources, _policy(concurrency=concurrency, per_host=3))
     assert all(r.ok for r in results)
     assert _Handler.most_in_flight[0] == concurrency
 
@@ -281,7 +281,7 @@ def test_the_size_cap_counts_decompressed_bytes(server: str) -> None:
     result = _crawl_one(f"{server}/bomb", max_bytes=64 * 1024)
     assert result.error == (
         f"{server}/bomb is larger than 64 KiB; "
-        "raise crawl.max_bytes in digest.toml if this feed is legitimate"
+        "raise crawl.max_bytes in digest.toml if this source is legitimate"
     )
 
 

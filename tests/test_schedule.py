@@ -131,7 +131,7 @@ def test_missed_weekly_run_is_made_once_on_start(crawled: tuple[Settings, Store,
     second.start()
     assert second.caught_up.wait(120)
     assert {j.id: j.next_run_time for j in second.stored_jobs()}["weekly"] == weekly_next["weekly"]
-    assert set(weekly_next) == {"weekly", "crawl-every-60m"}
+    assert set(weekly_next) == {"weekly", "crawl"}
     second.shutdown()
     assert _issue_runs(store) == [("draft", "2026-w47", "ok")]
     assert store.issue("2026-w47") == issue
@@ -260,12 +260,12 @@ def test_alert_by_email_reaches_an_smtp_server(crawled: tuple[Settings, Store, P
     store.close()
 
 
-def test_crawl_job_crawls_each_interval_group_then_analyzes_the_week(tmp_path: Path) -> None:
+def test_crawl_job_fetches_the_due_sources_then_analyzes_the_week(tmp_path: Path) -> None:
     with feed_server() as server:
         config = write_config(tmp_path, base_url(server), first=3)
         text = (tmp_path / "sources.yaml").read_text()
-        (tmp_path / "sources.yaml").write_text(
-            text.replace("name: OpenAI Blog", "name: OpenAI Blog\n  interval_minutes: 15")
+        (tmp_path / "sources.yaml").write_text(  # due again right away; the others in an hour
+            text.replace("name: OpenAI Blog", "name: OpenAI Blog\n  interval_minutes: 0.001")
         )
         settings = load_settings(config)
         store = Store(settings.store.url)
@@ -273,18 +273,11 @@ def test_crawl_job_crawls_each_interval_group_then_analyzes_the_week(tmp_path: P
         scheduler = DigestScheduler(
             settings, load_sources(settings.sources), store, clock, WordHashEmbedder
         )
-        assert {m: [s.name for s in g] for m, g in scheduler.intervals().items()} == {
-            15: ["OpenAI Blog"],
-            60: ["Anthropic News", "Google DeepMind Blog"],
-        }
-        scheduler.crawl(60)
-        scheduler.crawl(15)
-        scheduler.crawl(15)  # nothing new: no analysis
+        scheduler.crawl()
+        scheduler.crawl()  # nothing new: no analysis
     runs = [(r.stage, r.period, r.status, r.sources) for r in reversed(Ledger(store).runs())]
     assert runs == [
-        ("crawl", None, "ok", ("Anthropic News", "Google DeepMind Blog")),
-        ("analyze", "2026-w47", "ok", ()),
-        ("crawl", None, "ok", ("OpenAI Blog",)),
+        ("crawl", None, "ok", ("OpenAI Blog", "Anthropic News", "Google DeepMind Blog")),
         ("analyze", "2026-w47", "ok", ()),
         ("crawl", None, "ok", ("OpenAI Blog",)),
     ]

@@ -131,11 +131,11 @@ def test_schedule_stops_cleanly_on_sigterm_and_resumes_the_crawl_on_start(tmp_pa
         assert schedule.returncode == 0, out + err
         assert _query(db, "select stage, status from runs") == [("crawl", "interrupted")]
         jobs = {job for (job,) in _query(db, "select id from apscheduler_jobs")}
-        assert jobs == {"crawl-every-60m", "weekly"}
+        assert jobs == {"crawl", "weekly"}
         logged = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
         assert any(e.get("stage") == "crawl" and e.get("status") == "interrupted" for e in logged)
 
-        # The interrupted crawl resumes at once, although its next regular run is an hour away.
+        # The interrupted crawl resumes at once, although its next regular run is 15 min away.
         schedule = _digest("schedule", "--config", str(config))
         _wait_for(lambda: ("crawl", "ok") in _query(db, "select stage, status from runs"), "crawl")
         schedule.send_signal(signal.SIGINT)

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 
-from digest.analyze.rank import story_score, theme_score
+from digest.analyze.rank import engagement_ranks, mmr_order, story_score, theme_score
 from digest.analyze.themes import UNASSIGNED, cluster_stories, theme_keywords, theme_name
 from digest.models import Article, Story, Theme
 
 MIN_HEADLINE_WORDS = 5
+_PAPER_LINK = re.compile(r"^https?://(www\.)?(arxiv\.org|openreview\.net|aclanthology\.org)/", re.I)
 
 
 @dataclass(frozen=True)
 class WeekAnalysis:
-    """Themes in reading order, and the stories that fit none (for quick hits)."""
+    """Themes in reading order, the stories that fit none (for quick hits), and the papers."""
 
     themes: tuple[Theme, ...]
     unthemed: tuple[Story, ...]
     scores: Mapping[str, float]
+    papers: tuple[Story, ...] = ()
+    centroids: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -43,6 +46,11 @@ def make_story(
     return Story(story_id, articles[central].title, tuple(ordered), is_update), centroid
 
 
+def is_paper(story: Story, paper_sources: frozenset[str]) -> bool:
+    """A story about a paper: it links arXiv (or a like venue) or comes from a paper source."""
+    return any(_PAPER_LINK.match(a.url) or a.source in paper_sources for a in story.articles)
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:48] or "theme"
 
@@ -54,9 +62,16 @@ def build_themes(
     week_end: datetime,
     min_theme_size: int,
     max_themes: int,
+    paper_sources: frozenset[str] = frozenset(),
 ) -> WeekAnalysis:
-    """Cluster the week's stories into themes, name them, and rank both."""
-    scores = {s.id: story_score(s, weights, week_end) for s in stories}
+    """Cluster the week's stories into themes, name them, and rank all of it.
+
+    Themes are put in order by maximal marginal relevance over their centroids, so that two
+    themes about nearly the same thing do not both lead the issue; quick hits likewise.
+    """
+    ranks = engagement_ranks([a for s in stories for a in s.articles])
+    scores = {s.id: story_score(s, weights, week_end, ranks) for s in stories}
+    row = {s.id: i for i, s in enumerate(stories)}
     labels = cluster_stories(vectors, min_theme_size)
     groups: dict[int, list[Story]] = {}
     for story, label in zip(stories, labels, strict=True):
@@ -65,19 +80,32 @@ def build_themes(
     documents = [" ".join(a.text for s in members for a in s.articles) for _, members in clustered]
     keywords = theme_keywords(documents)
     themes: list[Theme] = []
-    used_ids: set[str] = set()
+    centroids: dict[str, np.ndarray] = {}
     for (_, members), words, document in zip(clustered, keywords, documents, strict=True):
         name = theme_name(words, document)
         theme_id = base = _slug(name)
         n = 2
-        while theme_id in used_ids:
+        while theme_id in centroids:
             theme_id, n = f"{base}-{n}", n + 1
-        used_ids.add(theme_id)
+        centroids[theme_id] = _unit(vectors[[row[s.id] for s in members]].mean(axis=0))
         ranked = tuple(sorted(members, key=lambda s: -scores[s.id]))
         themes.append(Theme(theme_id, name, tuple(words), ranked))
-    themes.sort(key=lambda t: -theme_score(t, scores))
-    leftover = [s for s in groups.get(UNASSIGNED, [])]
+    if themes:
+        order = mmr_order(
+            [theme_score(t, scores) for t in themes], np.vstack([centroids[t.id] for t in themes])
+        )
+        themes = [themes[i] for i in order]
+    leftover = list(groups.get(UNASSIGNED, []))
     for theme in themes[max_themes:]:
         leftover.extend(theme.stories)
-    unthemed = tuple(sorted(leftover, key=lambda s: -scores[s.id]))
-    return WeekAnalysis(tuple(themes[:max_themes]), unthemed, scores)
+    unthemed: tuple[Story, ...] = ()
+    if leftover:
+        order = mmr_order([scores[s.id] for s in leftover], vectors[[row[s.id] for s in leftover]])
+        unthemed = tuple(leftover[i] for i in order)
+    papers = tuple(
+        sorted((s for s in stories if is_paper(s, paper_sources)), key=lambda s: -scores[s.id])
+    )
+    kept = themes[:max_themes]
+    return WeekAnalysis(
+        tuple(kept), unthemed, scores, papers, {t.id: centroids[t.id] for t in kept}
+    )

@@ -1,4 +1,4 @@
-"""Same-event grouping: each new article joins a recent story or starts one, with a stable id."""
+"""Same-event grouping: new articles join a recent story or start one, with a stable id."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from digest.analyze.linkage import agglomerate, neighbour_pairs
 from digest.models import Article
 
 # Tokens that pin an event down: model names with versions, sizes, money, percentages.
@@ -17,11 +18,30 @@ _SPECIFIC = re.compile(
 )
 SPECIFIC_BONUS = 0.06
 SPECIFIC_PENALTY = 0.08
+# Candidate pairs are looked for this far below the threshold (a shared token may lift them).
+CANDIDATE_MARGIN = 0.1
+_URL_NOISE = re.compile(r"^https?://(www\.|m\.)?|[?#].*$|/+$")
+# Discussion pages (a thread *about* a link) are not the link; their URLs say nothing.
+_DISCUSSION_HOSTS = ("news.ycombinator.com", "reddit.com/r/", "lobste.rs/s/")
 
 
 def specific_tokens(text: str) -> frozenset[str]:
     """Tokens like 'Qwen3.5-Coder-480B', 'GPT-5', 'H200' or '40%' that tell events apart."""
     return frozenset(t.lower().strip(".,-") for t in _SPECIFIC.findall(text))
+
+
+def token_adjustment(a: frozenset[str], b: frozenset[str]) -> float:
+    """A shared specific token lifts the link; two disjoint sets of them lower it."""
+    if not a or not b:
+        return 0.0
+    return SPECIFIC_BONUS if a & b else -SPECIFIC_PENALTY
+
+
+def url_key(url: str) -> str:
+    """The URL as two reports of the same page write it (scheme, www, query, slash dropped)."""
+    if not url or any(host in url for host in _DISCUSSION_HOSTS):
+        return ""
+    return _URL_NOISE.sub("", _URL_NOISE.sub("", url.strip().lower()))
 
 
 def story_id_for(first: Article) -> str:
@@ -44,45 +64,74 @@ def group_stories(
     threshold: float,
     window: timedelta,
 ) -> Grouping:
-    """Assign each new article, oldest first, to the best matching story within `window`.
+    """Group new articles into stories: the known ones (kept whole) or new ones.
 
     `known` holds the stories already in the store: (story id, its articles, their vectors).
-    Every member of a story counts: an article joins when it is close to any of them.
+    Articles linking the same page go together first; then clusters merge, best pair first,
+    while their mean cosine, adjusted for shared or clashing specific tokens, reaches
+    `threshold` and their articles are within `window` of each other. Two stored stories are
+    never merged, and a stored article never moves, so ids stay stable across runs and weeks.
     """
-    members: list[Article] = [a for _, arts, _ in known for a in arts]
-    member_story: list[str] = [sid for sid, arts, _ in known for _ in arts]
-    dim = new_vectors.shape[1]
-    capacity = len(members) + len(new)
-    matrix = np.zeros((capacity, dim), dtype=np.float32)
-    times = np.zeros(capacity, dtype=np.float64)
-    if members:
-        matrix[: len(members)] = np.vstack([vecs for _, _, vecs in known])
-        times[: len(members)] = [a.published_at.timestamp() for a in members]
-    tokens = [specific_tokens(a.text) for a in members]
-    count = len(members)
-
+    old = [a for _, arts, _ in known for a in arts]
+    articles = [*old, *new]
+    if not new:
+        return Grouping({}, {})
+    vectors = np.vstack([*(v for _, _, v in known), new_vectors]).astype(np.float32)
+    times = np.array([a.published_at.timestamp() for a in articles], dtype=np.float64)
+    tokens = [specific_tokens(f"{a.title} {a.summary}") for a in articles]
+    initial = _initial_clusters(known, articles, len(old))
+    pairs = neighbour_pairs(
+        vectors, times, threshold - SPECIFIC_BONUS - CANDIDATE_MARGIN, window.total_seconds()
+    )
+    clusters = agglomerate(
+        vectors,
+        pairs,
+        threshold,
+        tokens,
+        token_adjustment,
+        initial=[members for members, _ in initial],
+        frozen=[story is not None for _, story in initial],
+    )
+    story_of_old = {i: sid for (members, sid) in initial if sid for i in members}
     assignments: dict[str, str] = {}
     started: dict[str, Article] = {}
-    order = sorted(range(len(new)), key=lambda i: (new[i].published_at, new[i].id))
-    for i in order:
-        article, vector = new[i], new_vectors[i]
-        mine = specific_tokens(article.text)
-        sims = matrix[:count] @ vector
-        near = np.abs(times[:count] - article.published_at.timestamp()) <= window.total_seconds()
-        best_story, best_score = "", threshold
-        for row in np.flatnonzero(near & (sims >= threshold - SPECIFIC_BONUS)):
-            score = float(sims[row])
-            if mine and tokens[row]:
-                score += SPECIFIC_BONUS if mine & tokens[row] else -SPECIFIC_PENALTY
-            if score >= best_score:
-                best_story, best_score = member_story[row], score
-        if not best_story:
-            best_story = story_id_for(article)
-            started[best_story] = article
-        matrix[count], times[count] = vector, article.published_at.timestamp()
-        members.append(article)
-        member_story.append(best_story)
-        tokens.append(mine)
-        count += 1
-        assignments[article.id] = best_story
+    for members in clusters:
+        story = next((story_of_old[i] for i in members if i in story_of_old), None)
+        fresh = [articles[i] for i in members if i >= len(old)]
+        if not fresh:
+            continue
+        if story is None:
+            first = min(fresh, key=lambda a: (a.published_at, a.id))
+            story = story_id_for(first)
+            started[story] = first
+        for article in fresh:
+            assignments[article.id] = story
     return Grouping(assignments, started)
+
+
+def _initial_clusters(
+    known: Sequence[tuple[str, Sequence[Article], np.ndarray]],
+    articles: Sequence[Article],
+    old: int,
+) -> list[tuple[list[int], str | None]]:
+    """Stored stories, each with the new articles that link one of its pages, then groups of
+    new articles that link the same page."""
+    clusters: list[tuple[list[int], str | None]] = []
+    page: dict[str, int] = {}
+    start = 0
+    for story_id, arts, _ in known:
+        members = list(range(start, start + len(arts)))
+        start += len(arts)
+        for i in members:
+            page.setdefault(url_key(articles[i].url), len(clusters))
+        clusters.append((members, story_id))
+    page.pop("", None)
+    for i in range(old, len(articles)):
+        key = url_key(articles[i].url)
+        if key and key in page:
+            clusters[page[key]][0].append(i)
+        else:
+            if key:
+                page[key] = len(clusters)
+            clusters.append(([i], None))
+    return clusters

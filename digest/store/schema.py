@@ -27,7 +27,64 @@ articles = Table(
     Column("published_at", DateTime(timezone=True), nullable=False),
     Column("fetched_at", DateTime(timezone=True), nullable=False),
     Column("content_hash", String(64), nullable=False),
+    # Added by the production crawler; server defaults let them be added to an older store.
+    Column("guid", Text, nullable=False, server_default=""),
+    Column("tags", Text, nullable=False, server_default="[]"),  # JSON list
+    Column("pdf_url", Text, nullable=False, server_default=""),
+    Column("discussion_url", Text, nullable=False, server_default=""),
+    Column("score", Integer, nullable=False, server_default="0"),
+    Column("comments", Integer, nullable=False, server_default="0"),
+    Column("text_status", String(10), nullable=False, server_default=""),
+    Column("full_text", Text, nullable=False, server_default=""),
     Index("ix_articles_published_at", "published_at"),
+    Index("ix_articles_source_published", "source", "published_at"),
+)
+
+# Every HN, Reddit or Lobsters thread seen about an article; the busiest is on the article.
+discussions = Table(
+    "discussions",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("article_id", String(32), ForeignKey("articles.id"), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("comments", Integer, nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_discussions_article", "article_id"),
+)
+
+# Other URLs an article was listed under (GUID churn, edited slugs), so they add nothing.
+article_aliases = Table(
+    "article_aliases",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("article_id", String(32), ForeignKey("articles.id"), nullable=False),
+)
+
+# Per source: conditional-GET validators, health and when it may be fetched again.
+source_state = Table(
+    "source_state",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("validated_url", Text, nullable=False, server_default=""),
+    Column("etag", Text, nullable=False, server_default=""),
+    Column("last_modified", Text, nullable=False, server_default=""),
+    Column("last_attempt", DateTime(timezone=True), nullable=True),
+    Column("last_success", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("next_attempt", DateTime(timezone=True), nullable=True),
+    Column("last_new", Integer, nullable=False, server_default="0"),
+)
+
+# robots.txt per scheme and host: the HTTP status class it answered with and its text.
+robots = Table(
+    "robots",
+    metadata,
+    Column("origin", Text, primary_key=True),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
 )
 
 embeddings = Table(
@@ -61,6 +118,17 @@ issues = Table(
     Column("week_start", DateTime(timezone=True), nullable=False),
     Column("built_at", DateTime(timezone=True), nullable=False),
     Column("body", Text, nullable=False),
+)
+
+# Each week's themes as analyzed, so the next week can tell new themes from continuing ones.
+theme_history = Table(
+    "theme_history",
+    metadata,
+    Column("week", String(20), primary_key=True),
+    Column("theme_id", String(80), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("stories", Integer, nullable=False),
+    Column("centroid", LargeBinary, nullable=False),
 )
 
 # Operations: one row per stage run (crawl, analyze, draft, publish), for `digest status`

@@ -32,7 +32,8 @@ def issue_to_json(issue: Issue) -> str:
 
 
 def _article(d: dict[str, Any]) -> Article:
-    return Article(**{**d, "published_at": datetime.fromisoformat(d["published_at"])})
+    published = datetime.fromisoformat(d["published_at"])
+    return Article(**{**d, "published_at": published, "tags": tuple(d.get("tags", ()))})
 
 
 def _story(d: dict[str, Any]) -> Story:
@@ -54,7 +55,15 @@ def _citations(items: list[dict[str, Any]]) -> tuple[Citation, ...]:
 
 def _section(d: dict[str, Any]) -> Section:
     t = d["theme"]
-    theme = Theme(t["id"], t["name"], tuple(t["keywords"]), tuple(_story(s) for s in t["stories"]))
+    theme = Theme(
+        t["id"],
+        t["name"],
+        tuple(t["keywords"]),
+        tuple(_story(s) for s in t["stories"]),
+        t.get("trend", "new"),
+        t.get("previous_count", 0),
+        t.get("previous_name", ""),
+    )
     s = d["summary"]
     summary = Summary(
         s["headline"],

@@ -1,0 +1,144 @@
+"""A synthetic week through crawl (loopback), analyze, write and publish, timed per stage.
+
+    python bench/weekly.py [--articles 5000] [--sources 100] [--hosts 10]
+
+Feeds are served from several loopback addresses (127.0.0.2, 127.0.0.3, ...) so per-host
+limits behave as on the real web. Baselines measured in the same run: feedparser on the same
+bytes (crawl) and a bare sentence-transformers encode of the same texts (analyze). The last
+line is a JSON object of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import feedparser
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import generate, rss
+
+from digest import demo, pipeline
+from digest.config import CrawlSettings
+from digest.models import Source
+from digest.publish import publish
+from digest.store import Store
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@contextmanager
+def serve_on(hosts: list[str], folder: Path) -> Iterator[dict[str, int]]:
+    """One HTTP server per loopback address, all serving `folder`; yields host -> port."""
+    servers = [ThreadingHTTPServer((h, 0), partial(_Quiet, directory=str(folder))) for h in hosts]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    try:
+        yield {h: s.server_address[1] for h, s in zip(hosts, servers, strict=True)}
+    finally:
+        for s in servers:
+            s.shutdown()
+            s.server_close()
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--sources", type=int, default=100)
+    parser.add_argument("--hosts", type=int, default=10)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    items = generate(args.articles, args.sources)
+    work = Path(tempfile.mkdtemp(prefix="digest-weekly-"))
+    (work / "feeds").mkdir()
+    feeds: dict[int, bytes] = {}
+    for s in range(args.sources):
+        feeds[s] = rss([i for i in items if i.source == s], f"Outlet {s}")
+        (work / "feeds" / f"s{s}.xml").write_bytes(feeds[s])
+    hosts = [f"127.0.0.{2 + h}" for h in range(args.hosts)]
+    figures: dict[str, float] = {"articles": len(items), "sources": args.sources}
+
+    t = time.perf_counter()
+    parsed = sum(len(feedparser.parse(b).entries) for b in feeds.values())
+    figures["baseline_feedparser_s"] = time.perf_counter() - t
+
+    settings = demo.demo_settings(work / "out")
+    settings = settings.model_copy(
+        update={"crawl": CrawlSettings(allowed_hosts=tuple(hosts), concurrency=16)}
+    )
+    store = Store(settings.store.url)
+    with serve_on(hosts, work / "feeds") as ports:
+        sources = [
+            Source(
+                f"Outlet {s}",
+                "feed",
+                f"http://{hosts[s % len(hosts)]}:{ports[hosts[s % len(hosts)]]}/s{s}.xml",
+            )
+            for s in range(args.sources)
+        ]
+        t = time.perf_counter()
+        report = pipeline.crawl(sources, store, pipeline.fetch_policy(settings))
+        figures["crawl_s"] = time.perf_counter() - t
+    figures["crawl_new"] = report.new_articles
+    figures["crawl_failed"] = len(report.failed)
+    figures["crawl_ratio_to_feedparser"] = figures["crawl_s"] / figures["baseline_feedparser_s"]
+    print(f"crawl: {report.new_articles} new of {parsed} parsed in {figures['crawl_s']:.1f} s")
+
+    t = time.perf_counter()
+    embedder = pipeline.load_embedder(settings)
+    figures["model_load_s"] = time.perf_counter() - t
+    texts = [f"{i.title}. {i.summary}" for i in items]
+    t = time.perf_counter()
+    embedder.embed(texts)
+    figures["baseline_encode_s"] = time.perf_counter() - t
+
+    monday = pipeline.latest_week(store)
+    weights = {s.name: s.weight for s in sources}
+    t = time.perf_counter()
+    analysis = pipeline.analyze(store, embedder, monday, settings, weights)
+    figures["analyze_s"] = time.perf_counter() - t
+    figures["analyze_ratio_to_encode"] = figures["analyze_s"] / figures["baseline_encode_s"]
+    t = time.perf_counter()
+    issue = pipeline.write(analysis, embedder, monday, settings)
+    figures["write_s"] = time.perf_counter() - t
+    store.save_issue(issue)
+    t = time.perf_counter()
+    publish(issue, store.issues(), pipeline.publish_settings(settings))
+    figures["publish_s"] = time.perf_counter() - t
+    figures["themes"] = len(issue.sections)
+    figures["stories"] = len(analysis.unthemed) + sum(len(t.stories) for t in analysis.themes)
+    figures["week_s"] = sum(
+        figures[k] for k in ("crawl_s", "model_load_s", "analyze_s", "write_s", "publish_s")
+    )
+    figures["peak_rss_mb"] = peak_mb()
+    store.close()
+    for key in ("crawl_s", "model_load_s", "analyze_s", "write_s", "publish_s", "week_s"):
+        print(f"{key:>14}: {figures[key]:7.1f}")
+    print(
+        f"themes {figures['themes']}, stories {figures['stories']}, "
+        f"peak RSS {figures['peak_rss_mb']:.0f} MB, work dir {work}"
+    )
+    print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
+
+
+if __name__ == "__main__":
+    main()

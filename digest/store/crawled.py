@@ -1,0 +1,240 @@
+"""What the crawler stores: articles without duplicates, discussions, source health, robots."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from difflib import SequenceMatcher
+from typing import Any
+
+from sqlalchemy import Engine, Insert, select, update
+from sqlalchemy.engine import Connection
+
+from digest.models import Article, SourceHealth
+from digest.store import schema
+
+_WORD = re.compile(r"\w+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)*")
+_CHURN_WINDOW = timedelta(days=2)
+_SIMILAR_TITLE = 0.85
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def tags_from_json(text: str) -> tuple[str, ...]:
+    """The tags column back as a tuple."""
+    value = json.loads(text or "[]")
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def same_title(a: str, b: str) -> bool:
+    """True when `b` is `a` lightly edited: nearly the same words, and the same numbers."""
+    wa, wb = " ".join(_WORD.findall(a.lower())), " ".join(_WORD.findall(b.lower()))
+    if not wa or not wb:
+        return False
+    if wa == wb:
+        return True
+    if _NUMBER.findall(wa) != _NUMBER.findall(wb):  # "v1.2 released" is not "v1.3 released"
+        return False
+    return SequenceMatcher(None, wa, wb).ratio() >= _SIMILAR_TITLE
+
+
+def _row(a: Article, fetched_at: datetime) -> dict[str, Any]:
+    row = asdict(a)
+    row.update(
+        published_at=_utc(a.published_at),
+        fetched_at=_utc(fetched_at),
+        tags=json.dumps(list(a.tags), ensure_ascii=False),
+    )
+    return row
+
+
+class CrawlStore:
+    """The crawler's half of the Store (mixed into it)."""
+
+    engine: Engine
+
+    def _insert_ignoring_duplicates(self, table: object) -> Insert:
+        raise NotImplementedError
+
+    def add_crawled(self, articles: Sequence[Article], fetched_at: datetime) -> int:
+        """Store what a crawl found; returns how many articles were new.
+
+        An article held already (by canonical URL, by an alias URL, by the source's GUID, or
+        by a lightly edited title from the same source within two days) is not added again;
+        a discussion (HN, Reddit, Lobsters) of an article held is attached to it.
+        """
+        if not articles:
+            return 0
+        a = schema.articles
+        with self.engine.begin() as conn:
+            urls = [x.url for x in articles]
+            ids = [x.id for x in articles]
+            held_ids = set(conn.execute(select(a.c.id).where(a.c.id.in_(ids))).scalars())
+            aliases = dict(
+                conn.execute(
+                    select(schema.article_aliases.c.url, schema.article_aliases.c.article_id).where(
+                        schema.article_aliases.c.url.in_(urls)
+                    )
+                ).all()
+            )
+            new_rows: list[dict[str, Any]] = []
+            for article in articles:
+                target = article.id if article.id in held_ids else aliases.get(article.url)
+                if target is None:
+                    target = _churned(conn, article, articles)
+                    if target is not None:
+                        conn.execute(
+                            self._insert_ignoring_duplicates(schema.article_aliases),
+                            [{"url": article.url, "article_id": target}],
+                        )
+                if target is None:
+                    new_rows.append(_row(article, fetched_at))
+                    held_ids.add(article.id)
+                    aliases[article.url] = article.id
+                    continue
+                _enrich(conn, target, article)
+                if article.discussion_url:
+                    _attach(conn, target, article, fetched_at)
+            if new_rows:
+                conn.execute(self._insert_ignoring_duplicates(a), new_rows)
+                for row in new_rows:
+                    if row["discussion_url"]:
+                        _record_discussion(conn, row["id"], row, fetched_at)
+        return len(new_rows)
+
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        """Which of these canonical URLs are held, as an article or as an alias."""
+        urls = list(urls)
+        a, al = schema.articles, schema.article_aliases
+        with self.engine.connect() as conn:
+            found = set(conn.execute(select(a.c.url).where(a.c.url.in_(urls))).scalars())
+            found |= set(conn.execute(select(al.c.url).where(al.c.url.in_(urls))).scalars())
+        return found
+
+    def discussions_of(self, article_id: str) -> list[tuple[str, str, int, int]]:
+        """(source, url, score, comments) of every thread about the article, busiest first."""
+        d = schema.discussions
+        query = (
+            select(d.c.source, d.c.url, d.c.score, d.c.comments)
+            .where(d.c.article_id == article_id)
+            .order_by(d.c.score.desc())
+        )
+        with self.engine.connect() as conn:
+            return [(s, u, int(n), int(c)) for s, u, n, c in conn.execute(query)]
+
+    def source_health(self) -> dict[str, SourceHealth]:
+        """Every source's remembered state, by name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(schema.source_state)).mappings().all()
+        health = {}
+        for r in rows:
+            values: dict[str, Any] = {
+                k: (_utc(v) if isinstance(v, datetime) else v) for k, v in r.items()
+            }
+            health[r["source"]] = SourceHealth(**values)
+        return health
+
+    def save_source_health(self, states: Iterable[SourceHealth]) -> None:
+        rows = [asdict(s) for s in states]
+        if not rows:
+            return
+        t = schema.source_state
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(t.c.source.in_([r["source"] for r in rows])))
+            conn.execute(t.insert(), rows)
+
+    def robots_files(self) -> dict[str, tuple[int, str, datetime]]:
+        """origin -> (status, body, fetched_at) of the robots.txt files fetched so far."""
+        t = schema.robots
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.origin, t.c.status, t.c.body, t.c.fetched_at)).all()
+        return {o: (s, b, _utc(f)) for o, s, b, f in rows}
+
+    def save_robots_files(self, files: dict[str, tuple[int, str, datetime]]) -> None:
+        if not files:
+            return
+        t = schema.robots
+        rows = [
+            {"origin": o, "status": s, "body": b, "fetched_at": _utc(f)}
+            for o, (s, b, f) in files.items()
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(t.c.origin.in_(list(files))))
+            conn.execute(t.insert(), rows)
+
+
+def _churned(conn: Connection, article: Article, batch: Sequence[Article]) -> str | None:
+    """The stored article from the same source that `article` is a re-listing of, if any."""
+    a = schema.articles
+    when = _utc(article.published_at)
+    query = select(a.c.id, a.c.title, a.c.guid).where(
+        a.c.source == article.source,
+        a.c.published_at >= when - _CHURN_WINDOW,
+        a.c.published_at <= when + _CHURN_WINDOW,
+    )
+    candidates = conn.execute(query).all()
+    # A GUID identifies an item only when the feed does not give it to several items.
+    guid_is_unique = bool(article.guid) and sum(x.guid == article.guid for x in batch) == 1
+    for cid, _title, guid in candidates:
+        if guid_is_unique and guid == article.guid:
+            return str(cid)
+    for cid, title, _guid in candidates:
+        if same_title(title, article.title):
+            return str(cid)
+    return None
+
+
+def _enrich(conn: Connection, article_id: str, article: Article) -> None:
+    """Fill in a held article's text when this listing brought a better one."""
+    if article.text_status != "full":
+        return
+    a = schema.articles
+    conn.execute(
+        update(a)
+        .where(a.c.id == article_id, a.c.text_status != "full")
+        .values(text_status="full", full_text=article.full_text)
+    )
+
+
+def _attach(conn: Connection, article_id: str, article: Article, seen_at: datetime) -> None:
+    _record_discussion(conn, article_id, _row(article, seen_at), seen_at)
+    a = schema.articles
+    # The busiest thread is the one the article shows.
+    conn.execute(
+        update(a)
+        .where(
+            a.c.id == article_id,
+            (a.c.discussion_url == article.discussion_url) | (a.c.score <= article.score),
+        )
+        .values(
+            discussion_url=article.discussion_url,
+            score=article.score,
+            comments=article.comments,
+        )
+    )
+
+
+def _record_discussion(
+    conn: Connection, article_id: str, row: dict[str, Any], seen_at: datetime
+) -> None:
+    d = schema.discussions
+    conn.execute(d.delete().where(d.c.url == row["discussion_url"]))
+    conn.execute(
+        d.insert(),
+        [
+            {
+                "url": row["discussion_url"],
+                "article_id": article_id,
+                "source": row["source"],
+                "score": row["score"],
+                "comments": row["comments"],
+                "seen_at": _utc(seen_at),
+            }
+        ],
+    )

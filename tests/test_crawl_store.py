@@ -1,0 +1,237 @@
+"""Crawls into a real SQLite store: duplicates, discussions, health, 304s, robots, full text."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from loopback import Reply, serve
+
+from digest import cli, pipeline
+from digest.config import load_sources
+from digest.crawl import FetchPolicy
+from digest.crawl.health import backoff
+from digest.models import Source
+from digest.store import Store
+
+DATA = Path(__file__).parent / "data" / "crawl"
+POLICY = FetchPolicy(allowed_hosts=frozenset({"127.0.0.1"}), deadline=5.0, retry_wait=0)
+
+
+def _rss(items: list[tuple[str, str, str]]) -> bytes:
+    body = "".join(
+        f"<item><title>{title}</title><link>{link}</link><guid>{guid}</guid>"
+        "<pubDate>Mon, 07 Jul 2025 10:00:00 +0000</pubDate></item>"
+        for title, link, guid in items
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        f"<link>https://blog.example.com/</link><description>d</description>{body}</channel></rss>"
+    ).encode()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path / 'digest.db'}")
+
+
+def test_guid_churn_and_edited_titles_add_no_article(store: Store) -> None:
+    first = [
+        ("OpenAI ships GPT-5 to everyone", "https://blog.example.com/openai-ships-gpt-5", "g1"),
+        ("Anthropic releases Claude Opus 4.1", "https://blog.example.com/opus-4-1", "g2"),
+        ("Google shows Genie 3", "https://blog.example.com/genie-3", "g3"),
+    ]
+    churned = [
+        ("OpenAI ships GPT-5 to everyone!", "https://blog.example.com/openai-ships-gpt-5-x", "n1"),
+        ("Anthropic releases Claude Opus 4.1 ", "https://blog.example.com/opus-4-1", "n2"),
+        ("Google shows off Genie 3", "https://blog.example.com/genie-3-world", "n3"),
+        ("Anthropic releases Claude Opus 4.2", "https://blog.example.com/opus-4-2", "n4"),
+    ]
+    feed = Reply(_rss(first), "application/rss+xml")
+    with serve({"/feed": feed}) as server:
+        source = Source("Blog", "feed", f"{server.base}/feed")
+        assert pipeline.crawl([source], store, POLICY).new_articles == 3
+        feed.body = _rss(churned)
+        report = pipeline.crawl([source], store, POLICY, force=True)
+    assert report.new_articles == 1  # only 4.2 is new: a new number is a new item
+    assert store.count_articles() == 4
+    assert store.known_urls(["https://blog.example.com/genie-3-world"]) == {
+        "https://blog.example.com/genie-3-world"
+    }
+
+
+def test_items_sharing_a_guid_are_all_stored(store: Store) -> None:
+    items = [(f"Different story {n}", f"https://blog.example.com/{n}", "same") for n in range(4)]
+    with serve({"/feed": Reply(_rss(items), "application/rss+xml")}) as server:
+        report = pipeline.crawl([Source("Blog", "feed", f"{server.base}/feed")], store, POLICY)
+    assert report.new_articles == 4
+
+
+def test_hn_and_reddit_posts_attach_to_the_article_held(store: Store, tmp_path: Path) -> None:
+    blog = [("Kimi K2: Open Agentic Intelligence", "https://moonshotai.github.io/Kimi-K2/", "k")]
+    routes = {
+        "/feed": Reply(_rss(blog), "application/rss+xml"),
+        "/api/v1/search_by_date": Reply((DATA / "hn_search.json").read_bytes(), "application/json"),
+        "/r/LocalLLaMA/hot.json": Reply(
+            (DATA / "reddit_hot.json").read_bytes(), "application/json"
+        ),
+    }
+    with serve(routes) as server:  # type: ignore[arg-type]
+        (tmp_path / "sources.yaml").write_text(
+            "sources:\n"
+            "  - {name: Moonshot, kind: feed, url: '{base}/feed', full_text: false}\n"
+            "  - {name: HN, kind: hackernews, url: '{base}/api/v1', query: llm}\n"
+            "  - {name: LocalLLaMA, kind: reddit, url: '{base}', subreddit: LocalLLaMA}\n"
+        )
+        blog_source, hn, reddit = load_sources(tmp_path / "sources.yaml", base=server.base)
+        assert pipeline.crawl([blog_source], store, POLICY).new_articles == 1
+        report = pipeline.crawl([hn, reddit], store, POLICY)
+    # HN: 3 stories, 1 of them Kimi; Reddit: 3 posts, 1 of them Kimi.
+    assert [o.new for o in report.outcomes] == [2, 2]
+    (kimi,) = [a for a in _all(store) if "Kimi-K2" in a.url]
+    assert kimi.source == "Moonshot"
+    assert kimi.discussion_url.startswith("https://reddit.com/r/LocalLLaMA/")  # the busiest
+    assert (kimi.score, kimi.comments) == (1543, 388)
+    threads = store.discussions_of(kimi.id)
+    assert [(s, n) for s, _, n, _ in threads] == [("LocalLLaMA", 1543), ("HN", 587)]
+
+
+def _all(store: Store) -> list:  # type: ignore[type-arg]
+    with sqlite3.connect(str(store.engine.url.database)) as db:
+        ids = [r[0] for r in db.execute("select id from articles")]
+    return store.articles_by_id(ids)
+
+
+def test_a_304_parses_nothing_and_a_failing_source_backs_off(store: Store) -> None:
+    feed = Reply(
+        _rss([("A post", "https://blog.example.com/a", "a")]),
+        "application/rss+xml",
+        headers={"ETag": '"v1"', "Last-Modified": "Mon, 07 Jul 2025 10:00:00 GMT"},
+    )
+
+    def conditional(handler):  # type: ignore[no-untyped-def]
+        from loopback import send
+
+        if handler.headers.get("If-None-Match") == '"v1"':
+            send(handler, Reply(status=304, headers={"ETag": '"v1"'}))
+        else:
+            send(handler, feed)
+
+    with serve({"/feed": conditional, "/gone": Reply(b"", status=500)}) as server:
+        good = Source("Good", "feed", f"{server.base}/feed", interval=3600)
+        bad = Source("Bad", "feed", f"{server.base}/gone")
+        pipeline.crawl([good, bad], store, POLICY)
+        again = pipeline.crawl([good, bad], store, POLICY)  # nothing is due
+        forced = pipeline.crawl([good, bad], store, POLICY, force=True)
+        assert server.hits("/feed")[-1]["If-None-Match"] == '"v1"'
+        assert server.hits("/feed")[-1]["If-Modified-Since"] == "Mon, 07 Jul 2025 10:00:00 GMT"
+    ok, failing = again.outcomes
+    assert ok.note.startswith("not due until") and ok.error is None
+    assert failing.note.startswith("backing off until") and "answered 500" in failing.note
+    ok, failing = forced.outcomes
+    assert ok.note == "not modified" and ok.fetched == 0 and ok.error is None
+    assert failing.error is not None and "answered 500" in failing.error
+    health = store.source_health()
+    assert health["Good"].failures == 0 and health["Good"].etag == '"v1"'
+    assert health["Bad"].failures == 2 and "answered 500" in health["Bad"].last_error
+    assert health["Bad"].next_attempt is not None
+    assert health["Bad"].next_attempt > datetime.now(UTC) + timedelta(seconds=400)
+
+
+def test_backoff_grows_is_capped_and_jittered() -> None:
+    rng = random.Random(7)
+    waits = [backoff(n, 3600, rng) for n in range(1, 10)]
+    assert waits[0] < waits[1] < waits[2] < waits[3]
+    assert all(w <= 3600 for w in waits) and len(set(waits[-3:])) == 3
+
+
+def test_full_text_status_full_blurb_failed_and_robots(store: Store) -> None:
+    items = [
+        ("Kimi K2 released", "/article", "1"),
+        ("Big scoop", "/paywall", "2"),
+        ("Gone", "/missing", "3"),
+        ("Private", "/private/page", "4"),
+    ]
+    routes = {
+        "/feed": Reply(b"", "application/rss+xml"),
+        "/article": Reply((DATA / "article.html").read_bytes(), "text/html; charset=utf-8"),
+        "/paywall": Reply((DATA / "paywall.html").read_bytes(), "text/html; charset=utf-8"),
+        "/robots.txt": Reply(b"User-agent: *\nDisallow: /private/\n", "text/plain"),
+    }
+    with serve(routes) as server:  # type: ignore[arg-type]
+        links = [(t, f"{server.base}{p}", g) for t, p, g in items]
+        routes["/feed"] = Reply(_rss(links), "application/rss+xml")
+        source = Source("Blog", "feed", f"{server.base}/feed", full_text=True)
+        pipeline.crawl([source], store, POLICY)
+        assert len(server.hits("/robots.txt")) == 1  # fetched once, then cached
+        stored = {a.title: a for a in _all(store)}
+        pipeline.crawl([source], store, POLICY, force=True)
+        assert len(server.hits("/article")) == 1  # a page held is not fetched again
+    assert stored["Kimi K2 released"].text_status == "full"
+    assert "fifteen trillion tokens" in stored["Kimi K2 released"].full_text
+    assert stored["Big scoop"].text_status == "blurb"
+    assert stored["Gone"].text_status == "failed"
+    assert stored["Private"].text_status == "failed"
+    assert store.robots_files()[server.base][0] == 200
+
+
+@pytest.mark.parametrize(("status", "allowed"), [(404, True), (503, False)])
+def test_robots_txt_4xx_allows_and_5xx_disallows(store: Store, status: int, allowed: bool) -> None:
+    routes = {
+        "/feed": Reply(b"", "application/rss+xml"),
+        "/article": Reply((DATA / "article.html").read_bytes(), "text/html"),
+        "/robots.txt": Reply(b"", status=status),
+    }
+    with serve(routes) as server:  # type: ignore[arg-type]
+        routes["/feed"] = Reply(_rss([("A", f"{server.base}/article", "1")]), "application/rss+xml")
+        source = Source("Blog", "feed", f"{server.base}/feed", full_text=True)
+        pipeline.crawl([source], store, POLICY)
+        assert len(server.hits("/article")) == (1 if allowed else 0)
+    (article,) = _all(store)
+    assert article.text_status == ("full" if allowed else "failed")
+
+
+def test_a_store_from_the_skeleton_gains_the_new_columns(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE articles (id VARCHAR(32) PRIMARY KEY, url TEXT NOT NULL UNIQUE, "
+            "source VARCHAR(200) NOT NULL, title TEXT NOT NULL, summary TEXT NOT NULL, "
+            "author TEXT NOT NULL, published_at DATETIME NOT NULL, fetched_at DATETIME NOT NULL, "
+            "content_hash VARCHAR(64) NOT NULL)"
+        )
+        db.execute(
+            "INSERT INTO articles VALUES ('abc', 'https://a.example/x', 'Blog', 'Old', 's', '', "
+            "'2025-07-07 10:00:00', '2025-07-07 10:00:00', 'h')"
+        )
+    store = Store(f"sqlite:///{path}")
+    (old,) = store.articles_by_id(["abc"])
+    assert old.title == "Old" and old.text_status == "" and old.score == 0
+
+
+def test_cli_crawl_summary_and_sources_check(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:  # type: ignore[type-arg]
+    feed = Reply(_rss([("A post", "https://blog.example.com/a", "a")]), "application/rss+xml")
+    with serve({"/feed": feed}) as server:
+        (tmp_path / "sources.yaml").write_text(
+            "sources:\n"
+            f"  - {{name: Good, kind: feed, url: '{server.base}/feed', full_text: false}}\n"
+            f"  - {{name: Broken, kind: feed, url: '{server.base}/nope'}}\n"
+        )
+        (tmp_path / "digest.toml").write_text(
+            f'[store]\nurl = "sqlite:///{tmp_path / "d.db"}"\n'
+            '[crawl]\nallowed_hosts = ["127.0.0.1"]\nhost_delay = 0\n'
+        )
+        lines: list[str] = []
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(cli.console, "width", 400)
+            assert cli.main(["crawl", "--config", str(tmp_path / "digest.toml")]) == 0
+            assert cli.main(["sources", "check", "--config", str(tmp_path / "digest.toml")]) == 0
+        lines = capsys.readouterr().out.splitlines()
+    text = "\n".join(lines)
+    assert "1 new articles from 1 of 2 sources" in text
+    assert "1 failed and were skipped" in text
+    assert "answered 404" in text
+    assert "2 sources; 1 failing" in text
