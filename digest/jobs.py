@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from digest import pipeline
 from digest.analyze import WeekAnalysis
 from digest.analyze.embed import Embedder
 from digest.crawl import SourceResult
+from digest.crawl.health import is_due
 from digest.crawl.http import FetchPolicy
 from digest.errors import AnalyzeError
 from digest.health import failing_alerts, source_statuses
@@ -35,7 +36,7 @@ def crawl(
     """Crawl the due sources in batches of `policy.concurrency`, storing each before the next.
 
     A stop request ends the run between batches (status interrupted): every stored source is
-    complete, and the next crawl fetches the rest.
+    complete, and the next crawl fetches the rest. Sources not due are reported, not fetched.
     """
     outcomes: list[pipeline.SourceOutcome] = []
     tried: set[str] = set()  # sources fetched this time (the others were not due)
@@ -48,10 +49,13 @@ def crawl(
     c = ops.settings.crawl
     ops.check_stop("crawling")
     with ops.lock(wait), ops.run("crawl") as notes:
+        now, health = datetime.now(UTC), ops.store.source_health()
+        due = [s for s in sources if force or is_due(s, health.get(s.name), now)]
+        waiting = [s for s in sources if s.name not in {d.name for d in due}]
         step = policy.concurrency
-        for start in range(0, len(sources), step):
-            ops.check_stop(f"crawling {len(sources) - start} of {len(sources)} sources")
-            batch = sources[start : start + step]
+        batches = [due[i : i + step] for i in range(0, len(due), step)]
+        for number, batch in enumerate([*batches, waiting] if waiting else batches):
+            ops.check_stop(f"crawling {len(due) - number * step} of {len(due)} due sources")
             report = pipeline.crawl(
                 batch,
                 ops.store,
@@ -67,7 +71,8 @@ def crawl(
         if tried and all(o.error for o in outcomes if o.source in tried):
             notes.status = "failed"
             notes.alert = False  # each source is alerted once it has failed for a day
-    report = pipeline.CrawlReport(tuple(outcomes))
+    order = {s.name: i for i, s in enumerate(sources)}
+    report = pipeline.CrawlReport(tuple(sorted(outcomes, key=lambda o: order[o.source])))
     alert_failing_sources(ops, [s.name for s in sources])
     return report
 
