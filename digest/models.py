@@ -129,3 +129,13 @@ class Issue:
     quick_hits: tuple[Note, ...] = field(default=())
     research: tuple[Note, ...] = field(default=())
     watch: tuple[Note, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One subscriber still owed one issue by email, and how often sending it was tried."""
+
+    subscriber_id: int
+    address: str
+    name: str
+    attempts: int
