@@ -18,24 +18,27 @@ def _text(value: str) -> str:
     return " ".join(strip_control(value).split())
 
 
-def _feed(title: str, subtitle: str, page_url: str, feed_url: str) -> FeedGenerator:
+def _feed(title: str, subtitle: str, page_url: str) -> FeedGenerator:
     feed = FeedGenerator()
     feed.id(page_url)
     feed.title(_text(title))
     feed.subtitle(_text(subtitle))  # RSS calls it description and requires it
     feed.author(name=_text(title))
-    feed.link(href=page_url, rel="alternate")
-    feed.link(href=feed_url, rel="self")
     feed.language("en")
     return feed
 
 
-def _save(feed: FeedGenerator, folder: Path) -> None:
+def _save(feed: FeedGenerator, folder: Path, page_url: str) -> None:
+    """Write feed.xml (Atom) and rss.xml, each naming itself as its self link."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "feed.xml").write_bytes(feed.atom_str(pretty=True))
-    # The RSS file names itself as its self link; feedgen takes the last 'self' link given.
-    feed.link(href=feed.id() + "rss.xml", rel="self")
-    (folder / "rss.xml").write_bytes(feed.rss_str(pretty=True))
+    for name, as_bytes in (("feed.xml", feed.atom_str), ("rss.xml", feed.rss_str)):
+        # feedgen gives RSS the last link as the channel's <link>: the page, not the file.
+        links = [
+            {"href": f"{page_url}{name}", "rel": "self"},
+            {"href": page_url, "rel": "alternate"},
+        ]
+        feed.link(links, replace=True)
+        (folder / name).write_bytes(as_bytes(pretty=True))
 
 
 def write_feeds(
@@ -56,7 +59,6 @@ def write_feeds(
         site_title,
         f"{site_title}: the week's AI news, every sentence cited",
         base_url,
-        f"{base_url}feed.xml",
     )
     feed.updated(max(aware(issue.built_at) for issue in issues))
     for issue in issues:
@@ -72,7 +74,7 @@ def write_feeds(
         entry.content(
             clean_html(render(env, "issue_body.html", issue=issue, **context)), type="html"
         )
-    _save(feed, build_dir)
+    _save(feed, build_dir, base_url)
     for page in themes:
         slug = anchor(page.theme.id)
         page_url = f"{base_url}themes/{slug}/"
@@ -80,7 +82,6 @@ def write_feeds(
             f"{page.theme.name} — {site_title}",
             f"{site_title} on {page.theme.name}",
             page_url,
-            f"{page_url}feed.xml",
         )
         feed.updated(max(aware(e.issue.built_at) for e in page.entries))
         for item in page.entries:
@@ -92,6 +93,7 @@ def write_feeds(
             entry.link(href=url, rel="alternate")
             entry.updated(aware(item.issue.built_at))
             entry.published(aware(item.issue.built_at))
+            entry.summary(_text(item.section.summary.headline))
             body = render(env, "section.html", section=item.section, **context)
             entry.content(clean_html(body), type="html")
-        _save(feed, build_dir / "themes" / slug)
+        _save(feed, build_dir / "themes" / slug, page_url)

@@ -27,7 +27,7 @@ from digest.publish.render import (
 )
 
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-_STATIC = ("search.js",)
+_STATIC = ("search.js", "favicon.svg")
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,9 @@ def search_index(issues: Sequence[Issue]) -> str:
                     }
                 )
     cleaned = [{k: strip_control(v) for k, v in e.items()} for e in entries]
-    return json.dumps(cleaned, ensure_ascii=True, separators=(",", ":"))
+    text = json.dumps(cleaned, ensure_ascii=True, separators=(",", ":"))
+    # Never markup, even to a tool that sniffs the file as HTML.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def sitemap(issues: Sequence[Issue], themes: Sequence[ThemePage], base_url: str) -> bytes:
