@@ -40,7 +40,7 @@ def assert_no_executable_html(
 
 def _our_form(form: Tag) -> bool:
     """The search and unsubscribe forms the templates write; never a form from a source."""
-    return form.get("role") == "search" or form.get("method") == "post" and not form.get("action")
+    return form.get("role") == "search" or (form.get("method") == "post" and not form.get("action"))
 
 
 def _ids(page: Path, cache: dict[Path, set[str]]) -> set[str]:

@@ -159,7 +159,8 @@ def test_hostile_issue_runs_nothing(site: Site) -> None:
                 )
             )
         d.execute_script(
-            "document.querySelectorAll('a, li, p').forEach(e => e.dispatchEvent(new MouseEvent('mouseover')))"
+            "document.querySelectorAll('a, li, p')"
+            ".forEach(e => e.dispatchEvent(new MouseEvent('mouseover')))"
         )
         assert d.execute_script("return window.pwned") is None
         assert d.execute_script("return document.querySelectorAll('img, iframe, svg').length") == 0

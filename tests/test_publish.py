@@ -29,8 +29,8 @@ from digest.models import (
     Theme,
 )
 from digest.publish import PublishResult, PublishSettings, feeds, publish
-from tests.pages import assert_links_resolve, assert_no_executable_html
 from digest.store import Store
+from tests.pages import assert_links_resolve, assert_no_executable_html
 
 HOSTILE_TITLE = "Week 47: <script>alert(1)</script> ]]> </title> \x0bdone"
 BASE_URL = "https://digest.example.com/"
