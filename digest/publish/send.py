@@ -103,6 +103,7 @@ class _Connection:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
                 if s.security == "starttls":
                     smtp.starttls(context=self._context())
+            smtp.ehlo_or_helo_if_needed()
             if s.user:
                 smtp.login(s.user, s.password)
         except smtplib.SMTPAuthenticationError as exc:
@@ -133,15 +134,20 @@ class _Connection:
             try:
                 smtp = self.open()
                 code, reply = smtp.mail(sender)
-                if code == 250:
-                    code, reply = smtp.rcpt(recipient)
+                if code != 250:
+                    smtp.rset()
+                    raise SendError(
+                        f"the server refused the sender {sender} ({code} {_text(reply)}); check "
+                        "email.from and that smtp_user may send as it"
+                    )
+                code, reply = smtp.rcpt(recipient)
                 if code not in (250, 251):
                     smtp.rset()
                     raise _Answer(code, _text(reply))
                 break
             except (smtplib.SMTPServerDisconnected, OSError, SendError) as exc:
                 self.close()
-                if fresh:
+                if fresh or not isinstance(exc, OSError):
                     raise _NotSent(str(exc)) from exc
         try:
             code, reply = smtp.data(data)
@@ -211,6 +217,8 @@ def send_edition(
                 connection.deliver(envelope_from, delivery.address, _bytes(message))
             except _NotSent as exc:
                 ledger.release(issue_id, delivery.subscriber_id)
+                if isinstance(exc.__cause__, SendError):
+                    raise exc.__cause__ from None
                 raise SendError(
                     f"lost the SMTP server {smtp.host}:{smtp.port} ({exc}) after {result.sent} "
                     "messages; the rest are still queued: run `digest send` again"
