@@ -197,7 +197,9 @@ def add_commands(command: Command, with_config: Option, with_week: Option) -> No
 
     p = command("subscribers", "Add, remove, import or list email subscribers.")
     with_config(p)
-    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = p.add_subparsers(
+        dest="action", required=True, metavar="ACTION", help="add, remove, import or list"
+    )
     for name, text in (
         ("add", "Subscribe addresses (re-subscribes one who had left)."),
         ("remove", "Unsubscribe addresses."),

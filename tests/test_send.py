@@ -85,6 +85,7 @@ def test_each_subscriber_gets_one_well_formed_message(setup: Setup, tmp_path: Pa
         parts = [p.get_content_type() for p in message.iter_parts()]
         assert parts == ["text/plain", "text/html"]
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "=?" not in str(message.get("List-Unsubscribe"))  # plain ASCII, never encoded
         https, mailto = [v.strip(" <>") for v in str(message["List-Unsubscribe"]).split(",")]
         assert https.startswith(f"{BASE_URL}unsubscribe/?token=")
         assert mailto.startswith("mailto:digest@example.com?subject=unsubscribe%20")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -94,3 +96,13 @@ def test_allowlist_drops_what_templates_never_write() -> None:
     assert_no_executable_html(cleaned, "clean_html", allow_our_script=False)
     assert [a.get("href") for a in cleaned.find_all("a")] == [None, None, "https://ok.example/"]
     assert cleaned.find("img") is None and "bad()" not in str(cleaned)
+
+
+def test_no_header_can_be_injected(tmp_path: Path) -> None:
+    issue = replace(two_weeks()[0], title="Hello\r\nBcc: victim@example.com\nX-Evil: 1")
+    settings = PublishSettings(tmp_path / "site", tmp_path / "email", BASE_URL)
+    result = publish(issue, [], settings)
+    raw = result.email.read_bytes()
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["Bcc"] is None and message["X-Evil"] is None
+    assert message["Subject"] == "Hello Bcc: victim@example.com X-Evil: 1"

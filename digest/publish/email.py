@@ -20,6 +20,10 @@ from digest.models import Issue
 from digest.publish.render import aware, render, strip_control
 from digest.publish.sanitize import clean_html
 
+# SMTP line ends, and header lines up to RFC 5322's 998 characters: a long List-Unsubscribe
+# URL folded at 78 would be RFC 2047-encoded, which mail programs do not decode there.
+SMTP_POLICY = policy.SMTP.clone(max_line_length=998)
+
 
 @dataclass(frozen=True)
 class Unsubscribe:
@@ -118,7 +122,7 @@ def write_email(message: EmailMessage, path: Path) -> None:
     """Write the message as an .eml file with CRLF line ends, ready for SMTP."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(message.as_bytes(policy=policy.SMTP))
+    partial.write_bytes(message.as_bytes(policy=SMTP_POLICY))
     os.replace(partial, path)
 
 

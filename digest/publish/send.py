@@ -7,14 +7,13 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Literal, Protocol
 
 from digest.errors import PublishError
 from digest.models import Delivery
-from digest.publish.email import Edition, Unsubscribe
+from digest.publish.email import SMTP_POLICY, Edition, Unsubscribe
 
 
 class SendError(PublishError):
@@ -274,7 +273,7 @@ def _envelope(sender: str) -> str:
 
 
 def _bytes(message: EmailMessage) -> bytes:
-    return message.as_bytes(policy=policy.SMTP)
+    return message.as_bytes(policy=SMTP_POLICY)
 
 
 def summary(result: SendResult) -> Sequence[str]:

@@ -40,7 +40,7 @@ class AddReport:
 
 def parse_address(text: str) -> tuple[str, str]:
     """(name, address) from 'a@b.example' or 'Name <a@b.example>'; refuses anything else."""
-    name, address = parseaddr(text.strip(), strict=True)
+    name, address = parseaddr(text.strip())
     try:
         checked = Address(name, addr_spec=address)
     except (ValueError, IndexError) as exc:
