@@ -22,9 +22,11 @@ import yaml
 from bs4 import BeautifulSoup
 
 from digest import cli, demo, pipeline
-from digest.config import load_sources
+from digest.analyze.embed import Embedder
+from digest.config import Settings, load_sources
 from digest.crawl.urls import article_id
 from digest.models import Issue
+from digest.pipeline import load_embedder
 from digest.publish.render import anchor, make_environment
 from digest.publish.serve import make_server
 from digest.store import Store
@@ -42,6 +44,21 @@ class DemoRun:
     issue: Issue
     expected: dict[str, Any]
     story_of: dict[str, str]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_model_load() -> Iterator[None]:
+    """Load the embedding model once for the module's several pipeline runs."""
+    loaded: dict[str, Embedder] = {}
+
+    def load(settings: Settings) -> Embedder:
+        if settings.embed.model not in loaded:
+            loaded[settings.embed.model] = load_embedder(settings)
+        return loaded[settings.embed.model]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "load_embedder", load)
+        yield
 
 
 @pytest.fixture(scope="module")
