@@ -125,6 +125,37 @@ def test_dark_mode_follows_the_system(site: Site) -> None:
         d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
 
+_CONTRAST = """
+const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+const lum = c => { const [r, g, b] = c.map(v => { v /= 255;
+  return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+const bg = lum(rgb(getComputedStyle(document.body).backgroundColor));
+return [...document.querySelectorAll('main p, main a, main h1, main h2, main h3, main li, '
+  + 'main small, .masthead a, footer p')].map(e => {
+  const fg = lum(rgb(getComputedStyle(e).color));
+  return [e.tagName + '.' + e.className, (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05)];
+});
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_contrast_meets_wcag_aa(site: Site, scheme: str) -> None:
+    d = site.driver
+    d.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+    )
+    try:
+        _open(site, "site/issues/2026-w47/index.html")
+        ratios = d.execute_script(_CONTRAST)
+    finally:
+        d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    assert len(ratios) > 20
+    low = [(name, round(ratio, 2)) for name, ratio in ratios if ratio < 4.5]
+    assert low == []
+
+
 def test_search_finds_a_story_of_an_older_issue(site: Site) -> None:
     d = site.driver
     _open(site, "site/index.html")

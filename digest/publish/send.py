@@ -44,7 +44,7 @@ class SmtpSettings:
     port: int
     security: Literal["starttls", "ssl", "none"] = "starttls"
     user: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     cafile: str = ""
     timeout: float = 30.0
     rate_per_minute: float = 60.0
