@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digest.models import Delivery  # noqa: E402
-from digest.publish import PublishSettings, build_site, prepare  # noqa: E402
-from digest.publish.email import SMTP_POLICY, Unsubscribe  # noqa: E402
-from digest.publish.send import SmtpSettings, send_edition  # noqa: E402
-from tests.issues import BASE_URL, two_weeks  # noqa: E402
-from tests.smtp import smtp_server  # noqa: E402
+from digest.models import Delivery
+from digest.publish import PublishSettings, build_site, prepare
+from digest.publish.email import SMTP_POLICY, Unsubscribe
+from digest.publish.send import SmtpSettings, send_edition
+from tests.issues import BASE_URL, two_weeks
+from tests.smtp import smtp_server
 
 WEEKS, RECIPIENTS, REPEAT = 52, 300, 3
 
