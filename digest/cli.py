@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from digest import demo, pipeline
+from digest import cli_publish, demo, pipeline
 from digest.config import Settings, load_settings, load_sources
 from digest.crawl import SourceResult
 from digest.crawl.http import FetchPolicy
@@ -279,6 +279,8 @@ def parser() -> argparse.ArgumentParser:
     with_config(p)
     with_week(p)
     p.set_defaults(run=cmd_run)
+
+    cli_publish.add_commands(command, with_config, with_week)
     return root
 
 

@@ -70,6 +70,7 @@ class SiteSettings(_Section):
     base_url: str = "https://example.com/"
     dir: Path = Path("site")
     templates: Path = Path("templates")
+    drafts: Path = Path("drafts")
 
     @field_validator("base_url")
     @classmethod
@@ -88,6 +89,13 @@ class EmailSettings(_Section):
     smtp_host: str = "localhost"
     smtp_port: int = 587
     smtp_user: str = ""
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_cafile: str = ""
+    smtp_timeout: float = Field(30.0, gt=0)
+    rate_per_minute: float = Field(60.0, gt=0)
+    retry_delay: float = Field(60.0, ge=0)
+    max_attempts: int = Field(5, ge=1)
+    unsubscribe_mailto: str = ""
 
 
 class Settings(_Section):
@@ -143,7 +151,11 @@ def _rebase(settings: Settings, root: Path) -> Settings:
         return p if p.is_absolute() else root / p
 
     site = settings.site.model_copy(
-        update={"dir": at(settings.site.dir), "templates": at(settings.site.templates)}
+        update={
+            "dir": at(settings.site.dir),
+            "templates": at(settings.site.templates),
+            "drafts": at(settings.site.drafts),
+        }
     )
     email = settings.email.model_copy(update={"dir": at(settings.email.dir)})
     return settings.model_copy(

@@ -27,3 +27,7 @@ class AnalyzeError(DigestError):
 
 class PublishError(DigestError):
     """The issue could not be rendered or written."""
+
+
+class SubscriberError(DigestError):
+    """A subscriber address or list could not be read."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -13,14 +15,19 @@ from digest.analyze import WeekAnalysis, build_themes, make_story
 from digest.analyze.embed import Embedder, SentenceTransformerEmbedder, embed_articles
 from digest.analyze.stories import group_stories
 from digest.analyze.trends import PastTheme, mark_trends
-from digest.config import Settings
+from digest.config import Settings, smtp_password
 from digest.crawl import CrawlMemory, SourceResult, crawl_sync
 from digest.crawl.health import failed, is_due, succeeded
 from digest.crawl.http import FetchPolicy
-from digest.errors import AnalyzeError, ConfigError
-from digest.models import Issue, Source, SourceHealth, Story
-from digest.publish import PublishResult, PublishSettings, publish
+from digest.errors import AnalyzeError, ConfigError, PublishError
+from digest.models import Delivery, Issue, Source, SourceHealth, Story
+from digest.publish import PublishResult, PublishSettings, build_site, prepare, publish
+from digest.publish.draft import apply_markdown, to_markdown
+from digest.publish.email import Unsubscribe, unsubscribe_mailto
+from digest.publish.send import SendResult, SmtpSettings, send_edition
+from digest.publish.tokens import make_token, token_matches, token_subscriber, unsubscribe_secret
 from digest.store import Store
+from digest.store.mailing import Mailing
 from digest.write.extractive import ExtractiveWriter
 
 Say = Callable[[str], None]
@@ -300,4 +307,186 @@ def publish_settings(settings: Settings) -> PublishSettings:
         template_dir=s.templates,
         email_from=settings.email.sender,
         email_to=settings.email.to,
+        unsubscribe_mailto=settings.email.unsubscribe_mailto,
     )
+
+
+@dataclass(frozen=True)
+class DraftReport:
+    """A draft awaiting review: the Markdown to edit and the preview site of the draft."""
+
+    issue: Issue
+    markdown: Path
+    preview: Path
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """One `send`: what happened, the ledger's totals, and messages of a dead run left alone."""
+
+    issue_id: str
+    result: SendResult
+    ledger: dict[str, int]
+    interrupted: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    issue: Issue
+    published: PublishResult
+    sent: SendReport | None
+
+
+def draft_path(settings: Settings, issue_id: str) -> Path:
+    return settings.site.drafts / f"{issue_id}.md"
+
+
+def draft(
+    settings: Settings,
+    store: Store,
+    sources: Sequence[Source],
+    week: date | None = None,
+    embedder: Embedder | None = None,
+    say: Say = _quiet,
+    fresh: bool = False,
+) -> DraftReport:
+    """Analyze and write one week as a draft: stored, as Markdown to edit, and as a preview site.
+
+    An existing draft file (perhaps edited) is never overwritten unless fresh is set.
+    """
+    monday = week or latest_week(store)
+    markdown = draft_path(settings, issue_id(monday))
+    if markdown.exists() and not fresh:
+        raise PublishError(
+            f"{markdown} exists and may hold your edits; run `digest draft --preview` to see them, "
+            "or `digest draft --fresh` to rebuild the draft and lose them"
+        )
+    say(f"loading the embedding model {settings.embed.model}")
+    embedder = embedder or load_embedder(settings)
+    say(f"grouping week {issue_id(monday)} into stories and themes")
+    analysis = analyze(store, embedder, monday, settings, {s.name: s.weight for s in sources})
+    say(f"writing {len(analysis.themes)} themes")
+    issue = write(analysis, embedder, monday, settings)
+    Mailing(store.engine).save_draft(issue)
+    _write_atomically(markdown, to_markdown(issue))
+    return DraftReport(issue, markdown, _preview(settings, store, issue))
+
+
+def preview_draft(settings: Settings, store: Store, issue: str | None = None) -> DraftReport:
+    """Rebuild the draft's preview site with the edits made to its Markdown so far."""
+    edited, markdown = _edited_draft(settings, store, issue)
+    return DraftReport(edited, markdown, _preview(settings, store, edited))
+
+
+def publish_draft(
+    settings: Settings,
+    store: Store,
+    issue: str | None = None,
+    send: bool = True,
+    say: Say = _quiet,
+) -> PublishReport:
+    """Publish the edited draft: the site and feeds first, then the email to subscribers."""
+    if send:
+        unsubscribe_secret()  # refuse before publishing anything, not halfway through
+    edited, _ = _edited_draft(settings, store, issue)
+    store.save_issue(edited)
+    say("publishing site and feeds")
+    result = publish(edited, store.issues(), publish_settings(settings))
+    sent = send_issue(settings, store, edited.id, say=say) if send else None
+    return PublishReport(edited, result, sent)
+
+
+def send_issue(
+    settings: Settings,
+    store: Store,
+    issue: str | None = None,
+    resend_interrupted: bool = False,
+    say: Say = _quiet,
+) -> SendReport:
+    """Email a published issue to every subscriber not sent it yet; safe to run again."""
+    secret = unsubscribe_secret()
+    published = store.issue(issue) if issue else next(iter(store.issues()), None)
+    if published is None:
+        raise PublishError(
+            f"no published issue {issue or ''} to send; publish it first with `digest publish`"
+        )
+    mailing = Mailing(store.engine)
+    if resend_interrupted:
+        mailing.requeue_interrupted(published.id)
+    interrupted = tuple(mailing.interrupted(published.id))
+    site = publish_settings(settings)
+    mailto = unsubscribe_mailto(site.unsubscribe_mailto, site.email_from)
+
+    def unsubscribe_for(d: Delivery) -> Unsubscribe:
+        token = make_token(secret, d.subscriber_id, d.address)
+        return Unsubscribe(f"{site.unsubscribe_url}?token={token}", mailto, token)
+
+    result = send_edition(
+        prepare(published, site),
+        mailing,
+        smtp_settings(settings),
+        settings.email.sender,
+        unsubscribe_for,
+        say,
+    )
+    return SendReport(published.id, result, mailing.counts(published.id), interrupted)
+
+
+def smtp_settings(settings: Settings) -> SmtpSettings:
+    e = settings.email
+    return SmtpSettings(
+        host=e.smtp_host,
+        port=e.smtp_port,
+        security=e.smtp_security,
+        user=e.smtp_user,
+        password=smtp_password(),
+        cafile=e.smtp_cafile,
+        timeout=e.smtp_timeout,
+        rate_per_minute=e.rate_per_minute,
+        retry_delay=e.retry_delay,
+        max_attempts=e.max_attempts,
+    )
+
+
+def unsubscriber(store: Store) -> Callable[[str, bool], bool]:
+    """What `digest serve` calls with a token: is it valid, and (apply) unsubscribe them."""
+    secret = unsubscribe_secret()
+    mailing = Mailing(store.engine)
+
+    def check(token: str, apply: bool) -> bool:
+        subscriber_id = token_subscriber(token)
+        found = mailing.subscriber(subscriber_id) if subscriber_id is not None else None
+        if found is None or not token_matches(secret, token, found.id, found.address):
+            return False
+        if apply:
+            mailing.unsubscribe(found.id)
+        return True
+
+    return check
+
+
+def _edited_draft(settings: Settings, store: Store, issue: str | None) -> tuple[Issue, Path]:
+    original = Mailing(store.engine).draft(issue)
+    if original is None:
+        raise PublishError(f"no draft {issue or ''} in the store; run `digest draft` first")
+    markdown = draft_path(settings, original.id)
+    try:
+        text = markdown.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PublishError(
+            f"cannot read the draft {markdown} ({exc.strerror}); run `digest draft --fresh`"
+        ) from exc
+    return apply_markdown(original, text, str(markdown)), markdown
+
+
+def _preview(settings: Settings, store: Store, issue: Issue) -> Path:
+    folder = settings.site.drafts / issue.id / "site"
+    archive = [i for i in store.issues() if i.id != issue.id]
+    return build_site(issue, archive, replace(publish_settings(settings), site_dir=folder))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)

@@ -22,7 +22,8 @@ from jinja2 import (
 from markupsafe import Markup, escape
 
 from digest.errors import PublishError
-from digest.models import Citation, Issue, Sentence
+from digest.models import Citation, Issue, Sentence, Story, Theme
+from digest.publish.sanitize import clean_html
 
 # Characters XML 1.0 forbids (C0 controls but tab/newline/return, lone surrogates, U+FFFE/F):
 # lxml refuses them in the feed, and they are never meaningful in a page or an email.
@@ -84,6 +85,21 @@ def issue_path(issue: Issue) -> str:
     return f"issues/{issue.id}/index.html"
 
 
+def theme_path(theme: Theme) -> str:
+    """The theme page's path relative to the site root: one page per theme across issues."""
+    return f"themes/{anchor(theme.id)}/index.html"
+
+
+def story_link(story: Story) -> str:
+    """The first web link among the story's articles, or '' when none may be linked."""
+    return next((a.url.strip() for a in story.articles if is_web_url(a.url)), "")
+
+
+def story_anchor(story: Story) -> str:
+    """The HTML id of a story within an issue page."""
+    return f"story-{anchor(story.id)}"
+
+
 def _lookup(sentence: Sentence, citations: Sequence[Citation]) -> list[Citation]:
     by_number = {c.number: c for c in citations}
     missing = [n for n in sentence.citations if n not in by_number]
@@ -133,6 +149,10 @@ def make_environment(template_dir: Path | None = None) -> Environment:
         week_range=week_range,
         anchor=anchor,
         issue_path=issue_path,
+        theme_path=theme_path,
+        story_anchor=story_anchor,
+        story_link=story_link,
+        sanitize=clean_html,
     )
     env.tests["web_url"] = is_web_url
     return env
