@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -18,11 +19,12 @@ MIN_HEADLINE_WORDS = 5
 
 @dataclass(frozen=True)
 class WeekAnalysis:
-    """Themes in reading order, and the stories that fit none (for quick hits)."""
+    """Themes in reading order, the stories that fit none (for quick hits), and papers."""
 
     themes: tuple[Theme, ...]
     unthemed: tuple[Story, ...]
     scores: Mapping[str, float]
+    papers: tuple[Story, ...] = ()
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -80,4 +82,13 @@ def build_themes(
     for theme in themes[max_themes:]:
         leftover.extend(theme.stories)
     unthemed = tuple(sorted(leftover, key=lambda s: -scores[s.id]))
-    return WeekAnalysis(tuple(themes[:max_themes]), unthemed, scores)
+    papers = tuple(sorted((s for s in stories if is_paper(s)), key=lambda s: -scores[s.id]))
+    return WeekAnalysis(tuple(themes[:max_themes]), unthemed, scores, papers)
+
+
+def is_paper(story: Story) -> bool:
+    """A research paper: an article on arxiv.org, or from a source named for arXiv."""
+    return any(
+        urlsplit(a.url).hostname in ("arxiv.org", "www.arxiv.org") or "arxiv" in a.source.lower()
+        for a in story.articles
+    )

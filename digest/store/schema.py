@@ -5,6 +5,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -60,4 +61,15 @@ issues = Table(
     Column("week_start", DateTime(timezone=True), nullable=False),
     Column("built_at", DateTime(timezone=True), nullable=False),
     Column("body", Text, nullable=False),
+)
+
+llm_responses = Table(
+    "llm_responses",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
