@@ -71,7 +71,7 @@ class WriterSettings(_Section):
     budget_cost: float = Field(1.0, ge=0)
     price_input: float = Field(0.15, ge=0)
     price_output: float = Field(0.60, ge=0)
-    support_threshold: float = Field(0.55, gt=0, lt=1)
+    support_threshold: float = Field(0.52, gt=0, lt=1)
 
     @field_validator("base_url")
     @classmethod
