@@ -27,6 +27,9 @@ _STAKES = re.compile(
     r"smaller|larger) than)\b",
     re.IGNORECASE,
 )
+_RELATIVE_TIME = re.compile(
+    r"\b(?:yesterday|today|tonight|this morning|last night|just now)\b", re.I
+)
 _FIRST_PERSON = re.compile(r"\b(?:we|we're|we've|our|us|I|I'm|I've|my|me|you|your)\b", re.I)
 _RESULT = re.compile(
     r"\b(?:show|find|found|outperform\w*|beats?|improv\w+|reduc\w+|achiev\w+|drops?|"
@@ -69,3 +72,8 @@ def names(sentence: str, title: str) -> float:
     if not wanted:
         return 0.0
     return sum(w in sentence for w in wanted) / len(wanted)
+
+
+def relative_time(sentence: str) -> bool:
+    """Whether the sentence dates itself from its own day ("yesterday"): wrong in a weekly."""
+    return _RELATIVE_TIME.search(sentence) is not None

@@ -11,7 +11,15 @@ import numpy as np
 
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
 from digest.write import EmbedTexts
-from digest.write.cues import first_person, names, significance, stakes, takeaway, technical
+from digest.write.cues import (
+    first_person,
+    names,
+    relative_time,
+    significance,
+    stakes,
+    takeaway,
+    technical,
+)
 from digest.write.sentences import normalise, quotable, split_sentences, standalone
 
 SUPPORT = 0.6  # a sentence is supported by another article when one of its sentences is this close
@@ -53,6 +61,7 @@ def _fit(candidate: _Candidate) -> float:
     text, story = candidate.text, candidate.story
     score = NAME_WEIGHT * names(text, story.title)
     score -= FIRST_PERSON_PENALTY if first_person(text) else 0.0
+    score -= FIRST_PERSON_PENALTY if relative_time(text) else 0.0
     if from_paper(candidate.article):
         score += CUE_WEIGHT * min(takeaway(text), 2)
     return score + (LEDE_BONUS if candidate.position == 0 else 0.0)
@@ -160,7 +169,7 @@ class ExtractiveWriter:
         centroid = np.mean([v for _, v in pool], axis=0)
         scored = []
         for candidate, vector in pool:
-            if first_person(candidate.text):
+            if first_person(candidate.text) or relative_time(candidate.text):
                 continue
             strength = cue(candidate.text)
             if strength:
