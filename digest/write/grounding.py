@@ -31,6 +31,11 @@ def clean_text(text: str) -> str:
     return " ".join(_MARKER.sub("", stripped).split())
 
 
+def carries_link(text: str) -> bool:
+    """Whether text holds a URL, a domain path or a markdown link."""
+    return _LINK.search(text) is not None
+
+
 def _flat(text: str) -> str:
     quotes = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
     return " ".join(text.translate(quotes).split())

@@ -14,7 +14,7 @@ from digest.models import Article, Citation, Note, Section, Sentence, Story, Sum
 from digest.write.backends import MAX_REPLY_CHARS
 from digest.write.calls import Caller
 from digest.write.extractive import ExtractiveWriter
-from digest.write.grounding import clean_text, quotes_in
+from digest.write.grounding import carries_link, clean_text, quotes_in
 from digest.write.prompts import Prompts, sources_block
 
 ARTICLES_PER_STORY = 3
@@ -175,7 +175,7 @@ class LLMWriter:
             self._failed("intro", exc)
             return self._fallback.intro(sections, quick_hits)
         text = clean_text(reply.intro)
-        if quotes_in(text) or "http" in text.lower() or "www." in text.lower():
+        if quotes_in(text) or carries_link(text):
             self._failed("intro", ValueError("the intro quoted or linked"))
             return self._fallback.intro(sections, quick_hits)
         return text
