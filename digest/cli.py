@@ -19,6 +19,7 @@ from digest.crawl.http import FetchPolicy
 from digest.errors import DigestError
 from digest.models import Source
 from digest.store import Store
+from digest.write.compose import WriteReport
 
 console = Console(highlight=False)
 
@@ -74,9 +75,32 @@ def _build(
     )
     for section in issue.sections:
         console.print(f"  • {section.theme.name} ({len(section.theme.stories)} stories)")
+    if report.writing is not None:
+        _writing(report.writing)
     p = report.published
     console.print(f"site:  {p.index}\nissue: {p.issue_page}\nfeed:  {p.feed}\nemail: {p.email}")
     return report
+
+
+def _writing(w: WriteReport) -> None:
+    g = w.grounding
+    console.print(
+        f"writer: {w.backend}; grounding checked {g.checked} sentences, dropped {g.dropped} "
+        f"(bad citation {g.bad_citation}, made-up quote {g.made_up_quote}, link "
+        f"{g.foreign_link}, unsupported {g.unsupported}), repeated {w.repeated}, "
+        f"rewritten extractively {g.regenerated}"
+    )
+    if w.usage is not None:
+        u = w.usage
+        console.print(
+            f"LLM: {u.calls} calls ({u.retries} retries, {u.failed} failed), {u.cached} from "
+            f"cache, {u.input_tokens} input + {u.output_tokens} output tokens, "
+            f"about ${u.cost:.4f}"
+            + (f"; {u.skipped_budget} skipped over budget" if u.skipped_budget else "")
+            + (f"; {u.skipped_breaker} skipped by the circuit breaker" if u.skipped_breaker else "")
+        )
+    for line in w.fallbacks:
+        console.print(f"  [yellow]extractive instead:[/yellow] {line}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -31,3 +31,16 @@ class PublishError(DigestError):
 
 class SubscriberError(DigestError):
     """A subscriber address or list could not be read."""
+
+
+class WriteError(DigestError):
+    """The write stage could not write a section (the issue falls back to extractive text)."""
+
+
+class LLMCallError(WriteError):
+    """One call to a language model failed; transient ones (429, 5xx, timeouts) are retried."""
+
+    def __init__(self, message: str, transient: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.retry_after = retry_after

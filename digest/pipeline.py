@@ -28,7 +28,14 @@ from digest.publish.send import SendResult, SmtpSettings, send_edition
 from digest.publish.tokens import make_token, token_matches, token_subscriber, unsubscribe_secret
 from digest.store import Store
 from digest.store.mailing import Mailing
+from digest.write import Writer
+from digest.write.backends import Connection, open_backend
+from digest.write.calls import Caller, CallPolicy, NoCache, ResponseCache, Usage
+from digest.write.compose import WriteReport, write_issue
 from digest.write.extractive import ExtractiveWriter
+from digest.write.grounding import Grounder
+from digest.write.llm import LLMWriter
+from digest.write.prompts import Prompts
 
 Say = Callable[[str], None]
 
@@ -67,6 +74,7 @@ class BuildReport:
     published: PublishResult
     articles: int
     stories: int
+    writing: WriteReport | None = None
 
 
 def fetch_policy(settings: Settings, extra_hosts: Sequence[str] = ()) -> FetchPolicy:
@@ -245,22 +253,73 @@ def paper_sources(sources: Sequence[Source]) -> frozenset[str]:
     return frozenset(s.name for s in sources if {"paper", "papers"} & set(s.tags))
 
 
-def write(analysis: WeekAnalysis, embedder: Embedder, monday: date, settings: Settings) -> Issue:
-    writer = ExtractiveWriter(embedder.embed, settings.writer.stories_per_theme)
-    sections = tuple(writer.section(theme) for theme in analysis.themes)
-    hits = tuple(writer.quick_hit(s) for s in analysis.unthemed[: settings.analyze.quick_hits])
+def make_writer(
+    settings: Settings, fallback: ExtractiveWriter, cache: ResponseCache
+) -> tuple[Writer, Usage | None]:
+    """The writer named in [writer] backend, and the usage its calls add up to (LLMs only)."""
+    w = settings.writer
+    if w.backend == "extractive":
+        return fallback, None
+    backend = open_backend(Connection(w.backend, w.model, w.base_url, w.api_key_env, w.timeout))
+    policy = CallPolicy(
+        w.max_tokens,
+        w.temperature,
+        w.retries,
+        w.backoff,
+        w.breaker_after,
+        w.budget_tokens,
+        w.budget_cost,
+        w.price_input,
+        w.price_output,
+    )
+    caller = Caller(backend, cache, policy)
+    return LLMWriter(caller, Prompts(w.prompts), fallback, w.stories_per_theme), caller.usage
+
+
+def write(
+    analysis: WeekAnalysis,
+    embedder: Embedder,
+    monday: date,
+    settings: Settings,
+    cache: ResponseCache | None = None,
+) -> Issue:
+    """Write the issue with the configured writer (see write_reported)."""
+    return write_reported(analysis, embedder, monday, settings, cache)[0]
+
+
+def write_reported(
+    analysis: WeekAnalysis,
+    embedder: Embedder,
+    monday: date,
+    settings: Settings,
+    cache: ResponseCache | None = None,
+) -> tuple[Issue, WriteReport]:
+    """The issue written by the configured writer, every part grounded, and how it went."""
+    fallback = ExtractiveWriter(embedder.embed, settings.writer.stories_per_theme)
+    writer, usage = make_writer(settings, fallback, cache or NoCache())
+    report = WriteReport(settings.writer.backend, usage=usage)
+    papers = analysis.papers[: settings.writer.research]
+    quick = [s for s in analysis.unthemed if s not in papers][: settings.analyze.quick_hits]
+    grounder = Grounder(embedder.embed, settings.writer.support_threshold)
+    written = write_issue(writer, fallback, grounder, analysis.themes, quick, papers, report)
+    if isinstance(writer, LLMWriter):
+        report.fallbacks[:0] = writer.fallbacks
     year, week, _ = monday.isocalendar()
+    sections = written.sections
     lead = sections[0].summary.headline if sections else "a quiet week"
-    return Issue(
+    issue = Issue(
         id=issue_id(monday),
         title=f"{settings.site.title} — week {week}, {year}: {lead}",
         week_start=monday,
         week_end=monday + timedelta(days=6),
         built_at=datetime.now(UTC).replace(microsecond=0),
-        intro=writer.intro(sections, len(hits)),
+        intro=written.intro,
         sections=sections,
-        quick_hits=hits,
+        quick_hits=written.quick_hits,
+        research=written.research,
+        watch=written.watch,
     )
+    return issue, report
 
 
 def load_embedder(settings: Settings) -> Embedder:
@@ -284,7 +343,7 @@ def build(
     weights = {s.name: s.weight for s in sources}
     analysis = analyze(store, embedder, monday, settings, weights, paper_sources(sources))
     say(f"writing {len(analysis.themes)} themes")
-    issue = write(analysis, embedder, monday, settings)
+    issue, writing = write_reported(analysis, embedder, monday, settings, store)
     previous = store.issue(issue.id)
     if previous is not None and replace(previous, built_at=issue.built_at) == issue:
         issue = previous
@@ -294,7 +353,7 @@ def build(
     stories = len(analysis.unthemed) + sum(len(t.stories) for t in analysis.themes)
     count = sum(len(s.articles) for t in analysis.themes for s in t.stories)
     count += sum(len(s.articles) for s in analysis.unthemed)
-    return BuildReport(issue, result, count, stories)
+    return BuildReport(issue, result, count, stories, writing)
 
 
 def publish_settings(settings: Settings) -> PublishSettings:

@@ -30,6 +30,8 @@ from digest.pipeline import load_embedder
 from digest.publish.render import anchor, make_environment
 from digest.publish.serve import make_server
 from digest.store import Store
+from digest.write.extractive import third_person
+from digest.write.sentences import standalone
 from tests.browser import ARTIFACTS, chromium
 from tests.pages import assert_links_resolve, assert_no_executable_html
 
@@ -162,19 +164,55 @@ def test_written_sentences_come_from_their_cited_sources(run: DemoRun) -> None:
         return " ".join(text.split())
 
     for section in run.issue.sections:
-        summaries = {a.id: flat(a.text) for s in section.theme.stories for a in s.articles}
+        # An abstract's "we" is told as "the authors"; nothing else is changed.
+        summaries = {
+            a.id: flat(a.text) + " " + third_person(flat(a.summary))
+            for s in section.theme.stories
+            for a in s.articles
+        }
         for sentence in section.summary.what_happened:
             first = section.citation(sentence.citations[0]).article_id
             assert flat(sentence.text).rstrip(".") in summaries[first], sentence.text
 
 
 def test_no_sentence_is_repeated_across_sections(run: DemoRun) -> None:
+    issue = run.issue
     texts = [
         s.text
-        for sec in run.issue.sections
-        for s in sec.summary.what_happened + sec.summary.why_it_matters
+        for sec in issue.sections
+        for s in (
+            sec.summary.what_happened
+            + sec.summary.why_it_matters
+            + sec.summary.technical
+            + sec.summary.winners_losers
+        )
     ]
+    texts += [n.sentence.text for n in issue.quick_hits + issue.research + issue.watch]
     assert len(texts) == len(set(texts))
+    assert all(standalone(t) for t in texts), [t for t in texts if not standalone(t)]
+
+
+def test_extractive_issue_is_grounded_with_zero_drops_and_has_every_part(run: DemoRun) -> None:
+    assert "writer: extractive; grounding checked" in run.output
+    assert "dropped 0 " in run.output and "rewritten extractively 0" in run.output
+    issue = run.issue
+    assert issue.research and issue.watch and issue.quick_hits
+    assert any(s.summary.technical for s in issue.sections)
+    assert any(s.summary.winners_losers for s in issue.sections)
+    assert all("arxiv.org" in n.citations[0].url for n in issue.research)
+    for name in ("Three themes led the week", "Also in this issue"):
+        assert name in issue.intro
+    assert issue.sections[0].summary.headline in issue.intro
+    page = BeautifulSoup((run.out / "site" / "index.html").read_text(), "html.parser")
+    headings = [h.get_text() for h in page.find_all("h2")]
+    assert {"Quick hits", "Research corner", "What to watch"} <= set(headings)
+    raw = (run.out / "email" / "2026-w47.eml").read_bytes()
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    plain = message.get_body(("plain",))
+    assert plain is not None
+    for part in ("== Research corner ==", "== What to watch ==", "Technical breakdown:"):
+        assert part in plain.get_content()
 
 
 def test_last_weeks_items_stay_out_and_hostile_html_is_inert(run: DemoRun) -> None:

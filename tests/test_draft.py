@@ -37,7 +37,7 @@ def test_unedited_draft_gives_back_the_same_issue(issue: Issue) -> None:
     text = to_markdown(issue)
     assert "### Coding agents ship to everyone leads the week" in text
     assert "- Coding agents ship to everyone. [1]" in text
-    assert "Under the hood:\n- It plans in a sandbox. [2]" in text
+    assert "Technical breakdown:\n- It plans in a sandbox. [2]" in text
     assert apply_markdown(issue, text) == issue
 
 

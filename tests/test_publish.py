@@ -159,8 +159,8 @@ def test_pages_show_every_theme_with_cited_sentences(result: PublishResult, issu
         assert [s.theme.name for s in issue.sections] == headings[: len(issue.sections)]
         assert headings[len(issue.sections) :] == ["Quick hits", "Research corner", "What to watch"]
         assert len(soup.find_all("h3", string="Why it matters")) == 2
-        assert len(soup.find_all("h3", string="Under the hood")) == 1
-        assert len(soup.find_all("h3", string="Winners and losers")) == 1
+        assert len(soup.find_all("h3", string="Technical breakdown")) == 1
+        assert len(soup.find_all("h3", string="Who wins, who loses")) == 1
         assert soup.find(id="story-s-agents").find("a")["href"] == (
             "https://news.example.org/agents-story"
         )
@@ -185,7 +185,7 @@ def test_pages_show_every_theme_with_cited_sentences(result: PublishResult, issu
 def test_unsafe_citation_url_stays_text(result: PublishResult) -> None:
     soup = _soup(result.issue_page)
     unlinked = [sup for sup in soup.find_all("sup") if sup.get_text() == "[2]"]
-    assert len(unlinked) == 3  # two in what happened, one under the hood
+    assert len(unlinked) == 3  # two in what happened, one in the technical breakdown
     assert all(sup.find("a") is None for sup in unlinked)
 
 
@@ -330,7 +330,7 @@ def test_email_has_text_and_inlined_html(result: PublishResult, issue: Issue) ->
     assert "https://news.example.org/agents" in text
     assert "javascript:" not in text
     assert "== Research corner ==" in text and "== What to watch ==" in text
-    assert "Under the hood:\nBoth run a planner over a sandboxed shell. [2]" in text
+    assert "Technical breakdown:\nBoth run a planner over a sandboxed shell. [2]" in text
     html = BeautifulSoup(message.get_body(("html",)).get_content(), "html.parser")
     assert html.find("style") is None
     assert html.find("h1")["style"]

@@ -11,8 +11,8 @@ from digest.models import Citation, Issue, Note, Section, Sentence, Story
 _FIELDS = {
     "what happened": "what_happened",
     "why it matters": "why_it_matters",
-    "under the hood": "technical",
-    "winners and losers": "winners_losers",
+    "technical breakdown": "technical",
+    "who wins, who loses": "winners_losers",
     "stories": "stories",
     "sources": "sources",
 }
@@ -49,8 +49,8 @@ def to_markdown(issue: Issue) -> str:
         for label, sentences in (
             ("What happened", s.what_happened),
             ("Why it matters", s.why_it_matters),
-            ("Under the hood", s.technical),
-            ("Winners and losers", s.winners_losers),
+            ("Technical breakdown", s.technical),
+            ("Who wins, who loses", s.winners_losers),
         ):
             if sentences or label in ("What happened", "Why it matters"):
                 out += ["", f"{label}:"]

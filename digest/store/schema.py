@@ -161,3 +161,14 @@ deliveries = Table(
     Column("answer", Text, nullable=False, default=""),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+llm_responses = Table(
+    "llm_responses",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
