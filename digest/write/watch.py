@@ -34,20 +34,7 @@ _AHEAD = re.compile(
 )
 # Dates that tell what already happened this week, not what is ahead.
 _PAST_DAY = re.compile(rf"\b(?:on|last) {_DAY}\b")
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+_MONTHS = tuple(calendar.month_name[1:])
 _DATE = re.compile(
     rf"\b({'|'.join(_MONTHS)})(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?)?(?:,?\s+(20\d\d))?\b"
 )
