@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from digest import demo, jobs, pipeline, scheduler, status
+from digest import cli_publish, demo, jobs, pipeline, scheduler, status
 from digest.config import load_settings, load_sources
 from digest.crawl import SourceResult
 from digest.crawl.http import FetchPolicy
@@ -22,6 +22,7 @@ from digest.models import Source
 from digest.ops import Operations, StopFlag, Stopped, stop_on_signals, utcnow
 from digest.periods import week_of
 from digest.store import Store
+from digest.write.compose import WriteReport
 
 console = Console(highlight=False)
 LOCK_WAIT = 600.0  # seconds a command waits for another process's run to finish
@@ -74,8 +75,31 @@ def _print_issue(report: pipeline.BuildReport) -> None:
     )
     for section in issue.sections:
         console.print(f"  • {section.theme.name} ({len(section.theme.stories)} stories)")
+    if report.writing is not None:
+        _writing(report.writing)
     p = report.published
     console.print(f"site:  {p.index}\nissue: {p.issue_page}\nfeed:  {p.feed}\nemail: {p.email}")
+
+
+def _writing(w: WriteReport) -> None:
+    g = w.grounding
+    console.print(
+        f"writer: {w.backend}; grounding checked {g.checked} sentences, dropped {g.dropped} "
+        f"(bad citation {g.bad_citation}, made-up quote {g.made_up_quote}, link "
+        f"{g.foreign_link}, unsupported {g.unsupported}), repeated {w.repeated}, "
+        f"rewritten extractively {g.regenerated}"
+    )
+    if w.usage is not None:
+        u = w.usage
+        console.print(
+            f"LLM: {u.calls} calls ({u.retries} retries, {u.failed} failed), {u.cached} from "
+            f"cache, {u.input_tokens} input + {u.output_tokens} output tokens, "
+            f"about ${u.cost:.4f}"
+            + (f"; {u.skipped_budget} skipped over budget" if u.skipped_budget else "")
+            + (f"; {u.skipped_breaker} skipped by the circuit breaker" if u.skipped_breaker else "")
+        )
+    for line in w.fallbacks:
+        console.print(f"  [yellow]extractive instead:[/yellow] {line}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -184,8 +208,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 130
     finally:
         store.close()
-    if outcome.report is not None:
-        _print_issue(outcome.report)
+    if (report := outcome.report) is not None:
+        issue = report.issue
+        console.print(
+            f"Issue [bold]{issue.id}[/bold] ({'published' if report.sent else report.action}): "
+            f"{len(issue.sections)} themes, {len(issue.quick_hits)} quick hits"
+        )
+        for label, path in report.files:
+            console.print(f"{label + ':':9}{path}")
+        if report.sent is not None:
+            counts = ", ".join(f"{n} {state}" for state, n in sorted(report.sent.ledger.items()))
+            console.print(f"email:   {counts or 'no subscribers yet'}")
     elif made := outcome.made_before:
         console.print(
             f"Issue [bold]{outcome.issue_id}[/bold] was already made ({made.stage}, "
@@ -344,6 +377,8 @@ def parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="make the issue again even if it was made already"
     )
     p.set_defaults(run=cmd_run)
+
+    cli_publish.add_commands(command, with_config, with_week)
 
     p = command("schedule", "Run the crawl and weekly jobs of digest.toml in the foreground.")
     with_config(p)

@@ -62,8 +62,31 @@ class AnalyzeSettings(_Section):
 
 
 class WriterSettings(_Section):
-    backend: Literal["extractive"] = "extractive"
+    backend: Literal["extractive", "openai", "anthropic"] = "extractive"
     stories_per_theme: int = Field(4, ge=1)
+    research: int = Field(4, ge=0)
+    model: str = ""
+    base_url: str = ""
+    api_key_env: str = ""
+    prompts: Path = Path("prompts")
+    temperature: float = Field(0.2, ge=0, le=2)
+    max_tokens: int = Field(1200, ge=64)
+    timeout: float = Field(60.0, gt=0)
+    retries: int = Field(3, ge=0, le=10)
+    backoff: float = Field(1.0, ge=0)
+    breaker_after: int = Field(3, ge=1)
+    budget_tokens: int = Field(200_000, ge=0)
+    budget_cost: float = Field(1.0, ge=0)
+    price_input: float = Field(0.15, ge=0)
+    price_output: float = Field(0.60, ge=0)
+    support_threshold: float = Field(0.52, gt=0, lt=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("must be empty or an http(s) URL, e.g. http://localhost:11434/v1")
+        return v
 
 
 class SiteSettings(_Section):
@@ -71,6 +94,7 @@ class SiteSettings(_Section):
     base_url: str = "https://example.com/"
     dir: Path = Path("site")
     templates: Path = Path("templates")
+    drafts: Path = Path("drafts")
 
     @field_validator("base_url")
     @classmethod
@@ -89,6 +113,13 @@ class EmailSettings(_Section):
     smtp_host: str = "localhost"
     smtp_port: int = 587
     smtp_user: str = ""
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_cafile: str = ""
+    smtp_timeout: float = Field(30.0, gt=0)
+    rate_per_minute: float = Field(60.0, gt=0)
+    retry_delay: float = Field(60.0, ge=0)
+    max_attempts: int = Field(5, ge=1)
+    unsubscribe_mailto: str = ""
 
 
 class ScheduleSettings(_Section):
@@ -202,11 +233,16 @@ def _rebase(settings: Settings, root: Path) -> Settings:
         return p if p.is_absolute() else root / p
 
     site = settings.site.model_copy(
-        update={"dir": at(settings.site.dir), "templates": at(settings.site.templates)}
+        update={
+            "dir": at(settings.site.dir),
+            "templates": at(settings.site.templates),
+            "drafts": at(settings.site.drafts),
+        }
     )
     email = settings.email.model_copy(update={"dir": at(settings.email.dir)})
+    writer = settings.writer.model_copy(update={"prompts": at(settings.writer.prompts)})
     return settings.model_copy(
-        update={"sources": at(settings.sources), "site": site, "email": email}
+        update={"sources": at(settings.sources), "site": site, "email": email, "writer": writer}
     )
 
 

@@ -27,3 +27,20 @@ class AnalyzeError(DigestError):
 
 class PublishError(DigestError):
     """The issue could not be rendered or written."""
+
+
+class SubscriberError(DigestError):
+    """A subscriber address or list could not be read."""
+
+
+class WriteError(DigestError):
+    """The write stage could not write a section (the issue falls back to extractive text)."""
+
+
+class LLMCallError(WriteError):
+    """One call to a language model failed; transient ones (429, 5xx, timeouts) are retried."""
+
+    def __init__(self, message: str, transient: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.retry_after = retry_after

@@ -129,7 +129,7 @@ class IssueOutcome:
     """What the weekly job did for one week: made the issue, or found it made before."""
 
     issue_id: str
-    report: pipeline.BuildReport | None
+    report: pipeline.WeeklyReport | None
     made_before: Run | None
 
 
@@ -170,12 +170,15 @@ def make_issue(
                     "failing sources, or make another week with `digest run --week`"
                 )
             report = pipeline.weekly_issue(
-                action, ops.settings, ops.store, sources, monday, embedder(), say
+                action, ops.settings, ops.store, sources, monday, embedder(), say, fresh=force
             )
+            stories = [s for sec in report.issue.sections for s in sec.theme.stories]
             notes.counts.update(
                 themes=len(report.issue.sections),
                 quick_hits=len(report.issue.quick_hits),
-                stories=report.stories,
-                articles=report.articles,
+                stories=len(stories),
+                articles=sum(len(s.articles) for s in stories),
             )
+            if report.sent is not None:
+                notes.counts.update(report.sent.ledger)
     return IssueOutcome(issue_id, report, None)

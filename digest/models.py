@@ -169,3 +169,13 @@ class SourceHealth:
     validated_url: str = ""  # the URL the validators below belong to
     etag: str = ""
     last_modified: str = ""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One subscriber still owed one issue by email, and how often sending it was tried."""
+
+    subscriber_id: int
+    address: str
+    name: str
+    attempts: int

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -13,15 +15,27 @@ from digest.analyze import WeekAnalysis, build_themes, make_story
 from digest.analyze.embed import Embedder, SentenceTransformerEmbedder, embed_articles
 from digest.analyze.stories import group_stories
 from digest.analyze.trends import PastTheme, mark_trends
-from digest.config import Settings
+from digest.config import Settings, smtp_password
 from digest.crawl import CrawlMemory, SourceResult, crawl_sync
 from digest.crawl.health import failed, is_due, succeeded
 from digest.crawl.http import FetchPolicy
-from digest.errors import AnalyzeError, ConfigError
-from digest.models import Issue, Source, SourceHealth, Story
-from digest.publish import PublishResult, PublishSettings, publish
+from digest.errors import AnalyzeError, ConfigError, PublishError
+from digest.models import Delivery, Issue, Source, SourceHealth, Story
+from digest.publish import PublishResult, PublishSettings, build_site, prepare, publish
+from digest.publish.draft import apply_markdown, to_markdown
+from digest.publish.email import Unsubscribe, unsubscribe_mailto
+from digest.publish.send import SendResult, SmtpSettings, send_edition
+from digest.publish.tokens import make_token, token_matches, token_subscriber, unsubscribe_secret
 from digest.store import Store
+from digest.store.mailing import Mailing
+from digest.write import Writer
+from digest.write.backends import Connection, open_backend
+from digest.write.calls import Caller, CallPolicy, NoCache, ResponseCache, Usage
+from digest.write.compose import WriteReport, write_issue
 from digest.write.extractive import ExtractiveWriter
+from digest.write.grounding import Grounder
+from digest.write.llm import LLMWriter
+from digest.write.prompts import Prompts
 
 Say = Callable[[str], None]
 
@@ -60,6 +74,7 @@ class BuildReport:
     published: PublishResult
     articles: int
     stories: int
+    writing: WriteReport | None = None
 
 
 def fetch_policy(settings: Settings, extra_hosts: Sequence[str] = ()) -> FetchPolicy:
@@ -238,22 +253,73 @@ def paper_sources(sources: Sequence[Source]) -> frozenset[str]:
     return frozenset(s.name for s in sources if {"paper", "papers"} & set(s.tags))
 
 
-def write(analysis: WeekAnalysis, embedder: Embedder, monday: date, settings: Settings) -> Issue:
-    writer = ExtractiveWriter(embedder.embed, settings.writer.stories_per_theme)
-    sections = tuple(writer.section(theme) for theme in analysis.themes)
-    hits = tuple(writer.quick_hit(s) for s in analysis.unthemed[: settings.analyze.quick_hits])
+def make_writer(
+    settings: Settings, fallback: ExtractiveWriter, cache: ResponseCache
+) -> tuple[Writer, Usage | None]:
+    """The writer named in [writer] backend, and the usage its calls add up to (LLMs only)."""
+    w = settings.writer
+    if w.backend == "extractive":
+        return fallback, None
+    backend = open_backend(Connection(w.backend, w.model, w.base_url, w.api_key_env, w.timeout))
+    policy = CallPolicy(
+        w.max_tokens,
+        w.temperature,
+        w.retries,
+        w.backoff,
+        w.breaker_after,
+        w.budget_tokens,
+        w.budget_cost,
+        w.price_input,
+        w.price_output,
+    )
+    caller = Caller(backend, cache, policy)
+    return LLMWriter(caller, Prompts(w.prompts), fallback, w.stories_per_theme), caller.usage
+
+
+def write(
+    analysis: WeekAnalysis,
+    embedder: Embedder,
+    monday: date,
+    settings: Settings,
+    cache: ResponseCache | None = None,
+) -> Issue:
+    """Write the issue with the configured writer (see write_reported)."""
+    return write_reported(analysis, embedder, monday, settings, cache)[0]
+
+
+def write_reported(
+    analysis: WeekAnalysis,
+    embedder: Embedder,
+    monday: date,
+    settings: Settings,
+    cache: ResponseCache | None = None,
+) -> tuple[Issue, WriteReport]:
+    """The issue written by the configured writer, every part grounded, and how it went."""
+    fallback = ExtractiveWriter(embedder.embed, settings.writer.stories_per_theme)
+    writer, usage = make_writer(settings, fallback, cache or NoCache())
+    report = WriteReport(settings.writer.backend, usage=usage)
+    papers = analysis.papers[: settings.writer.research]
+    quick = [s for s in analysis.unthemed if s not in papers][: settings.analyze.quick_hits]
+    grounder = Grounder(embedder.embed, settings.writer.support_threshold)
+    written = write_issue(writer, fallback, grounder, analysis.themes, quick, papers, report)
+    if isinstance(writer, LLMWriter):
+        report.fallbacks[:0] = writer.fallbacks
     year, week, _ = monday.isocalendar()
+    sections = written.sections
     lead = sections[0].summary.headline if sections else "a quiet week"
-    return Issue(
+    issue = Issue(
         id=issue_id(monday),
         title=f"{settings.site.title} — week {week}, {year}: {lead}",
         week_start=monday,
         week_end=monday + timedelta(days=6),
         built_at=datetime.now(UTC).replace(microsecond=0),
-        intro=writer.intro(sections, len(hits)),
+        intro=written.intro,
         sections=sections,
-        quick_hits=hits,
+        quick_hits=written.quick_hits,
+        research=written.research,
+        watch=written.watch,
     )
+    return issue, report
 
 
 def load_embedder(settings: Settings) -> Embedder:
@@ -277,7 +343,7 @@ def build(
     weights = {s.name: s.weight for s in sources}
     analysis = analyze(store, embedder, monday, settings, weights, paper_sources(sources))
     say(f"writing {len(analysis.themes)} themes")
-    issue = write(analysis, embedder, monday, settings)
+    issue, writing = write_reported(analysis, embedder, monday, settings, store)
     previous = store.issue(issue.id)
     if previous is not None and replace(previous, built_at=issue.built_at) == issue:
         issue = previous
@@ -287,7 +353,7 @@ def build(
     stories = len(analysis.unthemed) + sum(len(t.stories) for t in analysis.themes)
     count = sum(len(s.articles) for t in analysis.themes for s in t.stories)
     count += sum(len(s.articles) for s in analysis.unthemed)
-    return BuildReport(issue, result, count, stories)
+    return BuildReport(issue, result, count, stories, writing)
 
 
 def publish_settings(settings: Settings) -> PublishSettings:
@@ -300,7 +366,199 @@ def publish_settings(settings: Settings) -> PublishSettings:
         template_dir=s.templates,
         email_from=settings.email.sender,
         email_to=settings.email.to,
+        unsubscribe_mailto=settings.email.unsubscribe_mailto,
     )
+
+
+@dataclass(frozen=True)
+class DraftReport:
+    """A draft awaiting review: the Markdown to edit and the preview site of the draft."""
+
+    issue: Issue
+    markdown: Path
+    preview: Path
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """One `send`: what happened, the ledger's totals, and messages of a dead run left alone."""
+
+    issue_id: str
+    result: SendResult
+    ledger: dict[str, int]
+    interrupted: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    issue: Issue
+    published: PublishResult
+    sent: SendReport | None
+
+
+def draft_path(settings: Settings, issue_id: str) -> Path:
+    return settings.site.drafts / f"{issue_id}.md"
+
+
+def draft(
+    settings: Settings,
+    store: Store,
+    sources: Sequence[Source],
+    week: date | None = None,
+    embedder: Embedder | None = None,
+    say: Say = _quiet,
+    fresh: bool = False,
+) -> DraftReport:
+    """Analyze and write one week as a draft: stored, as Markdown to edit, and as a preview site.
+
+    An existing draft file (perhaps edited) is never overwritten unless fresh is set.
+    """
+    monday = week or latest_week(store)
+    markdown = draft_path(settings, issue_id(monday))
+    if markdown.exists() and not fresh:
+        raise PublishError(
+            f"{markdown} exists and may hold your edits; run `digest draft --preview` to see them, "
+            "or `digest draft --fresh` to rebuild the draft and lose them"
+        )
+    say(f"loading the embedding model {settings.embed.model}")
+    embedder = embedder or load_embedder(settings)
+    say(f"grouping week {issue_id(monday)} into stories and themes")
+    analysis = analyze(store, embedder, monday, settings, {s.name: s.weight for s in sources})
+    say(f"writing {len(analysis.themes)} themes")
+    issue = write(analysis, embedder, monday, settings)
+    Mailing(store.engine).save_draft(issue)
+    _write_atomically(markdown, to_markdown(issue))
+    return DraftReport(issue, markdown, _preview(settings, store, issue))
+
+
+def preview_draft(settings: Settings, store: Store, issue: str | None = None) -> DraftReport:
+    """Rebuild the draft's preview site with the edits made to its Markdown so far."""
+    edited, markdown = _edited_draft(settings, store, issue)
+    return DraftReport(edited, markdown, _preview(settings, store, edited))
+
+
+def publish_draft(
+    settings: Settings,
+    store: Store,
+    issue: str | None = None,
+    send: bool = True,
+    say: Say = _quiet,
+) -> PublishReport:
+    """Publish the edited draft: the site and feeds first, then the email to subscribers."""
+    if send:
+        unsubscribe_secret()  # refuse before publishing anything, not halfway through
+    edited, _ = _edited_draft(settings, store, issue)
+    store.save_issue(edited)
+    say("publishing site and feeds")
+    result = publish(edited, store.issues(), publish_settings(settings))
+    sent = send_issue(settings, store, edited.id, say=say) if send else None
+    return PublishReport(edited, result, sent)
+
+
+def send_issue(
+    settings: Settings,
+    store: Store,
+    issue: str | None = None,
+    resend_interrupted: bool = False,
+    say: Say = _quiet,
+) -> SendReport:
+    """Email a published issue to every subscriber not sent it yet; safe to run again."""
+    secret = unsubscribe_secret()
+    published = store.issue(issue) if issue else next(iter(store.issues()), None)
+    if published is None:
+        raise PublishError(
+            f"no published issue {issue or ''} to send; publish it first with `digest publish`"
+        )
+    mailing = Mailing(store.engine)
+    if resend_interrupted:
+        mailing.requeue_interrupted(published.id)
+    interrupted = tuple(mailing.interrupted(published.id))
+    site = publish_settings(settings)
+    mailto = unsubscribe_mailto(site.unsubscribe_mailto, site.email_from)
+
+    def unsubscribe_for(d: Delivery) -> Unsubscribe:
+        token = make_token(secret, d.subscriber_id, d.address)
+        return Unsubscribe(f"{site.unsubscribe_url}?token={token}", mailto, token)
+
+    result = send_edition(
+        prepare(published, site),
+        mailing,
+        smtp_settings(settings),
+        settings.email.sender,
+        unsubscribe_for,
+        say,
+    )
+    return SendReport(published.id, result, mailing.counts(published.id), interrupted)
+
+
+def smtp_settings(settings: Settings) -> SmtpSettings:
+    e = settings.email
+    return SmtpSettings(
+        host=e.smtp_host,
+        port=e.smtp_port,
+        security=e.smtp_security,
+        user=e.smtp_user,
+        password=smtp_password(),
+        cafile=e.smtp_cafile,
+        timeout=e.smtp_timeout,
+        rate_per_minute=e.rate_per_minute,
+        retry_delay=e.retry_delay,
+        max_attempts=e.max_attempts,
+    )
+
+
+def unsubscriber(store: Store) -> Callable[[str, bool], bool]:
+    """What `digest serve` calls with a token: is it valid, and (apply) unsubscribe them."""
+    secret = unsubscribe_secret()
+    mailing = Mailing(store.engine)
+
+    def check(token: str, apply: bool) -> bool:
+        subscriber_id = token_subscriber(token)
+        found = mailing.subscriber(subscriber_id) if subscriber_id is not None else None
+        if found is None or not token_matches(secret, token, found.id, found.address):
+            return False
+        if apply:
+            mailing.unsubscribe(found.id)
+        return True
+
+    return check
+
+
+def _edited_draft(settings: Settings, store: Store, issue: str | None) -> tuple[Issue, Path]:
+    original = Mailing(store.engine).draft(issue)
+    if original is None:
+        raise PublishError(f"no draft {issue or ''} in the store; run `digest draft` first")
+    markdown = draft_path(settings, original.id)
+    try:
+        text = markdown.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PublishError(
+            f"cannot read the draft {markdown} ({exc.strerror}); run `digest draft --fresh`"
+        ) from exc
+    return apply_markdown(original, text, str(markdown)), markdown
+
+
+def _preview(settings: Settings, store: Store, issue: Issue) -> Path:
+    folder = settings.site.drafts / issue.id / "site"
+    archive = [i for i in store.issues() if i.id != issue.id]
+    return build_site(issue, archive, replace(publish_settings(settings), site_dir=folder))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    """What the weekly job made of its week: a draft to review, or an issue published and sent."""
+
+    issue: Issue
+    action: str
+    files: tuple[tuple[str, Path], ...]  # what to open, by label
+    sent: SendReport | None = None
 
 
 def weekly_issue(
@@ -311,12 +569,29 @@ def weekly_issue(
     week: date,
     embedder: Embedder | None = None,
     say: Say = _quiet,
-) -> BuildReport:
+    fresh: bool = False,
+) -> WeeklyReport:
     """What the weekly job does with its week, `action` being [schedule] action.
 
-    Both "draft" and "publish" build and publish the issue for now; this is the one place to
-    point them at separate draft and publish-and-send steps.
+    "draft" writes the week's draft for the editor (a draft already there, perhaps edited, is
+    kept unless `fresh`). "publish" publishes the week's draft, writing one first when there
+    is none, then emails it to the subscribers not sent it yet.
     """
     if action not in ("draft", "publish"):
         raise ConfigError(f"unknown weekly action {action!r}; use 'draft' or 'publish'")
-    return build(settings, store, sources, week, embedder, say)
+    if action == "publish":
+        unsubscribe_secret()  # refuse before doing anything, not halfway through
+    week_id = issue_id(week)
+    if fresh or not draft_path(settings, week_id).exists():
+        made = draft(settings, store, sources, week, embedder, say, fresh=fresh)
+    else:
+        say(f"keeping the draft {draft_path(settings, week_id)}")
+        made = preview_draft(settings, store, week_id)
+    if action == "draft":
+        return WeeklyReport(
+            made.issue, action, (("draft", made.markdown), ("preview", made.preview))
+        )
+    done = publish_draft(settings, store, week_id, send=True, say=say)
+    p = done.published
+    files = (("site", p.index), ("issue", p.issue_page), ("feed", p.feed))
+    return WeeklyReport(done.issue, action, files, done.sent)

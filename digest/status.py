@@ -20,7 +20,7 @@ from digest.jobs import ISSUE_STAGES
 from digest.models import Issue
 from digest.ops import LOCK
 from digest.periods import due_week
-from digest.pipeline import issue_id
+from digest.pipeline import draft_path, issue_id
 from digest.scheduler import next_runs
 from digest.store import Store
 from digest.store.ledger import Ledger, LockHolder, Run
@@ -43,6 +43,7 @@ class Status:
     problems: list[str]  # something is wrong now
     notes: list[str]  # worth fixing, nothing broken
     issue_page: Path | None
+    draft: tuple[str, Path] | None  # a week's draft waiting for review, and its file
 
 
 def gather(settings: Settings, store: Store, names: Sequence[str], now: datetime) -> Status:
@@ -80,6 +81,11 @@ def gather(settings: Settings, store: Store, names: Sequence[str], now: datetime
     if not alerts_to:
         notes.append("no alert channel: set [alerts] webhook or email in digest.toml")
     page = settings.site.dir / "issues" / issue.id / "index.html" if issue else None
+    drafted = ledger.runs(1, stage="draft")
+    waiting = drafted[0].period if drafted and drafted[0].status == "ok" else None
+    draft = None
+    if waiting and store.issue(waiting) is None:
+        draft = (waiting, draft_path(settings, waiting))
     return Status(
         now=now,
         zone=zone,
@@ -94,6 +100,7 @@ def gather(settings: Settings, store: Store, names: Sequence[str], now: datetime
         problems=problems,
         notes=notes,
         issue_page=page if page and page.is_file() else None,
+        draft=draft,
     )
 
 
@@ -147,6 +154,10 @@ def render(status: Status, console: Console) -> None:
             facts.add_row("", str(status.issue_page))
     else:
         facts.add_row("last issue", "[yellow]none yet[/yellow]")
+    if status.draft:
+        week, path = status.draft
+        facts.add_row("draft", f"[bold]{week}[/bold] waits for review: edit {path}")
+        facts.add_row("", "then `digest publish` puts it on the site and emails it")
     console.print(facts)
 
     jobs = Table(title="Next runs", title_justify="left")

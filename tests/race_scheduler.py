@@ -11,12 +11,11 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from opskit import WordHashEmbedder
-
 from digest.config import load_settings, load_sources
 from digest.scheduler import DigestScheduler
 from digest.store import Store
 from digest.store.ledger import Ledger
+from tests.opskit import WordHashEmbedder
 
 
 def main() -> None:
@@ -35,7 +34,7 @@ def main() -> None:
     scheduler.shutdown()
     owner = scheduler.ops.owner
     runs = Ledger(store).runs(50)
-    made = any(r.owner == owner and r.stage == "draft" and r.status == "ok" for r in runs)
+    made = any(r.owner == owner and r.stage == "publish" and r.status == "ok" for r in runs)
     store.close()
     print(json.dumps({"made": made, "caught_up": caught_up}))
 

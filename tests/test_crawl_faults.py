@@ -15,12 +15,12 @@ from http.server import BaseHTTPRequestHandler
 
 import brotli
 import pytest
-from loopback import Reply, Server, send, serve
 
 from digest.crawl import FetchPolicy, SourceResult, crawl_sync
 from digest.crawl.decode import BodyDecoder, TooLarge
 from digest.crawl.http import retry_after
 from digest.models import Source
+from tests.loopback import Reply, Server, send, serve
 
 try:
     from compression import zstd  # type: ignore[import-not-found]

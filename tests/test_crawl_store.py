@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from loopback import Reply, serve
 
 from digest import cli, pipeline
 from digest.config import load_sources
@@ -16,6 +15,7 @@ from digest.crawl import FetchPolicy
 from digest.crawl.health import backoff
 from digest.models import Source
 from digest.store import Store
+from tests.loopback import Reply, send, serve
 
 DATA = Path(__file__).parent / "data" / "crawl"
 POLICY = FetchPolicy(allowed_hosts=frozenset({"127.0.0.1"}), deadline=5.0, retry_wait=0)
@@ -113,8 +113,6 @@ def test_a_304_parses_nothing_and_a_failing_source_backs_off(store: Store) -> No
     )
 
     def conditional(handler):  # type: ignore[no-untyped-def]
-        from loopback import send
-
         if handler.headers.get("If-None-Match") == '"v1"':
             send(handler, Reply(status=304, headers={"ETag": '"v1"'}))
         else:

@@ -7,12 +7,15 @@ import email.policy
 import io
 import json
 import sqlite3
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import feedparser
 import pytest
@@ -21,10 +24,18 @@ from bs4 import BeautifulSoup
 from rich.console import Console
 
 from digest import cli, demo, pipeline
-from digest.config import load_sources
+from digest.analyze.embed import Embedder
+from digest.config import Settings, load_sources
 from digest.crawl.urls import article_id
 from digest.models import Issue
+from digest.pipeline import load_embedder
+from digest.publish.render import anchor, make_environment
+from digest.publish.serve import make_server
 from digest.store import Store
+from digest.write.extractive import third_person
+from digest.write.sentences import standalone
+from tests.browser import ARTIFACTS, chromium
+from tests.pages import assert_links_resolve, assert_no_executable_html
 
 SAMPLE_WEEK = Path(__file__).resolve().parents[1] / "examples" / "sample-week"
 pytestmark = pytest.mark.slow
@@ -37,6 +48,21 @@ class DemoRun:
     issue: Issue
     expected: dict[str, Any]
     story_of: dict[str, str]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_model_load() -> Iterator[None]:
+    """Load the embedding model once for the module's several pipeline runs."""
+    loaded: dict[str, Embedder] = {}
+
+    def load(settings: Settings) -> Embedder:
+        if settings.embed.model not in loaded:
+            loaded[settings.embed.model] = load_embedder(settings)
+        return loaded[settings.embed.model]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "load_embedder", load)
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -140,19 +166,55 @@ def test_written_sentences_come_from_their_cited_sources(run: DemoRun) -> None:
         return " ".join(text.split())
 
     for section in run.issue.sections:
-        summaries = {a.id: flat(a.text) for s in section.theme.stories for a in s.articles}
+        # An abstract's "we" is told as "the authors"; nothing else is changed.
+        summaries = {
+            a.id: flat(a.text) + " " + third_person(flat(a.summary))
+            for s in section.theme.stories
+            for a in s.articles
+        }
         for sentence in section.summary.what_happened:
             first = section.citation(sentence.citations[0]).article_id
             assert flat(sentence.text).rstrip(".") in summaries[first], sentence.text
 
 
 def test_no_sentence_is_repeated_across_sections(run: DemoRun) -> None:
+    issue = run.issue
     texts = [
         s.text
-        for sec in run.issue.sections
-        for s in sec.summary.what_happened + sec.summary.why_it_matters
+        for sec in issue.sections
+        for s in (
+            sec.summary.what_happened
+            + sec.summary.why_it_matters
+            + sec.summary.technical
+            + sec.summary.winners_losers
+        )
     ]
+    texts += [n.sentence.text for n in issue.quick_hits + issue.research + issue.watch]
     assert len(texts) == len(set(texts))
+    assert all(standalone(t) for t in texts), [t for t in texts if not standalone(t)]
+
+
+def test_extractive_issue_is_grounded_with_zero_drops_and_has_every_part(run: DemoRun) -> None:
+    assert "writer: extractive; grounding checked" in run.output
+    assert "dropped 0 " in run.output and "rewritten extractively 0" in run.output
+    issue = run.issue
+    assert issue.research and issue.watch and issue.quick_hits
+    assert any(s.summary.technical for s in issue.sections)
+    assert any(s.summary.winners_losers for s in issue.sections)
+    assert all("arxiv.org" in n.citations[0].url for n in issue.research)
+    for name in ("Three themes led the week", "Also in this issue"):
+        assert name in issue.intro
+    assert issue.sections[0].summary.headline in issue.intro
+    page = BeautifulSoup((run.out / "site" / "index.html").read_text(), "html.parser")
+    headings = [h.get_text() for h in page.find_all("h2")]
+    assert {"Quick hits", "Research corner", "What to watch"} <= set(headings)
+    raw = (run.out / "email" / "2026-w47.eml").read_bytes()
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    plain = message.get_body(("plain",))
+    assert plain is not None
+    for part in ("== Research corner ==", "== What to watch ==", "Technical breakdown:"):
+        assert part in plain.get_content()
 
 
 def test_last_weeks_items_stay_out_and_hostile_html_is_inert(run: DemoRun) -> None:
@@ -162,10 +224,13 @@ def test_last_weeks_items_stay_out_and_hostile_html_is_inert(run: DemoRun) -> No
     assert not old & shown
     for page in (run.out / "site").rglob("*.html"):
         soup = BeautifulSoup(page.read_text(), "html.parser")
-        assert soup.find("script") is None, page
-        assert soup.find(attrs={"onerror": True}) is None, page
-        hrefs = [a.get("href", "") for a in soup.find_all("a")]
-        assert not any(str(h).lower().startswith("javascript:") for h in hrefs), page
+        # the only script is our own static search.js; nothing from a source runs
+        assert [s.get("src") for s in soup.find_all("script")] == [
+            f"{'../' * (len(page.relative_to(run.out / 'site').parts) - 1)}static/search.js"
+        ], page
+        assert_no_executable_html(soup, page)
+        csp = soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})
+        assert "script-src 'self'" in csp["content"], page
 
 
 def test_feed_parses_with_one_entry_for_the_issue(run: DemoRun) -> None:
@@ -234,6 +299,69 @@ def _broken_sources(folder: Path, base: str) -> Path:
         "  - {name: Down Site, kind: feed, url: 'http://127.0.0.1:9/feed.xml'}\n"
     )
     return path
+
+
+def test_demo_site_in_chromium(run: DemoRun) -> None:
+    """The demo's site as a reader opens it: renders, links resolve, search finds a story."""
+    site = run.out / "site"
+    assert assert_links_resolve(site) > 100
+    server = make_server(
+        site,
+        make_environment(),
+        {"site_title": "digest", "base_url": "/"},
+        lambda t, a: False,
+        port=0,
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    story = run.issue.sections[1].theme.stories[0]
+    try:
+        with chromium(1200, 1600) as driver:
+            driver.get(base + "index.html")
+            assert driver.execute_script("return document.querySelectorAll('main h2').length") >= 6
+            ARTIFACTS.mkdir(exist_ok=True)
+            driver.save_screenshot(str(ARTIFACTS / "demo-home.png"))
+            words = " ".join(story.title.split()[:4])
+            driver.get(base + "search/index.html?q=" + quote(words))
+            deadline = time.monotonic() + 10
+            links: list[str] = []
+            while not links and time.monotonic() < deadline:
+                links = driver.execute_script(
+                    "return [...document.querySelectorAll('#search-results a')].map(a => a.href)"
+                )
+                time.sleep(0.05)
+            assert f"{base}issues/2026-w47/index.html#story-{anchor(story.id)}" in links
+            errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            assert errors == []
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_draft_edit_publish_through_the_cli(run: DemoRun, tmp_path: Path) -> None:
+    sources = load_sources(SAMPLE_WEEK / "sources.yaml", base="http://127.0.0.1")
+    entries = [{"name": s.name, "kind": s.kind, "url": s.url, "weight": s.weight} for s in sources]
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump({"sources": entries}))
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{run.out / "digest.db"}"\n'
+        f'[site]\nbase_url = "https://news.example.com/"\ndir = "{tmp_path / "site"}"\n'
+        f'drafts = "{tmp_path / "drafts"}"\n[email]\ndir = "{tmp_path / "outbox"}"\n'
+    )
+    assert cli.main(["draft", "--config", str(config), "--week", "2026-W47"]) == 0
+    markdown = tmp_path / "drafts" / "2026-w47.md"
+    assert (tmp_path / "drafts" / "2026-w47" / "site" / "index.html").is_file()
+    assert cli.main(["draft", "--config", str(config), "--week", "2026-W47"]) == 1  # keeps edits
+    text = markdown.read_text()
+    first = run.issue.sections[0]
+    markdown.write_text(text.replace(f"### {first.summary.headline}", "### Edited by a person"))
+    assert cli.main(["publish", "--config", str(config), "--no-email"]) == 0
+    page = BeautifulSoup(
+        (tmp_path / "site" / "issues" / "2026-w47" / "index.html").read_text(), "html.parser"
+    )
+    headlines = [p.get_text() for p in page.select("p.headline")]
+    assert headlines[0] == "Edited by a person"
+    assert first.summary.headline not in headlines
 
 
 def test_status_after_the_demo_shows_runs_sources_and_the_issue(run: DemoRun) -> None:

@@ -7,10 +7,9 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from loopback import Reply, send, serve
-
 from digest.crawl import FetchPolicy, crawl_sync
 from digest.models import Source
+from tests.loopback import Reply, send, serve
 
 _TYPES = {".json": "application/json", ".html": "text/html", ".htm": "text/html"}
 

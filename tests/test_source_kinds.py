@@ -9,12 +9,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from loopback import Reply, Server, serve
 
 from digest.config import load_sources
 from digest.crawl import FetchPolicy, SourceResult, crawl_sync
 from digest.errors import ConfigError
 from digest.models import Source
+from tests.loopback import Reply, Server, serve
 
 DATA = Path(__file__).parent / "data" / "crawl"
 

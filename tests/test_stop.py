@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from opskit import base_url, feed_server, write_config
 
 from digest import pipeline
 from digest.config import load_settings, load_sources
 from digest.store import Store
+from tests.opskit import base_url, feed_server, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,12 @@ def _digest(*args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"},
+        env={
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "COLUMNS": "200",
+            "DIGEST_UNSUBSCRIBE_SECRET": "s" * 32,
+        },
     )
 
 

@@ -1,4 +1,4 @@
-"""Publish an issue as a static site, an Atom feed and an email, all from the Issue objects."""
+"""Publish an issue as a static site, Atom and RSS feeds and an email, all from Issue objects."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from digest.models import Issue
 from digest.publish import email, feeds, site
 from digest.publish.render import make_environment
 
-__all__ = ["PublishResult", "PublishSettings", "publish"]
+__all__ = ["PublishResult", "PublishSettings", "build_site", "prepare", "publish"]
 
 # An issue id becomes a folder name and part of URLs and the Message-ID.
 _ISSUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -30,6 +30,12 @@ class PublishSettings:
     template_dir: Path | None = None
     email_from: str = "digest <digest@example.com>"
     email_to: str = "readers@example.com"
+    unsubscribe_mailto: str = ""
+
+    @property
+    def unsubscribe_url(self) -> str:
+        """The page that handles unsubscribe links (served by `digest serve`)."""
+        return f"{self.base_url.rstrip('/')}/unsubscribe/"
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,15 @@ class PublishResult:
     email: Path
 
 
-def publish(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -> PublishResult:
-    """Rebuild the site and feed from the archive and write the issue's email.
+def prepare(issue: Issue, settings: PublishSettings) -> email.Edition:
+    """The issue's email rendered once, ready to be addressed to each subscriber."""
+    env = make_environment(settings.template_dir)
+    base_url = _checked_base_url(settings.base_url)
+    return email.prepare_edition(issue, env, site_title=settings.site_title, base_url=base_url)
+
+
+def build_site(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -> Path:
+    """Rebuild the site and its feeds from the archive plus this issue; returns index.html.
 
     The site is built beside site_dir and swapped in whole, so a failure leaves the
     previous site as it was.
@@ -51,27 +64,41 @@ def publish(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -
     base_url = _checked_base_url(settings.base_url)
     issues = _newest_first(issue, archive)
     env = make_environment(settings.template_dir)
-    message = email.build_email(
-        issue,
-        env,
-        site_title=settings.site_title,
-        base_url=base_url,
-        sender=settings.email_from,
-        recipient=settings.email_to,
-    )
-    email_path = settings.email_dir / f"{issue.id}.eml"
     try:
         with site.swapped_in(settings.site_dir) as build_dir:
-            site.write_pages(build_dir, issues, env, settings.site_title, base_url)
-            feeds.write_feed(build_dir / "feed.xml", issues, env, settings.site_title, base_url)
-        email.write_email(message, email_path)
+            themes = site.write_pages(build_dir, issues, env, settings.site_title, base_url)
+            feeds.write_feeds(build_dir, issues, themes, env, settings.site_title, base_url)
     except OSError as exc:
         raise PublishError(
             f"could not write {exc.filename or settings.site_dir}: {exc.strerror or exc}; "
-            "check that site_dir and email_dir are writable folders"
+            "check that site_dir is a writable folder"
+        ) from exc
+    return settings.site_dir / "index.html"
+
+
+def publish(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -> PublishResult:
+    """Rebuild the site and feeds from the archive and write the issue's email as a preview.
+
+    The preview .eml goes to email_to; subscribers get theirs from `digest send`.
+    """
+    edition = prepare(issue, settings)
+    mailto = email.unsubscribe_mailto(settings.unsubscribe_mailto, settings.email_from)
+    preview = edition.message(
+        settings.email_from,
+        settings.email_to,
+        email.Unsubscribe(settings.unsubscribe_url, mailto, ""),
+    )
+    index = build_site(issue, archive, settings)
+    email_path = settings.email_dir / f"{issue.id}.eml"
+    try:
+        email.write_email(preview, email_path)
+    except OSError as exc:
+        raise PublishError(
+            f"could not write {exc.filename or email_path}: {exc.strerror or exc}; "
+            "check that email_dir is a writable folder"
         ) from exc
     return PublishResult(
-        index=settings.site_dir / "index.html",
+        index=index,
         issue_page=settings.site_dir / "issues" / issue.id / "index.html",
         feed=settings.site_dir / "feed.xml",
         email=email_path,

@@ -1,42 +1,99 @@
-"""The Atom feed: one entry per issue, built with feedgen, content sanitised with nh3."""
+"""Atom and RSS 2.0 feeds built with feedgen: one for the newsletter, one per theme."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-import nh3
 from feedgen.feed import FeedGenerator
 from jinja2 import Environment
 
 from digest.models import Issue
-from digest.publish.render import aware, render, strip_control
+from digest.publish.render import anchor, aware, render, strip_control
+from digest.publish.sanitize import clean_html
+from digest.publish.site import ThemePage
 
-# The Sources lists number themselves with <li value="n">; keep that through nh3.
-_ALLOWED_ATTRIBUTES = {**nh3.ALLOWED_ATTRIBUTES, "li": {"value"}}
+
+def _text(value: str) -> str:
+    return " ".join(strip_control(value).split())
 
 
-def write_feed(
-    path: Path, issues: Sequence[Issue], env: Environment, site_title: str, base_url: str
-) -> None:
-    """Write an Atom feed of the issues (newest first) to path."""
+def _feed(title: str, subtitle: str, page_url: str) -> FeedGenerator:
     feed = FeedGenerator()
-    feed.id(base_url)
-    feed.title(strip_control(site_title))
-    feed.author(name=strip_control(site_title))
-    feed.link(href=base_url, rel="alternate")
-    feed.link(href=f"{base_url}feed.xml", rel="self")
+    feed.id(page_url)
+    feed.title(_text(title))
+    feed.subtitle(_text(subtitle))  # RSS calls it description and requires it
+    feed.author(name=_text(title))
     feed.language("en")
-    feed.updated(max(aware(issue.built_at) for issue in issues))
+    return feed
+
+
+def _save(feed: FeedGenerator, folder: Path, page_url: str) -> None:
+    """Write feed.xml (Atom) and rss.xml, each naming itself as its self link."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, as_bytes in (("feed.xml", feed.atom_str), ("rss.xml", feed.rss_str)):
+        # feedgen gives RSS the last link as the channel's <link>: the page, not the file.
+        links = [
+            {"href": f"{page_url}{name}", "rel": "self"},
+            {"href": page_url, "rel": "alternate"},
+        ]
+        feed.link(links, replace=True)
+        (folder / name).write_bytes(as_bytes(pretty=True))
+
+
+def write_feeds(
+    build_dir: Path,
+    issues: Sequence[Issue],
+    themes: Sequence[ThemePage],
+    env: Environment,
+    site_title: str,
+    base_url: str,
+) -> None:
+    """feed.xml (Atom) and rss.xml at the root and in every theme's folder; newest first.
+
+    Entry ids are the permanent URLs of issues (and of a theme's section within an issue),
+    which depend only on base_url and the issue id, so they never change once published.
+    """
     context = {"site_title": site_title, "base_url": base_url, "root": base_url}
+    feed = _feed(
+        site_title,
+        f"{site_title}: the week's AI news, every sentence cited",
+        base_url,
+    )
+    feed.updated(max(aware(issue.built_at) for issue in issues))
     for issue in issues:
         url = f"{base_url}issues/{issue.id}/"
-        body = render(env, "issue_body.html", issue=issue, **context)
         entry = feed.add_entry(order="append")
         entry.id(url)
-        entry.title(strip_control(issue.title))
+        entry.guid(url, permalink=True)
+        entry.title(_text(issue.title))
         entry.link(href=url, rel="alternate")
         entry.updated(aware(issue.built_at))
         entry.published(aware(issue.built_at))
-        entry.content(nh3.clean(body, attributes=_ALLOWED_ATTRIBUTES), type="html")
-    path.write_bytes(feed.atom_str(pretty=True))
+        entry.summary(_text(issue.intro))
+        entry.content(
+            clean_html(render(env, "issue_body.html", issue=issue, **context)), type="html"
+        )
+    _save(feed, build_dir, base_url)
+    for page in themes:
+        slug = anchor(page.theme.id)
+        page_url = f"{base_url}themes/{slug}/"
+        feed = _feed(
+            f"{page.theme.name} — {site_title}",
+            f"{site_title} on {page.theme.name}",
+            page_url,
+        )
+        feed.updated(max(aware(e.issue.built_at) for e in page.entries))
+        for item in page.entries:
+            url = f"{base_url}issues/{item.issue.id}/#{anchor(item.section.theme.id)}"
+            entry = feed.add_entry(order="append")
+            entry.id(url)
+            entry.guid(url, permalink=True)
+            entry.title(_text(f"{item.section.theme.name}: {item.section.summary.headline}"))
+            entry.link(href=url, rel="alternate")
+            entry.updated(aware(item.issue.built_at))
+            entry.published(aware(item.issue.built_at))
+            entry.summary(_text(item.section.summary.headline))
+            body = render(env, "section.html", section=item.section, **context)
+            entry.content(clean_html(body), type="html")
+        _save(feed, build_dir / "themes" / slug, page_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -22,27 +23,15 @@ from jinja2 import (
 from markupsafe import Markup, escape
 
 from digest.errors import PublishError
-from digest.models import Citation, Issue, Sentence
+from digest.models import Citation, Issue, Sentence, Story, Theme
+from digest.publish.sanitize import clean_html
 
 # Characters XML 1.0 forbids (C0 controls but tab/newline/return, lone surrogates, U+FFFE/F):
 # lxml refuses them in the feed, and they are never meaningful in a page or an email.
 _INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ANCHOR_JUNK = re.compile(r"[^a-z0-9]+")
 _EN_DASH = "\u2013"
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_MONTHS = tuple(calendar.month_name[1:])
 
 
 def strip_control(text: str) -> str:
@@ -82,6 +71,21 @@ def anchor(name: str) -> str:
 def issue_path(issue: Issue) -> str:
     """The issue page's path relative to the site root; index.html keeps file:// working."""
     return f"issues/{issue.id}/index.html"
+
+
+def theme_path(theme: Theme) -> str:
+    """The theme page's path relative to the site root: one page per theme across issues."""
+    return f"themes/{anchor(theme.id)}/index.html"
+
+
+def story_link(story: Story) -> str:
+    """The first web link among the story's articles, or '' when none may be linked."""
+    return next((a.url.strip() for a in story.articles if is_web_url(a.url)), "")
+
+
+def story_anchor(story: Story) -> str:
+    """The HTML id of a story within an issue page."""
+    return f"story-{anchor(story.id)}"
 
 
 def _lookup(sentence: Sentence, citations: Sequence[Citation]) -> list[Citation]:
@@ -133,6 +137,10 @@ def make_environment(template_dir: Path | None = None) -> Environment:
         week_range=week_range,
         anchor=anchor,
         issue_path=issue_path,
+        theme_path=theme_path,
+        story_anchor=story_anchor,
+        story_link=story_link,
+        sanitize=clean_html,
     )
     env.tests["web_url"] = is_web_url
     return env

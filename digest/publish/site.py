@@ -1,25 +1,65 @@
-"""The static site: front page, a permanent page per issue and the archive, swapped in whole."""
+"""The static site: home, a permanent page per issue, archive, themes, search and sitemap."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
 
 from jinja2 import Environment
 
-from digest.models import Issue
-from digest.publish.render import render
+from digest.models import Issue, Section, Theme
+from digest.publish.render import (
+    anchor,
+    issue_path,
+    render,
+    story_anchor,
+    strip_control,
+    week_range,
+)
+
+_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+_STATIC = ("search.js", "favicon.svg")
+
+
+@dataclass(frozen=True)
+class ThemeEntry:
+    """One issue's section on a theme."""
+
+    issue: Issue
+    section: Section
+
+
+@dataclass(frozen=True)
+class ThemePage:
+    """A theme across issues: its newest name and its sections, newest first."""
+
+    theme: Theme
+    entries: tuple[ThemeEntry, ...]
+
+
+def theme_pages(issues: Sequence[Issue]) -> list[ThemePage]:
+    """Every theme of the archive (issues newest first), newest theme first."""
+    found: dict[str, list[ThemeEntry]] = {}
+    for issue in issues:
+        for section in issue.sections:
+            found.setdefault(anchor(section.theme.id), []).append(ThemeEntry(issue, section))
+    return [ThemePage(entries[0].section.theme, tuple(entries)) for entries in found.values()]
 
 
 def write_pages(
     build_dir: Path, issues: Sequence[Issue], env: Environment, site_title: str, base_url: str
-) -> None:
-    """Write index.html, issues/<id>/index.html and archive/index.html; issues newest first."""
-    common = {"site_title": site_title, "base_url": base_url}
+) -> list[ThemePage]:
+    """Write every page, the search index, the sitemap and static files; issues newest first."""
+    common: dict[str, Any] = {"site_title": site_title, "base_url": base_url}
     _write(build_dir / "index.html", render(env, "index.html", issue=issues[0], root="", **common))
     for position, issue in enumerate(issues):
         page = render(
@@ -31,9 +71,91 @@ def write_pages(
             root="../../",
             **common,
         )
-        _write(build_dir / "issues" / issue.id / "index.html", page)
+        _write(build_dir / issue_path(issue), page)
     archive = render(env, "archive.html", issues=issues, root="../", **common)
     _write(build_dir / "archive" / "index.html", archive)
+    themes = theme_pages(issues)
+    _write(
+        build_dir / "themes" / "index.html",
+        render(env, "themes.html", themes=themes, root="../", **common),
+    )
+    for theme in themes:
+        page = render(env, "theme.html", page=theme, root="../../", **common)
+        _write(build_dir / "themes" / anchor(theme.theme.id) / "index.html", page)
+    _write(build_dir / "search" / "index.html", render(env, "search.html", root="../", **common))
+    _write(build_dir / "search.json", search_index(issues))
+    _write(build_dir / "static" / "style.css", render(env, "style.css"))
+    for name in _STATIC:
+        _write(
+            build_dir / "static" / name,
+            files("digest.publish").joinpath("static", name).read_text("utf-8"),
+        )
+    (build_dir / "sitemap.xml").write_bytes(sitemap(issues, themes, base_url))
+    return themes
+
+
+def search_index(issues: Sequence[Issue]) -> str:
+    """Every story and note of every issue as JSON data for search.js: never code."""
+    entries: list[dict[str, str]] = []
+    for issue in issues:
+        label = f"{week_range(issue)}: {issue.title}"
+        for section in issue.sections:
+            for story in section.theme.stories:
+                text = " ".join(a.summary for a in story.articles[:1])
+                entries.append(
+                    {
+                        "t": story.title,
+                        "x": " ".join(f"{text} {' '.join(story.sources)}".split())[:400],
+                        "h": section.theme.name,
+                        "i": label,
+                        "u": f"{issue_path(issue)}#{story_anchor(story)}",
+                    }
+                )
+        for heading, notes, target in (
+            ("Quick hits", issue.quick_hits, "quick-hits"),
+            ("Research corner", issue.research, "research"),
+            ("What to watch", issue.watch, "watch"),
+        ):
+            for note in notes:
+                title = note.citations[0].title if note.citations else note.sentence.text
+                entries.append(
+                    {
+                        "t": title,
+                        "x": note.sentence.text,
+                        "h": heading,
+                        "i": label,
+                        "u": f"{issue_path(issue)}#{target}",
+                    }
+                )
+    cleaned = [{k: strip_control(v) for k, v in e.items()} for e in entries]
+    text = json.dumps(cleaned, ensure_ascii=True, separators=(",", ":"))
+    # Never markup, even to a tool that sniffs the file as HTML.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def sitemap(issues: Sequence[Issue], themes: Sequence[ThemePage], base_url: str) -> bytes:
+    """sitemap.xml: home, archive, themes and every issue at its permanent URL."""
+    ElementTree.register_namespace("", _SITEMAP_NS)
+    urlset = ElementTree.Element(f"{{{_SITEMAP_NS}}}urlset")
+
+    def add(path: str, modified: Issue | None = None) -> None:
+        url = ElementTree.SubElement(urlset, f"{{{_SITEMAP_NS}}}url")
+        ElementTree.SubElement(url, f"{{{_SITEMAP_NS}}}loc").text = base_url + path
+        if modified is not None:
+            lastmod = ElementTree.SubElement(url, f"{{{_SITEMAP_NS}}}lastmod")
+            lastmod.text = modified.built_at.date().isoformat()
+
+    add("", issues[0])
+    add("archive/", issues[0])
+    add("themes/")
+    for issue in issues:
+        add(f"issues/{issue.id}/", issue)
+    for page in themes:
+        add(f"themes/{anchor(page.theme.id)}/", page.entries[0].issue)
+    tree = ElementTree.ElementTree(urlset)
+    ElementTree.indent(tree)
+    text: bytes = ElementTree.tostring(urlset, encoding="utf-8", xml_declaration=True)
+    return text + b"\n"
 
 
 def _write(path: Path, text: str) -> None:

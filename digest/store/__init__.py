@@ -242,6 +242,28 @@ class Store(CrawlStore):
             bodies = conn.execute(select(t.c.body).order_by(t.c.week_start.desc())).scalars()
             return [issue_from_json(b) for b in bodies]
 
+    def llm_response(self, key: str) -> tuple[str, int, int] | None:
+        """A cached model reply (text, input tokens, output tokens) for this prompt key."""
+        t = schema.llm_responses
+        query = select(t.c.text, t.c.input_tokens, t.c.output_tokens).where(t.c.key == key)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return (row[0], row[1], row[2]) if row is not None else None
+
+    def save_llm_response(
+        self, key: str, model: str, text: str, input_tokens: int, output_tokens: int
+    ) -> None:
+        row = {
+            "key": key,
+            "model": model,
+            "text": text,
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "created_at": datetime.now(UTC),
+        }
+        with self.engine.begin() as conn:
+            conn.execute(self._insert_ignoring_duplicates(schema.llm_responses), [row])
+
 
 def _mark_published(conn: Connection, story_ids: Sequence[str], issue_id: str) -> None:
     t = schema.stories

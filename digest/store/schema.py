@@ -131,6 +131,48 @@ theme_history = Table(
     Column("centroid", LargeBinary, nullable=False),
 )
 
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", String(20), primary_key=True),
+    Column("built_at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("address", String(320), nullable=False, unique=True),
+    Column("name", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("unsubscribed_at", DateTime(timezone=True), nullable=True),
+)
+
+# One row per (issue, subscriber): pending, sending, sent, deferred, rejected, failed, skipped.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("issue_id", String(20), primary_key=True),
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id"), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("answer", Text, nullable=False, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+llm_responses = Table(
+    "llm_responses",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 # Operations: one row per stage run (crawl, analyze, draft, publish), for `digest status`
 # and for deciding whether a week's issue was already made.
 runs = Table(

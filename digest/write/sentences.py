@@ -6,7 +6,10 @@ import re
 
 _CLOSE_QUOTES = '"\u201d\u2019)'
 _OPEN_QUOTES = '"\u201c\u2018('
-_BOUNDARY = re.compile(rf"(?<=[.!?])[{_CLOSE_QUOTES}]?\s+(?=[A-Z0-9{_OPEN_QUOTES}])")
+# A sentence may start with a capital, a digit, a quote, or a name like "xAI" or "iPhone".
+_BOUNDARY = re.compile(
+    rf"(?<=[.!?])[{_CLOSE_QUOTES}]?\s+(?=[A-Z0-9{_OPEN_QUOTES}]|[a-z]{{1,3}}[A-Z])"
+)
 _ABBREVIATIONS = re.compile(r"\b(?:Mr|Ms|Mrs|Dr|Prof|Inc|Ltd|Corp|vs|etc|e\.g|i\.e|U\.S|St)\.$")
 MIN_CHARS = 25
 MAX_CHARS = 400
@@ -27,6 +30,32 @@ def quotable(sentence: str) -> bool:
     """Whether a sentence can stand alone in a newsletter: long enough, a statement, complete."""
     return (
         MIN_CHARS <= len(sentence) <= MAX_CHARS
-        and (sentence[0].isupper() or sentence[0].isdigit() or sentence[0] in _OPEN_QUOTES)
+        and (
+            sentence[0].isupper()
+            or sentence[0].isdigit()
+            or sentence[0] in _OPEN_QUOTES
+            or re.match(r"[a-z]{1,3}[A-Z]", sentence) is not None
+        )
         and sentence.rstrip(_CLOSE_QUOTES).endswith((".", "!"))
     )
+
+
+# Openings that lean on a sentence we will not show ("It reports...", "This means...").
+_DEPENDENT = re.compile(
+    r"^(?:It|Its|It's|They|Their|Them|He|She|His|Her|We|Our|I|My|But|And|Also|This|These|"
+    r"That|Those|Such|Both|So|Then|However|Meanwhile|Instead|Yet|Or|Here)\b"
+)
+
+
+# "Under the AI Act, that could mean...": a pronoun subject right after a short opening phrase.
+_DEPENDENT_CLAUSE = re.compile(r"^[^,]{0,50}, (?:that|this|these|those|it|they|he|she) ")
+
+
+def standalone(sentence: str) -> bool:
+    """Whether a sentence makes sense without the one before it (no leaning pronoun opener)."""
+    return not _DEPENDENT.match(sentence) and not _DEPENDENT_CLAUSE.match(sentence)
+
+
+def normalise(text: str) -> str:
+    """The comparison form of a sentence: lowercase words only."""
+    return " ".join(re.findall(r"\w+", text.lower()))

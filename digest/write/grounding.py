@@ -1,0 +1,157 @@
+"""Checks written text against its sources: citations, verbatim quotes, support, links."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import nh3
+import numpy as np
+
+from digest.models import Article, Citation, Note, Section, Sentence, Summary
+from digest.write import EmbedTexts
+from digest.write.sentences import split_sentences
+
+# Cosine (all-MiniLM-L6-v2) above which a written sentence counts as said by one of the
+# source's own sentences. Measured by bench/grounding_threshold.py (see docs/grounding.md).
+SUPPORT_THRESHOLD = 0.52
+
+_QUOTE = re.compile(r"\"([^\"]{2,}?)\"|\u201c([^\u201d]{2,}?)\u201d")
+_LINK = re.compile(
+    r"(?:https?://|www\.|\]\(|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/)", re.IGNORECASE
+)
+_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def clean_text(text: str) -> str:
+    """Plain text from untrusted output: no tags, no entities, no [n] markers, one-line."""
+    stripped = html.unescape(nh3.clean(text, tags=set()))
+    return " ".join(_MARKER.sub("", stripped).split())
+
+
+def carries_link(text: str) -> bool:
+    """Whether text holds a URL, a domain path or a markdown link."""
+    return _LINK.search(text) is not None
+
+
+def _flat(text: str) -> str:
+    quotes = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+    return " ".join(text.translate(quotes).split())
+
+
+def quotes_in(text: str) -> list[str]:
+    """The spans of a sentence written between quotation marks."""
+    return [a or b for a, b in _QUOTE.findall(text)]
+
+
+@dataclass
+class GroundingCounts:
+    """What grounding checked and dropped, for the run summary."""
+
+    checked: int = 0
+    bad_citation: int = 0
+    made_up_quote: int = 0
+    foreign_link: int = 0
+    unsupported: int = 0
+    regenerated: int = 0
+    drops: list[str] = field(default_factory=list)
+
+    @property
+    def dropped(self) -> int:
+        return self.bad_citation + self.made_up_quote + self.foreign_link + self.unsupported
+
+    def add(self, other: GroundingCounts) -> None:
+        self.checked += other.checked
+        self.bad_citation += other.bad_citation
+        self.made_up_quote += other.made_up_quote
+        self.foreign_link += other.foreign_link
+        self.unsupported += other.unsupported
+        self.regenerated += other.regenerated
+        self.drops.extend(other.drops)
+
+
+class Grounder:
+    """Keeps only sentences whose citations, quotes, links and claims their sources bear out."""
+
+    def __init__(self, embed: EmbedTexts, threshold: float = SUPPORT_THRESHOLD) -> None:
+        self._embed = embed
+        self.threshold = threshold
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def _vectors_of(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings, each text embedded once per grounder (sources are checked many times)."""
+        new = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if new:
+            self._vectors.update(zip(new, self._embed(new), strict=True))
+        return np.vstack([self._vectors[t] for t in texts])
+
+    def support(self, sentence: str, sources: Sequence[Article]) -> float:
+        """Highest cosine between the sentence and any sentence (or title) of the sources."""
+        own = [s for a in sources for s in (a.title, *split_sentences(a.summary)) if s]
+        if not own:
+            return 0.0
+        vectors = self._vectors_of([sentence, *own])
+        return float((vectors[1:] @ vectors[0]).max())
+
+    def _problem(
+        self,
+        sentence: Sentence,
+        citations: Mapping[int, Citation],
+        sources: Mapping[str, Article],
+        need_support: bool,
+    ) -> str | None:
+        cited = [citations.get(n) for n in sentence.citations]
+        if not cited or any(c is None or c.article_id not in sources for c in cited):
+            return "bad_citation"
+        articles = [sources[c.article_id] for c in cited if c is not None]
+        said = [_flat(a.text) for a in articles]
+        if any(not any(_flat(q) in s for s in said) for q in quotes_in(sentence.text)):
+            return "made_up_quote"
+        if _LINK.search(sentence.text):
+            return "foreign_link"
+        if need_support and self.support(sentence.text, articles) < self.threshold:
+            return "unsupported"
+        return None
+
+    def sentences(
+        self,
+        written: Sequence[Sentence],
+        citations: Sequence[Citation],
+        sources: Mapping[str, Article],
+        counts: GroundingCounts,
+        need_support: bool,
+    ) -> tuple[Sentence, ...]:
+        by_number = {c.number: c for c in citations}
+        kept = []
+        for sentence in written:
+            counts.checked += 1
+            problem = self._problem(sentence, by_number, sources, need_support)
+            if problem is None:
+                kept.append(sentence)
+            else:
+                setattr(counts, problem, getattr(counts, problem) + 1)
+                counts.drops.append(f"{problem}: {sentence.text[:100]}")
+        return tuple(kept)
+
+    def section(
+        self, section: Section, sources: Mapping[str, Article], counts: GroundingCounts
+    ) -> Section | None:
+        """The section with failing sentences dropped; None when what is left cannot stand."""
+        s, cites = section.summary, section.citations
+        happened = self.sentences(s.what_happened, cites, sources, counts, need_support=True)
+        why = self.sentences(s.why_it_matters, cites, sources, counts, need_support=False)
+        technical = self.sentences(s.technical, cites, sources, counts, need_support=True)
+        stakes = self.sentences(s.winners_losers, cites, sources, counts, need_support=False)
+        if not happened or not why or _LINK.search(s.headline) or quotes_in(s.headline):
+            return None
+        summary = Summary(clean_text(s.headline), happened, why, technical, stakes)
+        return replace(section, summary=summary)
+
+    def note(
+        self, note: Note, sources: Mapping[str, Article], counts: GroundingCounts
+    ) -> Note | None:
+        """The note when its one line holds up, else None."""
+        kept = self.sentences([note.sentence], note.citations, sources, counts, need_support=True)
+        return note if kept else None

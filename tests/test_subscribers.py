@@ -1,0 +1,87 @@
+"""`digest subscribers`: add, remove, import and list, and the tokens in unsubscribe links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest import cli, cli_publish
+from digest.errors import SubscriberError
+from digest.publish.tokens import make_token, token_matches, token_subscriber
+from digest.store import Store
+from digest.store.mailing import Mailing, parse_address
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "digest.toml"
+    path.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "digest.db"}"\n')
+    return path
+
+
+def _run(config: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
+    lines: list[str] = []
+    monkeypatch.setattr(
+        cli_publish.console, "print", lambda *a, **_: lines.append(" ".join(map(str, a)))
+    )
+    monkeypatch.setattr(cli.console, "print", lambda *a, **_: lines.append(" ".join(map(str, a))))
+    code = cli.main(["subscribers", "--config", str(config), *args])
+    return code, "\n".join(lines)
+
+
+def _statuses(config: Path) -> dict[str, str]:
+    store = Store(f"sqlite:///{config.parent / 'digest.db'}")
+    found = {s.address: s.status for s in Mailing(store.engine).subscribers()}
+    store.close()
+    return found
+
+
+def test_add_import_remove_list(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(config, monkeypatch, "add", "Ada <Ada@Example.NET>", "bob@example.net")[0] == 0
+    listing = config.parent / "list.csv"
+    listing.write_text("name,email\nCy,cy@example.net\n,bob@example.net\n")
+    code, out = _run(config, monkeypatch, "import", str(listing))
+    assert code == 0 and "1 added, 1 already subscribed" in out
+    code, out = _run(config, monkeypatch, "remove", "bob@example.net")
+    assert "bob@example.net: unsubscribed" in out
+    plain = config.parent / "list.txt"
+    plain.write_text("# one per line\nbob@example.net\ndee@example.net\n")
+    code, out = _run(config, monkeypatch, "import", str(plain))
+    assert "1 added" in out and "were not added back: bob@example.net" in out
+    assert _statuses(config) == {
+        "ada@example.net": "active",
+        "bob@example.net": "unsubscribed",
+        "cy@example.net": "active",
+        "dee@example.net": "active",
+    }
+    monkeypatch.undo()
+    assert cli.main(["subscribers", "--config", str(config), "list"]) == 0
+    table = capsys.readouterr().out
+    assert "ada@example.net" in table and "Ada" in table and "unsubscribed" in table
+    _run(config, monkeypatch, "add", "bob@example.net")  # asked to come back
+    assert _statuses(config)["bob@example.net"] == "active"
+
+
+@pytest.mark.parametrize(
+    "bad", ["not an address", "a@b", "x@example.com\r\nBcc: victim@example.com", "<>"]
+)
+def test_bad_addresses_are_refused(bad: str) -> None:
+    with pytest.raises(SubscriberError, match="not an email address"):
+        parse_address(bad)
+
+
+def test_bad_address_in_cli_names_it(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = _run(config, monkeypatch, "add", "nobody")
+    assert code == 1 and "'nobody' is not an email address" in out
+
+
+def test_tokens_are_bound_to_subscriber_and_secret() -> None:
+    token = make_token(b"k" * 32, 7, "ada@example.net")
+    assert token_subscriber(token) == 7
+    assert token_matches(b"k" * 32, token, 7, "ADA@example.net")
+    assert not token_matches(b"k" * 32, token, 8, "ada@example.net")
+    assert not token_matches(b"j" * 32, token, 7, "ada@example.net")
+    assert token_subscriber("7.short") is None and token_subscriber("x.y") is None
