@@ -12,24 +12,24 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from digest import cli_publish, demo, pipeline
-from digest.config import Settings, load_settings, load_sources
+from digest import cli_publish, demo, jobs, pipeline, scheduler, status
+from digest.config import load_settings, load_sources
 from digest.crawl import SourceResult
 from digest.crawl.http import FetchPolicy
-from digest.errors import DigestError
+from digest.errors import ConfigError, DigestError
+from digest.logs import configure_logging
 from digest.models import Source
+from digest.ops import Operations, StopFlag, Stopped, stop_on_signals, utcnow
+from digest.periods import week_of
 from digest.store import Store
 from digest.write.compose import WriteReport
 
 console = Console(highlight=False)
+LOCK_WAIT = 600.0  # seconds a command waits for another process's run to finish
 
 
 def _crawl(
-    sources: Sequence[Source],
-    store: Store,
-    policy: FetchPolicy,
-    settings: Settings,
-    force: bool = False,
+    ops: Operations, sources: Sequence[Source], policy: FetchPolicy, force: bool = False
 ) -> pipeline.CrawlReport:
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("crawling", total=len(sources))
@@ -37,15 +37,7 @@ def _crawl(
         def done(result: SourceResult) -> None:
             progress.update(task, advance=1, description=f"crawled {result.source.name}")
 
-        report = pipeline.crawl(
-            sources,
-            store,
-            policy,
-            done,
-            force=force,
-            full_text_pages=settings.crawl.full_text_pages,
-            backoff_max=settings.crawl.backoff_max,
-        )
+        report = jobs.crawl(ops, sources, policy, LOCK_WAIT, done, force=force)
     table = Table(title="Crawl", title_justify="left")
     for column in ("source", "items", "new", "problem"):
         table.add_column(column, justify="right" if column in ("items", "new") else "left")
@@ -61,12 +53,20 @@ def _crawl(
     return report
 
 
-def _build(
-    settings: Settings, store: Store, sources: Sequence[Source], week: str | None
-) -> pipeline.BuildReport:
-    monday = pipeline.parse_week(week) if week else None
-    with console.status("building the issue") as status:
-        report = pipeline.build(settings, store, sources, monday, say=status.update)
+def _build(ops: Operations, sources: Sequence[Source], week: str | None) -> pipeline.BuildReport:
+    monday = pipeline.parse_week(week) if week else pipeline.latest_week(ops.store)
+    with (
+        console.status("building the issue") as status,
+        ops.lock(LOCK_WAIT),
+        ops.run("build", pipeline.issue_id(monday)) as notes,
+    ):
+        report = pipeline.build(ops.settings, ops.store, sources, monday, say=status.update)
+        notes.counts.update(themes=len(report.issue.sections), articles=report.articles)
+    _print_issue(report)
+    return report
+
+
+def _print_issue(report: pipeline.BuildReport) -> None:
     issue = report.issue
     console.print(
         f"Issue [bold]{issue.id}[/bold]: {len(issue.sections)} themes, "
@@ -79,7 +79,6 @@ def _build(
         _writing(report.writing)
     p = report.published
     console.print(f"site:  {p.index}\nissue: {p.issue_page}\nfeed:  {p.feed}\nemail: {p.email}")
-    return report
 
 
 def _writing(w: WriteReport) -> None:
@@ -107,18 +106,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     folder = demo.sample_week(args.data)
     settings = demo.demo_settings(args.out)
     store = Store(settings.store.url)
+    ops = Operations(settings, store)
     try:
         with demo.serve(folder) as base:
             console.print(f"serving the sample week from {folder} at {base}")
             sources = load_sources(folder / "sources.yaml", base=base)
             policy = pipeline.fetch_policy(settings)
-            _crawl(sources, store, policy, settings, force=True)
-        _build(settings, store, sources, args.week)
+            _crawl(ops, sources, policy, force=True)
+        _build(ops, sources, args.week)
     finally:
         store.close()
+    config = demo.write_config(args.out)
     console.print(
         f"\nOpen {settings.site.dir / 'index.html'} in a browser, or serve it with "
         f"`python -m http.server 8000 -d {settings.site.dir}` and visit {demo.DEMO_BASE_URL}"
+        f"\n`digest status --config {config}` shows the runs, the sources and the last issue."
     )
     return 0
 
@@ -128,7 +130,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sources = load_sources(settings.sources)
     store = Store(settings.store.url)
     try:
-        report = _crawl(sources, store, pipeline.fetch_policy(settings), settings, args.force)
+        ops = Operations(settings, store)
+        report = _crawl(ops, sources, pipeline.fetch_policy(settings), args.force)
     finally:
         store.close()
     return 1 if report.outcomes and len(report.failed) == len(report.outcomes) else 0
@@ -171,7 +174,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     store = Store(settings.store.url)
     try:
-        _build(settings, store, load_sources(settings.sources), args.week)
+        _build(Operations(settings, store), load_sources(settings.sources), args.week)
     finally:
         store.close()
     return 0
@@ -180,13 +183,76 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     sources = load_sources(settings.sources)
+    configure_logging(settings.log)
+    stop = StopFlag()
+    stop_on_signals(stop, lambda text: console.print(f"[yellow]{text}[/yellow]"))
+    store = Store(settings.store.url)
+    ops = Operations(settings, store, stop=stop, unattended=True)
+    try:
+        monday = (
+            pipeline.parse_week(args.week) if args.week else week_of(ops.clock(), settings.schedule)
+        )
+        _crawl(ops, sources, pipeline.fetch_policy(settings))
+        ops.check_stop(f"making issue {pipeline.issue_id(monday)}")
+        with console.status(f"making issue {pipeline.issue_id(monday)}") as status:
+            outcome = jobs.make_issue(
+                ops,
+                sources,
+                monday,
+                lambda: pipeline.load_embedder(settings),
+                args.force,
+                say=status.update,
+            )
+    except Stopped as exc:
+        console.print(f"[yellow]{exc}[/yellow]")
+        return 130
+    finally:
+        store.close()
+    if (report := outcome.report) is not None:
+        issue = report.issue
+        console.print(
+            f"Issue [bold]{issue.id}[/bold] ({'published' if report.sent else report.action}): "
+            f"{len(issue.sections)} themes, {len(issue.quick_hits)} quick hits"
+        )
+        for label, path in report.files:
+            console.print(f"{label + ':':9}{path}")
+        if report.sent is not None:
+            counts = ", ".join(f"{n} {state}" for state, n in sorted(report.sent.ledger.items()))
+            console.print(f"email:   {counts or 'no subscribers yet'}")
+    elif made := outcome.made_before:
+        console.print(
+            f"Issue [bold]{outcome.issue_id}[/bold] was already made ({made.stage}, "
+            f"{made.ended_at or made.started_at:%Y-%m-%d %H:%M} UTC); nothing to do. "
+            "Pass --force to make it again."
+        )
+    return 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    sources = load_sources(settings.sources)
+    configure_logging(settings.log)
     store = Store(settings.store.url)
     try:
-        _crawl(sources, store, pipeline.fetch_policy(settings), settings)
-        _build(settings, store, sources, args.week)
+        scheduler.run_forever(settings, sources, store, lambda text: console.print(text))
     finally:
         store.close()
     return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    try:
+        names = [s.name for s in load_sources(settings.sources)]
+    except ConfigError:
+        names = []  # status still shows every source the crawl runs recorded
+    store = Store(settings.store.url)
+    try:
+        report = status.gather(settings, store, names, utcnow())
+    finally:
+        store.close()
+    status.render(report, console)
+    return 1 if report.problems else 0
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
@@ -299,12 +365,28 @@ def parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=cmd_cluster)
 
-    p = command("run", "Crawl, then build: what a weekly cron job calls.")
+    p = command(
+        "run",
+        "Crawl, then draft or publish this week's issue once ([schedule] action): what cron calls.",
+    )
     with_config(p)
-    with_week(p)
+    p.add_argument(
+        "--week", help="ISO week to make, like 2026-W47 (default: this week, per [schedule])"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="make the issue again even if it was made already"
+    )
     p.set_defaults(run=cmd_run)
 
     cli_publish.add_commands(command, with_config, with_week)
+
+    p = command("schedule", "Run the crawl and weekly jobs of digest.toml in the foreground.")
+    with_config(p)
+    p.set_defaults(run=cmd_schedule)
+
+    p = command("status", "Show the last runs, next runs, source health and the last issue.")
+    with_config(p)
+    p.set_defaults(run=cmd_status)
     return root
 
 

@@ -6,6 +6,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
@@ -121,6 +122,61 @@ class EmailSettings(_Section):
     unsubscribe_mailto: str = ""
 
 
+class ScheduleSettings(_Section):
+    crawl_every_minutes: int = Field(15, ge=1)
+    analyze_after_crawl: bool = True
+    weekly: str = "0 9 * * fri"
+    timezone: str = "UTC"
+    action: Literal["draft", "publish"] = "draft"
+    issue_week: Literal["current", "previous"] = "current"
+
+    @field_validator("weekly")
+    @classmethod
+    def _crontab(cls, v: str) -> str:
+        fields = v.split()
+        if len(fields) != 5:
+            raise ValueError(f"{v!r} needs 5 fields: minute hour day month weekday")
+        if any(c.isdigit() for c in fields[4]):
+            raise ValueError(
+                f"write the weekday of {v!r} as a name (mon..sun, e.g. 'fri'): weekday "
+                "numbers mean different days in crontab and in the scheduler"
+            )
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(v, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"{v!r} is not a cron expression ({exc})") from exc
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use a name like 'Europe/Berlin'") from None
+        return v
+
+
+class LogSettings(_Section):
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class AlertSettings(_Section):
+    email: str = ""
+    webhook: str = ""
+    source_failing_hours: float = Field(24.0, gt=0)
+
+    @field_validator("webhook")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError(f"{v!r} is not an http(s) URL")
+        return v
+
+
 class Settings(_Section):
     """Everything digest.toml may say; every key has a working default."""
 
@@ -132,6 +188,9 @@ class Settings(_Section):
     writer: WriterSettings = WriterSettings()
     site: SiteSettings = SiteSettings()
     email: EmailSettings = EmailSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    log: LogSettings = LogSettings()
+    alerts: AlertSettings = AlertSettings()
 
 
 def smtp_password() -> str:

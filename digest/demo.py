@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,3 +64,19 @@ def demo_settings(out: Path) -> Settings:
         site=SiteSettings(title="digest", base_url=DEMO_BASE_URL, dir=out / "site"),
         email=EmailSettings(dir=out / "email"),
     )
+
+
+def write_config(out: Path) -> Path:
+    """A digest.toml in `out` pointing at the demo's store and output, for `digest status`."""
+    out = out.resolve()
+    path = out / "digest.toml"
+    store_url = json.dumps(f"sqlite:///{out / 'digest.db'}")
+    path.write_text(
+        "# Written by `digest demo`: its store and output, for `digest status --config` here.\n"
+        "# There is no sources.yaml: the demo served its feeds on a port that is closed now.\n\n"
+        f"[store]\nurl = {store_url}\n\n"
+        f'[site]\nbase_url = "{DEMO_BASE_URL}"\ndir = "site"\n\n'
+        '[email]\ndir = "email"\n',
+        encoding="utf-8",
+    )
+    return path

@@ -549,3 +549,49 @@ def _write_atomically(path: Path, text: str) -> None:
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    """What the weekly job made of its week: a draft to review, or an issue published and sent."""
+
+    issue: Issue
+    action: str
+    files: tuple[tuple[str, Path], ...]  # what to open, by label
+    sent: SendReport | None = None
+
+
+def weekly_issue(
+    action: str,
+    settings: Settings,
+    store: Store,
+    sources: Sequence[Source],
+    week: date,
+    embedder: Embedder | None = None,
+    say: Say = _quiet,
+    fresh: bool = False,
+) -> WeeklyReport:
+    """What the weekly job does with its week, `action` being [schedule] action.
+
+    "draft" writes the week's draft for the editor (a draft already there, perhaps edited, is
+    kept unless `fresh`). "publish" publishes the week's draft, writing one first when there
+    is none, then emails it to the subscribers not sent it yet.
+    """
+    if action not in ("draft", "publish"):
+        raise ConfigError(f"unknown weekly action {action!r}; use 'draft' or 'publish'")
+    if action == "publish":
+        unsubscribe_secret()  # refuse before doing anything, not halfway through
+    week_id = issue_id(week)
+    if fresh or not draft_path(settings, week_id).exists():
+        made = draft(settings, store, sources, week, embedder, say, fresh=fresh)
+    else:
+        say(f"keeping the draft {draft_path(settings, week_id)}")
+        made = preview_draft(settings, store, week_id)
+    if action == "draft":
+        return WeeklyReport(
+            made.issue, action, (("draft", made.markdown), ("preview", made.preview))
+        )
+    done = publish_draft(settings, store, week_id, send=True, say=say)
+    p = done.published
+    files = (("site", p.index), ("issue", p.issue_page), ("feed", p.feed))
+    return WeeklyReport(done.issue, action, files, done.sent)

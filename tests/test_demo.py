@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import json
 import sqlite3
 import threading
@@ -20,6 +21,7 @@ import feedparser
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from rich.console import Console
 
 from digest import cli, demo, pipeline
 from digest.analyze.embed import Embedder
@@ -360,3 +362,27 @@ def test_draft_edit_publish_through_the_cli(run: DemoRun, tmp_path: Path) -> Non
     headlines = [p.get_text() for p in page.select("p.headline")]
     assert headlines[0] == "Edited by a person"
     assert first.summary.headline not in headlines
+
+
+def test_status_after_the_demo_shows_runs_sources_and_the_issue(run: DemoRun) -> None:
+    lines: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cli.console, "width", 200)
+        mp.setattr(cli.console, "print", lambda *a, **_: lines.append(_plain(a)))
+        code = cli.main(["status", "--config", str(run.out / "digest.toml")])
+    text = "\n".join(lines)
+    assert code == 0, text
+    assert "all good" in text
+    assert "2026-w47" in text and run.issue.title.split(":")[0] in text
+    assert str(run.out / "site" / "issues" / "2026-w47" / "index.html") in text
+    for stage in ("crawl", "build"):
+        assert stage in text
+    for source in load_sources(SAMPLE_WEEK / "sources.yaml", base="http://x"):
+        assert source.name in text
+    assert "no alert channel" in text  # the demo configures none, and says so
+
+
+def _plain(renderables: tuple[object, ...]) -> str:
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(*renderables)
+    return console.export_text()

@@ -172,3 +172,38 @@ llm_responses = Table(
     Column("output_tokens", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# Operations: one row per stage run (crawl, analyze, draft, publish), for `digest status`
+# and for deciding whether a week's issue was already made.
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("stage", String(20), nullable=False),
+    Column("period", String(20), nullable=True),
+    Column("owner", String(200), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("status", String(12), nullable=False),
+    Column("counts", Text, nullable=False, default="{}"),
+    Column("errors", Text, nullable=False, default="{}"),
+    Column("sources", Text, nullable=False, default="[]"),
+    Index("ix_runs_stage_started", "stage", "started_at"),
+)
+
+# Named locks with an owner and an expiry: one pipeline run at a time per database.
+locks = Table(
+    "locks",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# Alerts already sent, so a failing source is reported once per failing spell.
+alerts_sent = Table(
+    "alerts_sent",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+)
