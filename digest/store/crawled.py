@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
@@ -45,7 +45,8 @@ def same_title(a: str, b: str) -> bool:
 
 
 def _row(a: Article, fetched_at: datetime) -> dict[str, Any]:
-    row = asdict(a)
+    # Not asdict: it deep-copies every field, which was a quarter of the time a crawl stored.
+    row = {f.name: getattr(a, f.name) for f in fields(a)}
     row.update(
         published_at=_utc(a.published_at),
         fetched_at=_utc(fetched_at),
