@@ -7,10 +7,9 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from xml.sax import SAXParseException
+from xml.sax import SAXException, SAXParseException
 
 import feedparser
-from feedparser import CharacterEncodingOverride
 
 from digest.crawl.http import Fetched
 from digest.crawl.items import make_article, unique
@@ -53,7 +52,7 @@ def parse_feed(fetched: Fetched, source: Source) -> tuple[Article, ...]:
     kept = sorted(dated[:limit], key=lambda d: d[1])
     articles = unique(_article(e, when, fetched, source) for when, _, e in kept)
     problem = parsed.get("bozo_exception")
-    if not articles and parsed.bozo and not isinstance(problem, CharacterEncodingOverride):
+    if not articles and isinstance(problem, SAXException):
         # feedparser's loose parser "recovers" broken XML into entries that hold no link.
         raise FeedError(_not_a_feed(fetched, problem))
     return articles
