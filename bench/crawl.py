@@ -15,6 +15,7 @@ import asyncio
 import gzip
 import json
 import multiprocessing
+import os
 import random
 import resource
 import statistics
@@ -178,10 +179,17 @@ def main() -> None:
         "good_feeds_failed": len(failed) - sum(n in failed for n in faulty),
         "articles_stored": stored,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # The largest parsing worker (the server process is still running, so not counted).
+        "peak_rss_worker_mb": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+        ),
+        "load_average_1min": round(os.getloadavg()[0], 2),  # other work on the machine
     }
     print(
         f"crawl {t:.1f} s ({figures['feeds_per_s']} feeds/s) vs bare httpx {b:.1f} s: "
-        f"ratio {figures['ratio_to_bare']}; peak RSS {figures['peak_rss_mb']} MB"
+        f"ratio {figures['ratio_to_bare']}; peak RSS {figures['peak_rss_mb']} MB "
+        f"(+ {figures['peak_rss_worker_mb']} MB per parsing worker); "
+        f"load average {figures['load_average_1min']}"
     )
     print(json.dumps(figures))
     server.kill()

@@ -116,9 +116,17 @@ def crawl(
     fetched_at = datetime.now(UTC)
     outcomes: dict[str, SourceOutcome] = {}
     states: list[SourceHealth] = []
-    for r in crawl_sync(due, policy, on_source, memory):
+    stored: dict[str, int] = {}
+
+    def store_one(r: SourceResult) -> None:
+        # Stored as each source finishes, while the others are still being fetched.
+        stored[r.source.name] = store.add_crawled(r.articles, fetched_at)
+        if on_source is not None:
+            on_source(r)
+
+    for r in crawl_sync(due, policy, store_one, memory):
         name, previous = r.source.name, health.get(r.source.name)
-        new = store.add_crawled(r.articles, fetched_at)
+        new = stored[name]
         if r.error is None:
             v = r.validators
             states.append(

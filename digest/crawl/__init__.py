@@ -14,6 +14,7 @@ from digest.crawl.html import read_html
 from digest.crawl.http import FetchPolicy, RetryLater, open_fetcher
 from digest.crawl.jsonl import read_jsonl
 from digest.crawl.lobsters import read_lobsters
+from digest.crawl.parsing import parse_pool
 from digest.crawl.reddit import read_reddit
 from digest.crawl.robots import RobotsFile, RobotsRules
 from digest.crawl.rss import read_feed
@@ -79,6 +80,16 @@ async def crawl(
     `on_done` is called with each result as soon as it is ready, for progress display.
     """
     memory = memory or CrawlMemory()
+    with parse_pool(len(sources)):
+        return await _crawl_all(sources, policy, on_done, memory)
+
+
+async def _crawl_all(
+    sources: Sequence[Source],
+    policy: FetchPolicy,
+    on_done: Callable[[SourceResult], None] | None,
+    memory: CrawlMemory,
+) -> list[SourceResult]:
     async with open_fetcher(policy) as fetcher:
         robots = RobotsRules(fetcher, memory.robots)
 

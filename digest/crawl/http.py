@@ -121,18 +121,18 @@ class Fetcher:
     async def _attempt(
         self, url: str, headers: dict[str, str], host_delay: float, limit: int
     ) -> Fetched:
-        current, deadline_at = url, None
+        current, spent, loop = url, 0.0, asyncio.get_running_loop()
         for _ in range(self.policy.max_redirects + 1):
             target = _checked(current)
             host = self._hosts.setdefault(target.host, _Host(self.policy.per_host))
             async with host.slots:
                 await host.wait_turn(max(host_delay, self.policy.host_delay))
                 async with self._slots:
-                    # The clock starts with the first request, not while waiting for a slot.
-                    loop = asyncio.get_running_loop()
-                    deadline_at = deadline_at or loop.time() + self.policy.deadline
+                    # The clock runs only while a request is out, not while waiting for slots
+                    # (a redirect waits for a slot again), so a busy crawl is not "slow".
+                    sent = loop.time()
                     try:
-                        async with asyncio.timeout_at(deadline_at):
+                        async with asyncio.timeout_at(sent + self.policy.deadline - spent):
                             fetched, current = await self._hop(target, current, headers, limit)
                     except TimeoutError:
                         raise FetchError(
@@ -142,6 +142,7 @@ class Fetcher:
                         ) from None
                     if fetched is not None:
                         return fetched
+                    spent += loop.time() - sent
         raise FetchError(
             f"{url} redirected more than {self.policy.max_redirects} times; open it in a "
             "browser and put the address it ends at in sources.yaml"

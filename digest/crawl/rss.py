@@ -7,13 +7,14 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from xml.sax import SAXParseException
+from xml.sax import SAXException, SAXParseException
 
 import feedparser
 
 from digest.crawl.http import Fetched
 from digest.crawl.items import make_article, unique
 from digest.crawl.jsonfeed import is_json_feed, parse_json_feed
+from digest.crawl.parsing import off_loop
 from digest.crawl.text import collapse_whitespace, html_to_text, one_line
 from digest.crawl.visit import Visit
 from digest.errors import FeedError
@@ -26,7 +27,7 @@ _OLDEST = datetime(1970, 1, 1, tzinfo=UTC)
 async def read_feed(visit: Visit, source: Source) -> tuple[Article, ...]:
     """The articles a feed source lists right now (none when it answers 304)."""
     fetched = await visit.get(source.url)
-    return () if fetched.not_modified else parse_feed(fetched, source)
+    return () if fetched.not_modified else await off_loop(parse_feed, fetched, source)
 
 
 def parse_feed(fetched: Fetched, source: Source) -> tuple[Article, ...]:
@@ -49,7 +50,12 @@ def parse_feed(fetched: Fetched, source: Source) -> tuple[Article, ...]:
     # in feed order, so that a feed's first listing of a URL is the one kept.
     dated.sort(key=lambda d: (d[0] or _OLDEST, -d[1]), reverse=True)
     kept = sorted(dated[:limit], key=lambda d: d[1])
-    return unique(_article(e, when, fetched, source) for when, _, e in kept)
+    articles = unique(_article(e, when, fetched, source) for when, _, e in kept)
+    problem = parsed.get("bozo_exception")
+    if not articles and isinstance(problem, SAXException):
+        # feedparser's loose parser "recovers" broken XML into entries that hold no link.
+        raise FeedError(_not_a_feed(fetched, problem))
+    return articles
 
 
 def _article(
