@@ -1,6 +1,6 @@
 """A synthetic week through crawl (loopback), analyze, write and publish, timed per stage.
 
-    python bench/weekly.py [--articles 5000] [--sources 100] [--hosts 10]
+    python bench/weekly.py [--articles 5000] [--sources 100] [--hosts 10] [--store URL]
 
 Feeds are served from several loopback addresses (127.0.0.2, 127.0.0.3, ...) so per-host
 limits behave as on the real web. Baselines measured in the same run: feedparser on the same
@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import generate, rss
 
 from digest import demo, pipeline
-from digest.config import CrawlSettings
+from digest.config import CrawlSettings, StoreSettings
 from digest.models import Source
 from digest.publish import publish
 from digest.store import Store
@@ -59,11 +59,29 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reset_peak() -> None:
+    """Start a new high-water mark of resident memory (Linux: clear_refs 5), if allowed."""
+    with suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def stage_peak_mb() -> float:
+    """Peak resident memory since reset_peak (VmHWM), or of the whole process."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_mb()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--sources", type=int, default=100)
     parser.add_argument("--hosts", type=int, default=10)
+    parser.add_argument("--store", default="", help="store URL (default: SQLite in the work dir)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -85,6 +103,8 @@ def main() -> None:
     settings = settings.model_copy(
         update={"crawl": CrawlSettings(allowed_hosts=tuple(hosts), concurrency=16)}
     )
+    if args.store:
+        settings = settings.model_copy(update={"store": StoreSettings(url=args.store)})
     store = Store(settings.store.url)
     with serve_on(hosts, work / "feeds") as ports:
         sources = [
@@ -95,9 +115,11 @@ def main() -> None:
             )
             for s in range(args.sources)
         ]
+        reset_peak()
         t = time.perf_counter()
         report = pipeline.crawl(sources, store, pipeline.fetch_policy(settings))
         figures["crawl_s"] = time.perf_counter() - t
+        figures["crawl_peak_mb"] = stage_peak_mb()
     figures["crawl_new"] = report.new_articles
     figures["crawl_failed"] = len(report.failed)
     figures["crawl_ratio_to_feedparser"] = figures["crawl_s"] / figures["baseline_feedparser_s"]
@@ -113,17 +135,23 @@ def main() -> None:
 
     monday = pipeline.latest_week(store)
     weights = {s.name: s.weight for s in sources}
+    reset_peak()
     t = time.perf_counter()
     analysis = pipeline.analyze(store, embedder, monday, settings, weights)
     figures["analyze_s"] = time.perf_counter() - t
+    figures["analyze_peak_mb"] = stage_peak_mb()
     figures["analyze_ratio_to_encode"] = figures["analyze_s"] / figures["baseline_encode_s"]
+    reset_peak()
     t = time.perf_counter()
     issue = pipeline.write(analysis, embedder, monday, settings)
     figures["write_s"] = time.perf_counter() - t
+    figures["write_peak_mb"] = stage_peak_mb()
     store.save_issue(issue)
+    reset_peak()
     t = time.perf_counter()
     publish(issue, store.issues(), pipeline.publish_settings(settings))
     figures["publish_s"] = time.perf_counter() - t
+    figures["publish_peak_mb"] = stage_peak_mb()
     figures["themes"] = len(issue.sections)
     figures["stories"] = len(analysis.unthemed) + sum(len(t.stories) for t in analysis.themes)
     figures["week_s"] = sum(
@@ -131,8 +159,11 @@ def main() -> None:
     )
     figures["peak_rss_mb"] = peak_mb()
     store.close()
-    for key in ("crawl_s", "model_load_s", "analyze_s", "write_s", "publish_s", "week_s"):
-        print(f"{key:>14}: {figures[key]:7.1f}")
+    for key in ("crawl", "model_load", "analyze", "write", "publish", "week"):
+        peak = figures.get(f"{key}_peak_mb")
+        print(
+            f"{key:>10}: {figures[key + '_s']:7.1f} s" + (f", peak {peak:.0f} MB" if peak else "")
+        )
     print(
         f"themes {figures['themes']}, stories {figures['stories']}, "
         f"peak RSS {figures['peak_rss_mb']:.0f} MB, work dir {work}"

@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from digest import cli_publish, demo, jobs, pipeline, scheduler, status
 from digest.config import load_settings, load_sources
@@ -122,6 +123,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"`python -m http.server 8000 -d {settings.site.dir}` and visit {demo.DEMO_BASE_URL}"
         f"\n`digest status --config {config}` shows the runs, the sources and the last issue."
     )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    store = Store(settings.store.url)
+    store.close()
+    before, now = store.migrated
+    where = make_url(settings.store.url).render_as_string(hide_password=True)
+    if before == now:
+        console.print(f"the store at {where} is at the newest schema revision, {now}")
+    else:
+        console.print(
+            f"upgraded the store at {where} from schema revision {before or 'none'} to {now}"
+        )
     return 0
 
 
@@ -314,6 +330,10 @@ def parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="fetch every source now, ignoring interval and backoff"
     )
     p.set_defaults(run=cmd_crawl)
+
+    p = command("migrate", "Upgrade the store's schema to this version of digest (Alembic).")
+    with_config(p)
+    p.set_defaults(run=cmd_migrate)
 
     p = command("sources", "Inspect the sources in sources.yaml.")
     group = p.add_subparsers(dest="sources_command", required=True, metavar="ACTION", help="action")

@@ -10,6 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_WEEK = ROOT / "examples" / "sample-week"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
+# postgres_server and postgres_url: a throwaway PostgreSQL server for the store's tests.
+pytest_plugins = ["tests.postgres"]
+
 
 @pytest.fixture
 def shared_data() -> Path:

@@ -6,12 +6,13 @@ import email
 import email.policy
 import io
 import json
+import re
 import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -22,16 +23,19 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 from rich.console import Console
+from sqlalchemy import select
 
 from digest import cli, demo, pipeline
 from digest.analyze.embed import Embedder
-from digest.config import Settings, load_sources
+from digest.config import Settings, StoreSettings, load_sources
 from digest.crawl.urls import article_id
 from digest.models import Issue
 from digest.pipeline import load_embedder
 from digest.publish.render import anchor, make_environment
 from digest.publish.serve import make_server
 from digest.store import Store
+from digest.store.schema import story_articles
+from digest.store.serialize import issue_to_json
 from digest.write.extractive import third_person
 from digest.write.sentences import standalone
 from tests.browser import ARTIFACTS, chromium
@@ -270,6 +274,37 @@ def test_second_demo_adds_nothing_and_rebuilds_the_same_issue(run: DemoRun) -> N
     after = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
     assert after == before
     assert (run.out / "email" / "2026-w47.eml").read_bytes() == eml
+
+
+def test_demo_on_postgresql_makes_the_same_issue(
+    run: DemoRun, postgres_url: str, tmp_path: Path
+) -> None:
+    """The whole demo with the store on a PostgreSQL server: the same stories, the same issue."""
+    on_sqlite = demo.demo_settings
+
+    def on_postgresql(out: Path) -> Settings:
+        return on_sqlite(out).model_copy(update={"store": StoreSettings(url=postgres_url)})
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(demo, "demo_settings", on_postgresql)
+        mp.setattr(cli.console, "print", lambda *a, **_: None)
+        assert cli.main(["demo", "--out", str(tmp_path)]) == 0
+    assert not (tmp_path / "digest.db").exists()
+    store = Store(postgres_url)
+    issue = store.issue("2026-w47")
+    with store.engine.connect() as conn:
+        story_of = dict(
+            conn.execute(select(story_articles.c.article_id, story_articles.c.story_id)).all()
+        )
+    store.close()
+    assert story_of == run.story_of
+    assert issue is not None
+
+    def told(issue: Issue) -> str:  # all but when it was built and the demo server's port
+        text = issue_to_json(replace(issue, built_at=run.issue.built_at))
+        return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1", text)
+
+    assert told(issue) == told(run.issue)
 
 
 def test_down_or_garbage_source_is_named_and_skipped(tmp_path: Path) -> None:

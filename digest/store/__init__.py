@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine, Insert, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from digest.errors import StoreError
 from digest.models import Article, Issue
 from digest.store import schema
 from digest.store.crawled import CrawlStore, tags_from_json
-from digest.store.migrate import add_missing_columns
 from digest.store.serialize import issue_from_json, issue_to_json
+from digest.store.upgrade import upgrade
 
 __all__ = ["Store"]
+
+_IN_LIST = 10_000
 
 
 def _utc(value: datetime) -> datetime:
@@ -53,17 +55,23 @@ class Store(CrawlStore):
     """One database, SQLite by default, PostgreSQL by URL."""
 
     def __init__(self, url: str) -> None:
+        shown = _without_password(url)
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = create_engine(url)
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)
-            schema.metadata.create_all(self.engine)
-            add_missing_columns(self.engine, schema.metadata)
+            # (revision before, revision now): `digest migrate` reports it.
+            self.migrated: tuple[str | None, str] = upgrade(self.engine)
+        except ImportError as exc:
+            raise StoreError(
+                f"the store at {shown!r} needs a database driver that is not installed ({exc}); "
+                "for PostgreSQL run: pip install 'digest[postgres]'"
+            ) from exc
         except SQLAlchemyError as exc:
             raise StoreError(
-                f"cannot open the store at {url!r} ({exc}); check [store] url"
+                f"cannot open the store at {shown!r} ({exc}); check [store] url"
             ) from exc
 
     def close(self) -> None:
@@ -92,9 +100,11 @@ class Store(CrawlStore):
         ]
         if not rows:
             return 0
+        # RETURNING counts the rows inserted on both databases (an executemany's rowcount
+        # is not reliable on PostgreSQL).
+        statement = self._insert_ignoring_duplicates(schema.articles)
         with self.engine.begin() as conn:
-            result = conn.execute(self._insert_ignoring_duplicates(schema.articles), rows)
-        return max(result.rowcount, 0)
+            return len(conn.execute(statement.returning(schema.articles.c.id), rows).all())
 
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
@@ -122,22 +132,25 @@ class Store(CrawlStore):
     def articles_by_id(self, ids: Sequence[str]) -> list[Article]:
         t = schema.articles
         with self.engine.connect() as conn:
-            return [_article(r) for r in conn.execute(select(t).where(t.c.id.in_(ids)))]
+            return [
+                _article(r)
+                for part in _chunks(ids)
+                for r in conn.execute(select(t).where(t.c.id.in_(part)))
+            ]
 
     def vectors(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Cached embeddings for these content hashes."""
         t = schema.embeddings
-        query = select(t.c.content_hash, t.c.vector).where(
-            t.c.model == model, t.c.content_hash.in_(hashes)
-        )
+        query = select(t.c.content_hash, t.c.vector).where(t.c.model == model)
         with self.engine.connect() as conn:
-            return {h: np.frombuffer(v, dtype=np.float32) for h, v in conn.execute(query)}
+            return {
+                h: v
+                for part in _chunks(hashes)
+                for h, v in conn.execute(query.where(t.c.content_hash.in_(part)))
+            }
 
     def save_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
-        rows = [
-            {"model": model, "content_hash": h, "vector": v.astype(np.float32).tobytes()}
-            for h, v in vectors.items()
-        ]
+        rows = [{"model": model, "content_hash": h, "vector": v} for h, v in vectors.items()]
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(self._insert_ignoring_duplicates(schema.embeddings), rows)
@@ -161,9 +174,13 @@ class Store(CrawlStore):
     def story_of(self, article_ids: Sequence[str]) -> dict[str, str]:
         """Article id -> story id, for the articles already assigned."""
         sa = schema.story_articles
-        query = select(sa.c.article_id, sa.c.story_id).where(sa.c.article_id.in_(article_ids))
+        query = select(sa.c.article_id, sa.c.story_id)
         with self.engine.connect() as conn:
-            return {a: s for a, s in conn.execute(query)}
+            return {
+                a: s
+                for part in _chunks(article_ids)
+                for a, s in conn.execute(query.where(sa.c.article_id.in_(part)))
+            }
 
     def assign_stories(self, assignments: dict[str, str], first_seen: dict[str, datetime]) -> None:
         """Record new stories and article memberships; existing memberships are kept."""
@@ -178,11 +195,13 @@ class Store(CrawlStore):
     def published_in(self, story_ids: Sequence[str]) -> dict[str, str]:
         """Story id -> the issue that first published it, for stories already published."""
         t = schema.stories
-        query = select(t.c.id, t.c.published_in).where(
-            t.c.id.in_(story_ids), t.c.published_in.is_not(None)
-        )
+        query = select(t.c.id, t.c.published_in).where(t.c.published_in.is_not(None))
         with self.engine.connect() as conn:
-            return {s: i for s, i in conn.execute(query)}
+            return {
+                s: i
+                for part in _chunks(story_ids)
+                for s, i in conn.execute(query.where(t.c.id.in_(part)))
+            }
 
     def save_week_themes(
         self, week: str, themes: Sequence[tuple[str, str, int, np.ndarray]]
@@ -195,7 +214,7 @@ class Store(CrawlStore):
                 "theme_id": i,
                 "name": n,
                 "stories": c,
-                "centroid": v.astype(np.float32).tobytes(),
+                "centroid": v,
             }
             for i, n, c, v in themes
         ]
@@ -209,10 +228,7 @@ class Store(CrawlStore):
         t = schema.theme_history
         query = select(t.c.theme_id, t.c.name, t.c.stories, t.c.centroid).where(t.c.week == week)
         with self.engine.connect() as conn:
-            return [
-                (i, n, int(c), np.frombuffer(v, dtype=np.float32))
-                for i, n, c, v in conn.execute(query.order_by(t.c.theme_id))
-            ]
+            return [(i, n, int(c), v) for i, n, c, v in conn.execute(query.order_by(t.c.theme_id))]
 
     def save_issue(self, issue: Issue) -> None:
         """Store (or replace) the issue and mark its stories as published in it."""
@@ -265,6 +281,12 @@ class Store(CrawlStore):
             conn.execute(self._insert_ignoring_duplicates(schema.llm_responses), [row])
 
 
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    """Slices small enough for one IN list: PostgreSQL takes at most 65,535 parameters."""
+    for start in range(0, len(values), _IN_LIST):
+        yield values[start : start + _IN_LIST]
+
+
 def _mark_published(conn: Connection, story_ids: Sequence[str], issue_id: str) -> None:
     t = schema.stories
     if story_ids:
@@ -273,6 +295,13 @@ def _mark_published(conn: Connection, story_ids: Sequence[str], issue_id: str) -
             .where(t.c.id.in_(story_ids), t.c.published_in.is_(None))
             .values(published_in=issue_id)
         )
+
+
+def _without_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

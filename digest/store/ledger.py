@@ -207,9 +207,10 @@ class Ledger:
             self._insert(schema.alerts_sent)
             .values(key=key[:300], sent_at=_utc(now))
             .on_conflict_do_nothing()
+            .returning(schema.alerts_sent.c.key)  # an INSERT's rowcount is -1 on PostgreSQL
         )
         with self.engine.begin() as conn:
-            return conn.execute(statement).rowcount == 1
+            return conn.execute(statement).first() is not None
 
     def forget_alert(self, key: str) -> None:
         """Let `key` be sent again (its delivery failed)."""

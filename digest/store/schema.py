@@ -6,12 +6,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
 )
+
+from digest.store.vector import Vector
 
 metadata = MetaData()
 
@@ -92,7 +93,7 @@ embeddings = Table(
     metadata,
     Column("model", String(200), primary_key=True),
     Column("content_hash", String(64), primary_key=True),
-    Column("vector", LargeBinary, nullable=False),
+    Column("vector", Vector, nullable=False),
 )
 
 stories = Table(
@@ -128,7 +129,7 @@ theme_history = Table(
     Column("theme_id", String(80), primary_key=True),
     Column("name", Text, nullable=False),
     Column("stories", Integer, nullable=False),
-    Column("centroid", LargeBinary, nullable=False),
+    Column("centroid", Vector, nullable=False),
 )
 
 drafts = Table(
