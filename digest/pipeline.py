@@ -116,17 +116,11 @@ def crawl(
     fetched_at = datetime.now(UTC)
     outcomes: dict[str, SourceOutcome] = {}
     states: list[SourceHealth] = []
-    stored: dict[str, int] = {}
-
-    def store_one(r: SourceResult) -> None:
-        # Stored as each source finishes, while the others are still being fetched.
-        stored[r.source.name] = store.add_crawled(r.articles, fetched_at)
-        if on_source is not None:
-            on_source(r)
-
-    for r in crawl_sync(due, policy, store_one, memory):
+    # Stored in the order of sources.yaml, not as fetches finish: when two sources carry the
+    # same URL, the first one's copy is kept, and that must not depend on network timing.
+    for r in crawl_sync(due, policy, on_source, memory):
         name, previous = r.source.name, health.get(r.source.name)
-        new = stored[name]
+        new = store.add_crawled(r.articles, fetched_at)
         if r.error is None:
             v = r.validators
             states.append(
