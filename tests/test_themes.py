@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from digest.analyze.themes import theme_keywords, theme_name
+import numpy as np
+import pytest
+
+from digest.analyze import themes
+from digest.analyze.themes import UNASSIGNED, cluster_stories, theme_keywords, theme_name
 from digest.write.sentences import quotable, split_sentences
 
 POLICY = (
@@ -45,3 +49,27 @@ def test_sentences_split_without_breaking_abbreviations() -> None:
     assert quotable("Prices for H100 rentals fell 5% this week.")
     assert not quotable("Too short.")
     assert not quotable("Is this a question that should not be quoted in a newsletter?")
+
+
+def test_stories_beyond_the_fit_cap_join_the_theme_they_sit_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above FIT_CAP stories HDBSCAN sees only the highest-priority ones; a story left out
+    still joins the theme it sits inside, and a stray one stays out of every theme."""
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(3, 32))
+    # Each theme: seven stories around its centre and one story right at the centre.
+    tight = [np.vstack([c + 0.05 * rng.normal(size=(7, 32)), c]) for c in centres]
+    vectors = np.vstack([*tight, rng.normal(size=(1, 32))])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    full = cluster_stories(vectors, 3)
+    monkeypatch.setattr(themes, "FIT_CAP", 20)
+    # The central story of each theme and the stray one get the lowest priority: not fitted.
+    priority = np.ones(len(vectors))
+    priority[[7, 15, 23, 24]] = 0.0
+    capped = cluster_stories(vectors, 3, priority)
+    assert len(set(full[:24].tolist())) == 3 and full[24] == UNASSIGNED
+    for theme in range(3):
+        members = capped[theme * 8 : theme * 8 + 8]
+        assert len(set(members.tolist())) == 1 and members[0] != UNASSIGNED
+    assert capped[24] == UNASSIGNED

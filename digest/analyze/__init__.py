@@ -72,7 +72,9 @@ def build_themes(
     ranks = engagement_ranks([a for s in stories for a in s.articles])
     scores = {s.id: story_score(s, weights, week_end, ranks) for s in stories}
     row = {s.id: i for i, s in enumerate(stories)}
-    labels = cluster_stories(vectors, min_theme_size)
+    labels = cluster_stories(
+        vectors, min_theme_size, np.array([scores[s.id] for s in stories], dtype=np.float64)
+    )
     groups: dict[int, list[Story]] = {}
     for story, label in zip(stories, labels, strict=True):
         groups.setdefault(int(label), []).append(story)

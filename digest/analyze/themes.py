@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.sparse.csgraph import minimum_spanning_tree
 from sklearn.cluster import HDBSCAN
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
@@ -59,12 +60,57 @@ GENERIC = frozenset(
 )
 UNASSIGNED = -1
 PHRASE_SHARE = 0.6
+# Most stories HDBSCAN is fitted on; the rest are placed by their nearest fitted story.
+FIT_CAP = 2000
 
 
-def cluster_stories(vectors: np.ndarray, min_size: int) -> np.ndarray:
-    """A theme label per story (UNASSIGNED for stories that fit no theme)."""
+def cluster_stories(
+    vectors: np.ndarray, min_size: int, priority: np.ndarray | None = None
+) -> np.ndarray:
+    """A theme label per story (UNASSIGNED for stories that fit no theme).
+
+    HDBSCAN costs O(n²) in time on these vectors (about 50 s at 10,000 stories on 2 cores), so
+    beyond FIT_CAP stories it is fitted on the FIT_CAP of highest `priority` (the first ones
+    when None) and every other story joins the theme of its nearest fitted story when it is
+    at least as close to it as that theme's members are linked to each other.
+    """
     if len(vectors) < max(min_size, 3):
         return np.full(len(vectors), UNASSIGNED)
+    if len(vectors) <= FIT_CAP:
+        return _hdbscan(vectors, min_size)
+    order = np.arange(len(vectors))
+    if priority is not None:
+        order = np.argsort(-priority, kind="stable")
+    fitted, rest = order[:FIT_CAP], order[FIT_CAP:]
+    labels = np.full(len(vectors), UNASSIGNED)
+    fitted_labels = _hdbscan(vectors[fitted], min_size)
+    labels[fitted] = fitted_labels
+    v = vectors[fitted].astype(np.float32)
+    floor = {
+        int(label): _loosest_link(v[fitted_labels == label])
+        for label in set(fitted_labels.tolist()) - {UNASSIGNED}
+    }
+    for start in range(0, len(rest), 4096):
+        block = rest[start : start + 4096]
+        near = vectors[block].astype(np.float32) @ v.T
+        best = near.argmax(axis=1)
+        for i, (row, column) in enumerate(zip(block, best, strict=True)):
+            label = int(fitted_labels[column])
+            if label != UNASSIGNED and near[i, column] >= floor[label]:
+                labels[row] = label
+    return labels
+
+
+def _loosest_link(members: np.ndarray) -> float:
+    """The lowest cosine along the maximum-similarity spanning tree of a theme's members: a
+    story at least this close to one member joins the theme as its members joined it."""
+    distance = np.maximum(1.0 - members @ members.T, 1e-9)
+    np.fill_diagonal(distance, 0.0)
+    tree = minimum_spanning_tree(distance).toarray()
+    return float(1.0 - tree.max()) if tree.size else 1.0
+
+
+def _hdbscan(vectors: np.ndarray, min_size: int) -> np.ndarray:
     # Leaf clusters: the finest dense groups, not one big blob of "AI news" (measured on the
     # sample week: theme BCubed P 0.86 / R 0.60 against 0.52 / 0.83 for excess of mass).
     model = HDBSCAN(
