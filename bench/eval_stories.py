@@ -20,14 +20,16 @@ from corpora import CACHE, ROOT, ai_news, sample_week, uci
 
 from digest.analyze.evaluate import bcubed
 
-DIGEST = Path(sys.executable).parent / "digest"
+# `python -m digest.cli` from the checkout's root: the `digest` script of a shared venv would
+# import the package it was installed from, not this checkout's (a worktree measured main).
+DIGEST = [sys.executable, "-m", "digest.cli"]
 
 
 def run_cluster(items: list[dict[str, Any]], threshold: float | None) -> dict[str, dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         source, out = Path(tmp) / "items.jsonl", Path(tmp) / "assignments.jsonl"
         source.write_text("".join(json.dumps(i) + "\n" for i in items))
-        command = [str(DIGEST), "cluster", "--input", str(source), "--output", str(out)]
+        command = [*DIGEST, "cluster", "--input", str(source), "--output", str(out)]
         command += ["--cache", str(CACHE)]
         if threshold is not None:
             command += ["--threshold", str(threshold)]
