@@ -130,6 +130,10 @@ class RayExecutor:
         if self._started:
             _connect(settings)
         ray.data.DataContext.get_current().enable_progress_bars = False
+        # Ray Data announces every job it runs on the console; its log file keeps them.
+        for handler in logging.getLogger("ray.data").handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setLevel(logging.WARNING)
         self._gpus = _gpus_per_actor(settings.embed_gpu, _cluster_gpus())
         self._embedders: dict[EmbedSettings, RayEmbedder] = {}
 
