@@ -202,13 +202,14 @@ def test_the_address_guard_holds_inside_ray_tasks(ray_executor: Executor, tmp_pa
 
 
 def test_ray_embeds_like_the_local_model_in_input_order(ray_executor: Executor) -> None:
-    texts = [
-        f"Story {i}: {'a model release' if i % 3 else 'chip export rules'} #{i}" for i in range(70)
-    ]
-    embed = EmbedSettings(batch_size=8)  # several batches, so blocks may come back in any order
-    on_ray = ray_executor.embedder(embed).embed(texts)
+    """Two actors, the slow batch first: vectors come back out of order and are put back."""
+    long = " ".join(["an export rule for chips that runs on and on"] * 30)
+    texts = [f"{i} {long}" for i in range(8)] + [f"release {i}" for i in range(56)]
+    embed = EmbedSettings(batch_size=8)
+    two_actors = executor_for(RAY.model_copy(update={"embed_actors": 2}))
+    on_ray = two_actors.embedder(embed).embed(texts)
     local = SentenceTransformerEmbedder(embed.model, "cpu", embed.batch_size).embed(texts)
-    assert on_ray.shape == local.shape == (70, 384)
+    assert on_ray.shape == local.shape == (64, 384)
     assert np.allclose(on_ray, local, atol=1e-5)
 
 
