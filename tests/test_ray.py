@@ -47,7 +47,7 @@ def _processes() -> dict[int, tuple[int, str]]:
 
 
 def _descendants() -> dict[int, str]:
-    """This process's descendants (pid -> start time): the local Ray's processes."""
+    """This process's descendants (pid -> start time)."""
     table, found, todo = _processes(), {}, [os.getpid()]
     while todo:
         parent = todo.pop()
@@ -56,6 +56,17 @@ def _descendants() -> dict[int, str]:
                 found[pid] = started
                 todo.append(pid)
     return found
+
+
+def _described(pids: set[int]) -> list[str]:
+    return [f"{p}: {' '.join(_cmdline(p).decode(errors='replace').split(chr(0)))}" for p in pids]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 @pytest.fixture(scope="module")
@@ -67,18 +78,19 @@ def ray_executor() -> Iterator[Executor]:
         if os.environ.get("CI") == "true":
             pytest.fail("ray is not installed; CI must run the Ray tests (pip install -e .[test])")
         pytest.skip("ray is not installed: pip install 'digest[ray]' to run the Ray tests")
+    before = _descendants()  # a crawl's parse pool, say: not Ray's
     executor = executor_for(RAY)
     assert ray.is_initialized()
     try:
         yield executor
     finally:
-        ours = _descendants()
+        ours = {p: s for p, s in _descendants().items() if p not in before}
         close_executors()
     assert ours, "the local Ray's processes should be this process's descendants"
     assert not ray.is_initialized()
     deadline = time.monotonic() + 20
     while left := {p for p, s in _processes().items() if ours.get(p) == s[1]}:
-        assert time.monotonic() < deadline, f"Ray left processes behind: {sorted(left)}"
+        assert time.monotonic() < deadline, f"Ray left processes behind: {_described(left)}"
         time.sleep(0.2)
 
 
