@@ -14,6 +14,7 @@ from digest.crawl import SourceResult
 from digest.crawl.health import is_due
 from digest.crawl.http import FetchPolicy
 from digest.errors import AnalyzeError
+from digest.executors import executor_for
 from digest.health import failing_alerts, source_statuses
 from digest.models import Source
 from digest.ops import Operations
@@ -64,6 +65,7 @@ def crawl(
                 force=force,
                 full_text_pages=c.full_text_pages,
                 backoff_max=c.backoff_max,
+                executor=executor_for(ops.settings.executor),
             )
             outcomes.extend(report.outcomes)
             fetched = [o for o in outcomes if o.source in tried]

@@ -12,14 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from digest.analyze import WeekAnalysis, build_themes, make_story
-from digest.analyze.embed import Embedder, SentenceTransformerEmbedder, embed_articles
+from digest.analyze.embed import Embedder, embed_articles
 from digest.analyze.stories import group_stories
 from digest.analyze.trends import PastTheme, mark_trends
 from digest.config import Settings, smtp_password
-from digest.crawl import CrawlMemory, SourceResult, crawl_sync
+from digest.crawl import CrawlMemory, SourceResult
 from digest.crawl.health import failed, is_due, succeeded
 from digest.crawl.http import FetchPolicy
 from digest.errors import AnalyzeError, ConfigError, PublishError
+from digest.executors import LOCAL, Executor, executor_for
 from digest.models import Delivery, Issue, Source, SourceHealth, Story
 from digest.publish import PublishResult, PublishSettings, build_site, prepare, publish
 from digest.publish.draft import apply_markdown, to_markdown
@@ -103,11 +104,12 @@ def crawl(
     force: bool = False,
     full_text_pages: int = 20,
     backoff_max: float = 86400.0,
+    executor: Executor = LOCAL,
 ) -> CrawlReport:
     """Fetch every due source and keep what is new; a failing source is reported, never fatal.
 
     A source is due when its interval has passed since the last visit and it is not backing
-    off after failures; `force` fetches every source now.
+    off after failures; `force` fetches every source now. `executor` runs the fetches.
     """
     now = datetime.now(UTC)
     health = store.source_health()
@@ -118,7 +120,7 @@ def crawl(
     states: list[SourceHealth] = []
     # Stored in the order of sources.yaml, not as fetches finish: when two sources carry the
     # same URL, the first one's copy is kept, and that must not depend on network timing.
-    for r in crawl_sync(due, policy, on_source, memory):
+    for r in executor.crawl(due, policy, on_source, memory):
         name, previous = r.source.name, health.get(r.source.name)
         new = store.add_crawled(r.articles, fetched_at)
         if r.error is None:
@@ -325,8 +327,7 @@ def write_reported(
 
 
 def load_embedder(settings: Settings) -> Embedder:
-    e = settings.embed
-    return SentenceTransformerEmbedder(e.model, e.device, e.batch_size)
+    return executor_for(settings.executor).embedder(settings.embed)
 
 
 def build(

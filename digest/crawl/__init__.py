@@ -22,7 +22,14 @@ from digest.crawl.visit import Validators, Visit
 from digest.errors import DigestError
 from digest.models import Article, Source, SourceHealth
 
-__all__ = ["CrawlMemory", "FetchPolicy", "SourceResult", "crawl", "crawl_sync"]
+__all__ = [
+    "CrawlMemory",
+    "FetchPolicy",
+    "SourceResult",
+    "add_full_text_sync",
+    "crawl",
+    "crawl_sync",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -113,6 +120,20 @@ def crawl_sync(
 ) -> list[SourceResult]:
     """`crawl` for callers without an event loop."""
     return asyncio.run(crawl(sources, policy, on_done, memory))
+
+
+def add_full_text_sync(
+    result: SourceResult, policy: FetchPolicy, memory: CrawlMemory
+) -> SourceResult:
+    """The full text `crawl` would have added to a result read without it (for executors
+    that read a source in one place and fetch its pages in another)."""
+
+    async def add() -> SourceResult:
+        async with open_fetcher(policy) as fetcher:
+            robots = RobotsRules(fetcher, memory.robots)
+            return await _add_full_text(result, Visit(fetcher), robots, memory)
+
+    return asyncio.run(add())
 
 
 async def _read(visit: Visit, source: Source) -> SourceResult:
