@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -233,3 +236,32 @@ def test_cli_crawl_summary_and_sources_check(tmp_path: Path, capsys: pytest.Capt
     assert "1 failed and were skipped" in text
     assert "answered 404" in text
     assert "2 sources; 1 failing" in text
+
+
+@pytest.mark.parametrize("slow", ["first", "second"])
+def test_the_copy_kept_of_a_shared_url_does_not_depend_on_timing(tmp_path: Path, slow: str) -> None:
+    shared = "https://lab.example.com/news/model-release"
+    feeds = {
+        "first": _rss([("The first source's title", shared, "a1")]),
+        "second": _rss([("The second source's title", shared + "?utm_source=rss", "b1")]),
+    }
+
+    def answer(name: str) -> Callable[[BaseHTTPRequestHandler], None]:
+        def handler(h: BaseHTTPRequestHandler) -> None:
+            if name == slow:
+                time.sleep(0.5)  # server latency: the other source is stored... or waits
+            send(h, Reply(feeds[name], "application/rss+xml"))
+
+        return handler
+
+    store = Store(f"sqlite:///{tmp_path / 'digest.db'}")
+    finished: list[str] = []
+    with serve({"/first": answer("first"), "/second": answer("second")}) as server:
+        sources = [Source(n, "feed", f"{server.base}/{n}") for n in ("first", "second")]
+        report = pipeline.crawl(sources, store, POLICY, lambda r: finished.append(r.source.name))
+    assert finished[-1] == slow  # the timing this case is about did happen
+    assert [(o.source, o.new) for o in report.outcomes] == [("first", 1), ("second", 0)]
+    (article,) = store.articles_between(date(2025, 7, 7), date(2025, 7, 8))
+    assert (article.source, article.title) == ("first", "The first source's title")
+    assert article.url == shared
+    store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, fields
 from datetime import UTC, datetime, timedelta
@@ -87,10 +88,11 @@ class CrawlStore:
             new_rows: list[dict[str, Any]] = []
             unheld = [x for x in articles if x.id not in held_ids and x.url not in aliases]
             recent = _recent(conn, unheld)
+            guids = Counter(x.guid for x in articles)
             for article in articles:
                 target = article.id if article.id in held_ids else aliases.get(article.url)
                 if target is None:
-                    target = _churned(article, articles, recent.get(article.source, ()))
+                    target = _churned(article, guids, recent.get(article.source, ()))
                     if target is not None:
                         conn.execute(
                             self._insert_ignoring_duplicates(schema.article_aliases),
@@ -190,12 +192,15 @@ def _recent(conn: Connection, articles: Sequence[Article]) -> dict[str, list[_He
     return found
 
 
-def _churned(article: Article, batch: Sequence[Article], held: Sequence[_Held]) -> str | None:
-    """The stored article from the same source that `article` is a re-listing of, if any."""
+def _churned(article: Article, guids: Counter[str], held: Sequence[_Held]) -> str | None:
+    """The stored article from the same source that `article` is a re-listing of, if any.
+
+    `guids` counts the GUIDs of the batch `article` came in.
+    """
     when = _utc(article.published_at)
     candidates = [(i, t, g) for i, t, g, p in held if abs(p - when) <= _CHURN_WINDOW]
     # A GUID identifies an item only when the feed does not give it to several items.
-    guid_is_unique = bool(article.guid) and sum(x.guid == article.guid for x in batch) == 1
+    guid_is_unique = bool(article.guid) and guids[article.guid] == 1
     for cid, _title, guid in candidates:
         if guid_is_unique and guid == article.guid:
             return cid

@@ -1,0 +1,172 @@
+"""The crawl stage: fetch the due sources, storing each in sources.yaml order as the crawl goes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+
+from digest.crawl import CrawlMemory, FetchPolicy, SourceResult, crawl_sync
+from digest.crawl.health import failed, is_due, succeeded
+from digest.models import Source, SourceHealth
+from digest.store import Store
+
+STOPPED = "not fetched: the crawl was stopped first"
+
+
+@dataclass(frozen=True)
+class SourceOutcome:
+    """What one source gave this crawl: new articles, or the reason it gave none."""
+
+    source: str
+    fetched: int
+    new: int
+    error: str | None
+    note: str = ""  # "not modified", or why the source was not fetched this time
+    withdrawn: bool = False  # not fetched because the crawl was stopping
+
+
+@dataclass(frozen=True)
+class CrawlReport:
+    outcomes: tuple[SourceOutcome, ...]
+
+    @property
+    def withdrawn(self) -> tuple[SourceOutcome, ...]:
+        """Sources not fetched because the crawl was stopping: the next crawl fetches them."""
+        return tuple(o for o in self.outcomes if o.withdrawn)
+
+    @property
+    def new_articles(self) -> int:
+        return sum(o.new for o in self.outcomes)
+
+    @property
+    def failed(self) -> tuple[SourceOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.error)
+
+
+def crawl(
+    sources: Sequence[Source],
+    store: Store,
+    policy: FetchPolicy,
+    on_source: Callable[[SourceResult], None] | None = None,
+    *,
+    force: bool = False,
+    full_text_pages: int = 20,
+    backoff_max: float = 86400.0,
+    stopping: Callable[[], bool] | None = None,
+) -> CrawlReport:
+    """Fetch every due source and keep what is new; a failing source is reported, never fatal.
+
+    A source is due when its interval has passed since the last visit and it is not backing
+    off after failures; `force` fetches every source now. Each source is stored as the crawl
+    goes, in the order of `sources`; once `stopping()` is true, no more sources are started.
+    """
+    now = datetime.now(UTC)
+    health = store.source_health()
+    due = [s for s in sources if force or is_due(s, health.get(s.name), now)]
+    fetched_at = datetime.now(UTC)
+    outcomes: dict[str, SourceOutcome] = {}
+    states: list[SourceHealth] = []
+    with StoreInOrder(store, due, fetched_at) as storing:
+
+        def finished(r: SourceResult) -> None:
+            storing.finished(r)
+            if on_source is not None and not r.withdrawn:
+                on_source(r)
+
+        memory = CrawlMemory(health, store.robots_files(), storing.held_before, full_text_pages)
+        results = crawl_sync(due, policy, finished, memory, stopping)
+    for position, r in enumerate(results):
+        if r.withdrawn:
+            outcomes[r.source.name] = SourceOutcome(r.source.name, 0, 0, None, STOPPED, True)
+            continue
+        name, previous, new = r.source.name, health.get(r.source.name), storing.new(position)
+        if r.error is None:
+            v = r.validators
+            states.append(
+                succeeded(
+                    r.source, previous, fetched_at, new,
+                    validated_url=v.url, etag=v.etag, last_modified=v.last_modified,
+                )
+            )  # fmt: skip
+        else:
+            states.append(
+                failed(r.source, previous, fetched_at, r.error, backoff_max, r.retry_after)
+            )
+        note = "not modified" if r.not_modified else ""
+        outcomes[name] = SourceOutcome(name, len(r.articles), new, r.error, note)
+    store.save_source_health(states)
+    store.save_robots_files({o: f for o, f in memory.robots.items() if f[2] >= now})
+    for s in sources:
+        if s.name not in outcomes:
+            outcomes[s.name] = SourceOutcome(s.name, 0, 0, None, _waiting(health[s.name]))
+    return CrawlReport(tuple(outcomes[s.name] for s in sources))
+
+
+def _waiting(state: SourceHealth) -> str:
+    when = state.next_attempt.strftime("%Y-%m-%d %H:%M UTC") if state.next_attempt else "now"
+    if state.failures:
+        return f"backing off until {when} after {state.failures} failures: {state.last_error}"
+    return f"not due until {when}"
+
+
+class StoreInOrder:
+    """Stores crawled sources in the order given (sources.yaml's), however fetches finish.
+
+    When two sources carry the same URL, the first one's copy is kept, and that must not
+    depend on network timing; so a source finished early waits for those listed before it.
+    Storing runs in one thread of its own, so the event loop goes on fetching meanwhile.
+    """
+
+    def __init__(self, store: Store, sources: Sequence[Source], fetched_at: datetime) -> None:
+        self._store = store
+        # Only sources that fetch full text ask held_before, so only then is it kept up.
+        self._watch = any(s.full_text for s in sources)
+        self._fetched_at = fetched_at
+        self._position = {id(s): i for i, s in enumerate(sources)}  # names may repeat
+        self._finished: dict[int, SourceResult] = {}
+        self._next = 0
+        self._new: dict[int, Future[int]] = {}
+        self._added: set[str] = set()  # URLs this crawl stored that were not held before
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-store")
+
+    def __enter__(self) -> StoreInOrder:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._thread.shutdown(wait=True)  # the sources handed over are stored whole
+
+    def finished(self, result: SourceResult) -> None:
+        """Take a source's result (on the event loop's thread) and store what is in turn."""
+        self._finished[self._position[id(result.source)]] = result
+        while self._next in self._finished:
+            ready = self._finished.pop(self._next)
+            if not ready.withdrawn:
+                self._new[self._next] = self._thread.submit(self._add, ready)
+            self._next += 1
+
+    def new(self, position: int) -> int:
+        """How many articles of the source at `position` were new; raises what storing raised."""
+        return self._new[position].result()
+
+    def held_before(self, urls: Iterable[str]) -> set[str]:
+        """Which of these URLs the store held before this crawl (as an article or an alias).
+
+        What this crawl stored is left out, so that which pages are fetched for full text
+        does not depend on how far storing has got.
+        """
+        return self._store.known_urls(urls) - self._added
+
+    def _add(self, result: SourceResult) -> int:
+        urls = {a.url for a in result.articles}
+        if self._watch and urls:
+            # Noted before they are stored, so held_before never sees them in between.
+            self._added |= urls - self._store.known_urls(urls)
+        return self._store.add_crawled(result.articles, self._fetched_at)
