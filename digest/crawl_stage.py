@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -117,7 +118,8 @@ class StoreInOrder:
 
     When two sources carry the same URL, the first one's copy is kept, and that must not
     depend on network timing; so a source finished early waits for those listed before it.
-    Storing runs in one thread of its own, so the event loop goes on fetching meanwhile.
+    Storing runs in one thread of its own, so the event loop goes on fetching meanwhile;
+    the sources waiting when it gets its turn are stored in one transaction.
     """
 
     def __init__(self, store: Store, sources: Sequence[Source], fetched_at: datetime) -> None:
@@ -128,9 +130,11 @@ class StoreInOrder:
         self._position = {id(s): i for i, s in enumerate(sources)}  # names may repeat
         self._finished: dict[int, SourceResult] = {}
         self._next = 0
-        self._new: dict[int, Future[int]] = {}
+        self._ready: deque[tuple[int, SourceResult]] = deque()
+        self._new: dict[int, int] = {}
         self._added: set[str] = set()  # URLs this crawl stored that were not held before
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-store")
+        self._turns: list[Future[None]] = []
 
     def __enter__(self) -> StoreInOrder:
         return self
@@ -142,19 +146,25 @@ class StoreInOrder:
         trace: TracebackType | None,
     ) -> None:
         self._thread.shutdown(wait=True)  # the sources handed over are stored whole
+        if error is None:
+            for turn in self._turns:
+                turn.result()  # raises what storing raised
 
     def finished(self, result: SourceResult) -> None:
         """Take a source's result (on the event loop's thread) and store what is in turn."""
         self._finished[self._position[id(result.source)]] = result
+        if self._next not in self._finished:
+            return
         while self._next in self._finished:
             ready = self._finished.pop(self._next)
             if not ready.withdrawn:
-                self._new[self._next] = self._thread.submit(self._add, ready)
+                self._ready.append((self._next, ready))
             self._next += 1
+        self._turns.append(self._thread.submit(self._store_ready))
 
     def new(self, position: int) -> int:
-        """How many articles of the source at `position` were new; raises what storing raised."""
-        return self._new[position].result()
+        """How many articles of the source at `position` were new (once the block has ended)."""
+        return self._new[position]
 
     def held_before(self, urls: Iterable[str]) -> set[str]:
         """Which of these URLs the store held before this crawl (as an article or an alias).
@@ -164,9 +174,15 @@ class StoreInOrder:
         """
         return self._store.known_urls(urls) - self._added
 
-    def _add(self, result: SourceResult) -> int:
-        urls = {a.url for a in result.articles}
-        if self._watch and urls:
-            # Noted before they are stored, so held_before never sees them in between.
-            self._added |= urls - self._store.known_urls(urls)
-        return self._store.add_crawled(result.articles, self._fetched_at)
+    def _store_ready(self) -> None:
+        batch = []
+        while self._ready:  # appended to by the event loop's thread meanwhile
+            batch.append(self._ready.popleft())
+        if not batch:
+            return  # an earlier turn took them
+        for _, result in batch if self._watch else ():
+            if urls := {a.url for a in result.articles}:
+                # Noted before they are stored, so held_before never sees them in between.
+                self._added |= urls - self._store.known_urls(urls)
+        new = self._store.add_crawled_sources([r.articles for _, r in batch], self._fetched_at)
+        self._new.update((position, n) for (position, _), n in zip(batch, new, strict=True))

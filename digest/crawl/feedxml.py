@@ -294,6 +294,8 @@ def _raw(element: etree._Element) -> str:
 
 
 def _repair(text: str) -> str:
+    if text.isascii():
+        return text  # nothing either step below would change
     # feedparser's repair for UTF-8 that was decoded as ISO-8859-1 and encoded again.
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         text = text.encode("iso-8859-1").decode("utf-8")
