@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections import deque
+import multiprocessing
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 
 from digest.crawl import CrawlMemory, FetchPolicy, SourceResult, crawl_sync
 from digest.crawl.health import failed, is_due, succeeded
-from digest.models import Source, SourceHealth
+from digest.crawl.parsing import POOL_FROM
+from digest.models import Article, Source, SourceHealth
 from digest.store import Store
 
 STOPPED = "not fetched: the crawl was stopped first"
@@ -118,8 +119,9 @@ class StoreInOrder:
 
     When two sources carry the same URL, the first one's copy is kept, and that must not
     depend on network timing; so a source finished early waits for those listed before it.
-    Storing runs in one thread of its own, so the event loop goes on fetching meanwhile;
-    the sources waiting when it gets its turn are stored in one transaction.
+    Storing runs beside the event loop, so fetching goes on meanwhile: for a big crawl in a
+    process of its own (off the loop's GIL), otherwise in a thread. While it is busy, the
+    sources that come in turn gather, to be stored together in one transaction.
     """
 
     def __init__(self, store: Store, sources: Sequence[Source], fetched_at: datetime) -> None:
@@ -130,11 +132,19 @@ class StoreInOrder:
         self._position = {id(s): i for i, s in enumerate(sources)}  # names may repeat
         self._finished: dict[int, SourceResult] = {}
         self._next = 0
-        self._ready: deque[tuple[int, SourceResult]] = deque()
+        self._gathered: list[tuple[int, SourceResult]] = []
+        self._turns: list[tuple[list[int], Future[list[int]]]] = []
         self._new: dict[int, int] = {}
         self._added: set[str] = set()  # URLs this crawl stored that were not held before
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-store")
-        self._turns: list[Future[None]] = []
+        url = store.engine.url
+        self._target: Store | str = store
+        self._storer: Executor
+        if len(sources) >= POOL_FROM and url.database not in (None, "", ":memory:"):
+            self._target = url.render_as_string(hide_password=False)
+            context = multiprocessing.get_context("forkserver")  # see parsing.parse_pool
+            self._storer = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        else:
+            self._storer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-store")
 
     def __enter__(self) -> StoreInOrder:
         return self
@@ -145,22 +155,33 @@ class StoreInOrder:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self._thread.shutdown(wait=True)  # the sources handed over are stored whole
+        if self._gathered:
+            self._hand_over()
+        self._storer.shutdown(wait=True)  # the sources handed over are stored whole
         if error is None:
-            for turn in self._turns:
-                turn.result()  # raises what storing raised
+            for positions, turn in self._turns:
+                self._new.update(zip(positions, turn.result(), strict=True))
 
     def finished(self, result: SourceResult) -> None:
         """Take a source's result (on the event loop's thread) and store what is in turn."""
         self._finished[self._position[id(result.source)]] = result
-        if self._next not in self._finished:
-            return
         while self._next in self._finished:
             ready = self._finished.pop(self._next)
             if not ready.withdrawn:
-                self._ready.append((self._next, ready))
+                self._gathered.append((self._next, ready))
             self._next += 1
-        self._turns.append(self._thread.submit(self._store_ready))
+        if self._gathered and (not self._turns or self._turns[-1][1].done()):
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        batch, self._gathered = self._gathered, []
+        for _, r in batch if self._watch else ():
+            if urls := {a.url for a in r.articles}:
+                # Noted before they are stored, so held_before never sees them in between.
+                self._added |= urls - self._store.known_urls(urls)
+        articles = [r.articles for _, r in batch]
+        turn = self._storer.submit(_add_sources, self._target, articles, self._fetched_at)
+        self._turns.append(([position for position, _ in batch], turn))
 
     def new(self, position: int) -> int:
         """How many articles of the source at `position` were new (once the block has ended)."""
@@ -174,15 +195,13 @@ class StoreInOrder:
         """
         return self._store.known_urls(urls) - self._added
 
-    def _store_ready(self) -> None:
-        batch = []
-        while self._ready:  # appended to by the event loop's thread meanwhile
-            batch.append(self._ready.popleft())
-        if not batch:
-            return  # an earlier turn took them
-        for _, result in batch if self._watch else ():
-            if urls := {a.url for a in result.articles}:
-                # Noted before they are stored, so held_before never sees them in between.
-                self._added |= urls - self._store.known_urls(urls)
-        new = self._store.add_crawled_sources([r.articles for _, r in batch], self._fetched_at)
-        self._new.update((position, n) for (position, _), n in zip(batch, new, strict=True))
+
+_opened: dict[str, Store] = {}  # in a storing process: its own Store, by URL
+
+
+def _add_sources(
+    store: Store | str, sources: list[tuple[Article, ...]], fetched_at: datetime
+) -> list[int]:
+    if isinstance(store, str):
+        store = _opened.get(store) or _opened.setdefault(store, Store(store))
+    return store.add_crawled_sources(sources, fetched_at)

@@ -6,7 +6,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
@@ -22,6 +22,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)*")
 _CHURN_WINDOW = timedelta(days=2)
 _SIMILAR_TITLE = 0.85
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
+_HEALTH_FIELDS = tuple(f.name for f in fields(SourceHealth))  # all flat: no deep copies needed
 
 
 def _utc(value: datetime) -> datetime:
@@ -115,7 +116,7 @@ class CrawlStore:
         return health
 
     def save_source_health(self, states: Iterable[SourceHealth]) -> None:
-        rows = [asdict(s) for s in states]
+        rows = [{name: getattr(s, name) for name in _HEALTH_FIELDS} for s in states]
         if not rows:
             return
         t = schema.source_state
