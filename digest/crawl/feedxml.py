@@ -14,12 +14,12 @@ from lxml import etree
 
 from digest.crawl.http import Fetched
 
-# feedparser is ~5 times slower on a 50-item feed (its SAX handler runs in Python). This reader
-# builds the same entry fields digest reads from feedparser, for feeds it fully understands,
-# and answers None for anything else so that feedparser reads those: other versions (RSS
-# 0.9x/1.0, Atom 0.3), DOCTYPEs and entities, xml:base, encodings other than UTF-8, markup or
-# comments inside text elements, repeated fields, and any item element not listed below.
-# Each rule mirrors a step of feedparser 6's mixin.py and namespaces/_base.py.
+# feedparser spends ~10 ms of CPU on a 50-item feed (its SAX handler runs in Python), this
+# reader ~1.5 ms. It builds the entry fields digest reads as feedparser gives them, for feeds it
+# fully understands, and answers None for anything else so that feedparser reads those: other
+# versions (RSS 0.9x/1.0, Atom 0.3), DOCTYPEs and entities, xml:base, encodings other than
+# UTF-8, markup or comments inside text elements, repeated fields, and any item element not
+# listed below. Each rule mirrors a step of feedparser 6's mixin.py and namespaces/_base.py.
 
 Entry = dict[str, Any]
 
