@@ -17,6 +17,7 @@ from digest.analyze.stories import group_stories
 from digest.analyze.trends import PastTheme, mark_trends
 from digest.config import Settings, smtp_password
 from digest.crawl.http import FetchPolicy
+from digest.crawl_stage import STOPPED as STOPPED
 from digest.crawl_stage import CrawlReport as CrawlReport
 from digest.crawl_stage import SourceOutcome as SourceOutcome
 from digest.crawl_stage import crawl as crawl

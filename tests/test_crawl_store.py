@@ -274,3 +274,26 @@ def test_the_copy_kept_of_a_shared_url_does_not_depend_on_timing(
     assert (article.source, article.title) == ("first", "The first source's title")
     assert article.url == shared
     store.close()
+
+
+def test_a_stopping_crawl_starts_no_more_sources_and_stores_those_it_started(
+    store: Store,
+) -> None:
+    feed = Reply(_rss([("A story", "https://blog.example.com/a", "g")]), "application/rss+xml")
+    stop = False
+
+    def finished(result: object) -> None:
+        nonlocal stop
+        stop = True  # asked for while the first source is being stored
+
+    with serve({f"/feed{n}": feed for n in range(4)}) as server:
+        sources = [Source(f"s{n}", "feed", f"{server.base}/feed{n}") for n in range(4)]
+        policy = FetchPolicy(allowed_hosts=frozenset({"127.0.0.1"}), concurrency=1)
+        report = pipeline.crawl(sources, store, policy, finished, stopping=lambda: stop)
+    started = [o.source for o in report.outcomes if not o.withdrawn]
+    withdrawn = [o.source for o in report.withdrawn]
+    assert started[0] == "s0" and len(withdrawn) >= 2
+    assert all(not server.hits(f"/feed{name[1]}") for name in withdrawn)
+    assert all(o.note == pipeline.STOPPED and o.new == 0 for o in report.withdrawn)
+    assert set(store.source_health()) == set(started)  # the next crawl fetches the rest
+    assert store.count_articles() == 1
