@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from types import TracebackType
 
 from digest.crawl import CrawlMemory, FetchPolicy, SourceResult, crawl_sync
 from digest.crawl.health import failed, is_due, succeeded
-from digest.crawl.parsing import POOL_FROM
+from digest.crawl.parsing import POOL_FROM, worker_context
 from digest.models import Article, Source, SourceHealth
 from digest.store import Store
 
@@ -141,8 +140,7 @@ class StoreInOrder:
         self._storer: Executor
         if len(sources) >= POOL_FROM and url.database not in (None, "", ":memory:"):
             self._target = url.render_as_string(hide_password=False)
-            context = multiprocessing.get_context("forkserver")  # see parsing.parse_pool
-            self._storer = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            self._storer = ProcessPoolExecutor(max_workers=1, mp_context=worker_context())
         else:
             self._storer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-store")
 
