@@ -21,6 +21,7 @@ class Executor(Protocol):
         policy: FetchPolicy,
         on_done: Callable[[SourceResult], None] | None,
         memory: CrawlMemory,
+        stopping: Callable[[], bool] | None = None,
     ) -> list[SourceResult]: ...
 
     def embedder(self, embed: EmbedSettings) -> Embedder: ...
@@ -37,8 +38,9 @@ class LocalExecutor:
         policy: FetchPolicy,
         on_done: Callable[[SourceResult], None] | None,
         memory: CrawlMemory,
+        stopping: Callable[[], bool] | None = None,
     ) -> list[SourceResult]:
-        return crawl_sync(sources, policy, on_done, memory)
+        return crawl_sync(sources, policy, on_done, memory, stopping)
 
     def embedder(self, embed: EmbedSettings) -> Embedder:
         return SentenceTransformerEmbedder(embed.model, embed.device, embed.batch_size)

@@ -150,8 +150,12 @@ class RayExecutor:
         policy: FetchPolicy,
         on_done: Callable[[SourceResult], None] | None,
         memory: CrawlMemory,
+        stopping: Callable[[], bool] | None = None,
     ) -> list[SourceResult]:
-        """A task per source (read), then one for its article pages when it has full text."""
+        """A task per source (read), then one for its article pages when it has full text.
+
+        Once `stopping()` is true, the sources not yet read are withdrawn.
+        """
         # task -> the source's place, and for a pages task what the read gave
         pending: dict[Any, tuple[int, SourceResult | None]] = {
             _read_task.remote(s, policy, memory.health.get(s.name)): (i, None)
@@ -159,6 +163,16 @@ class RayExecutor:
         }
         results: dict[int, SourceResult] = {}
         while pending:
+            if stopping is not None and stopping():
+                for ref, (i, read) in list(pending.items()):
+                    if read is None:  # a source not yet read is withdrawn; pages go on
+                        ray.cancel(ref)
+                        del pending[ref]
+                        results[i] = SourceResult(sources[i], (), withdrawn=True)
+                        if on_done is not None:
+                            on_done(results[i])
+                if not pending:
+                    break
             (ref,), _ = ray.wait(list(pending), num_returns=1)
             i, read = pending.pop(ref)
             result = _result(ref, sources[i], memory.robots, read)
