@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -260,11 +260,14 @@ def _result(ref: Any, source: Source, robots: Robots, read: SourceResult | None)
             f"Ray could not run the fetch of {source.url} ({type(exc).__name__}: "
             f"{_first_line(exc)}); the Ray logs say more",
         )
+    result: SourceResult
     if isinstance(done, SourceResult):
-        return done
-    filled, fetched_robots = done
-    robots.update(fetched_robots)
-    return filled  # type: ignore[no-any-return]
+        result = done
+    else:
+        result, fetched_robots = done
+        robots.update(fetched_robots)
+    # The driver's own Source object, not the task's copy: the crawl stage keys on identity.
+    return replace(result, source=source)
 
 
 def _first_line(exc: BaseException) -> str:
