@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import date, timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,9 +28,10 @@ from pathlib import Path
 import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import generate, rss
+from synthetic import Item, generate, rss
 
 from digest import demo, pipeline
+from digest.analyze.evaluate import bcubed
 from digest.config import CrawlSettings, StoreSettings
 from digest.models import Source
 from digest.publish import publish
@@ -74,6 +76,23 @@ def stage_peak_mb() -> float:
     except OSError:
         pass
     return peak_mb()
+
+
+def story_quality(store: Store, monday: date, items: list[Item]) -> dict[str, float]:
+    """Events generated against stories found, and BCubed of the stories against the events."""
+    event_of = {i.link: str(i.event) for i in items}
+    articles = store.articles_between(monday, monday + timedelta(days=7))
+    story_of = store.story_of([a.id for a in articles])
+    gold = {a.id: event_of[a.url] for a in articles if a.url in event_of}
+    score = bcubed(story_of, gold)
+    return {
+        "events": len(set(event_of.values())),
+        "stories_found": len(set(story_of.values())),
+        "stories_bcubed_precision": score.precision,
+        "stories_bcubed_recall": score.recall,
+        "stories_bcubed_f1": score.f1,
+        "stories_scored_articles": len(gold),
+    }
 
 
 def main() -> None:
@@ -141,6 +160,7 @@ def main() -> None:
     figures["analyze_s"] = time.perf_counter() - t
     figures["analyze_peak_mb"] = stage_peak_mb()
     figures["analyze_ratio_to_encode"] = figures["analyze_s"] / figures["baseline_encode_s"]
+    figures.update(story_quality(store, monday, items))
     reset_peak()
     t = time.perf_counter()
     issue = pipeline.write(analysis, embedder, monday, settings)
@@ -164,6 +184,11 @@ def main() -> None:
         print(
             f"{key:>10}: {figures[key + '_s']:7.1f} s" + (f", peak {peak:.0f} MB" if peak else "")
         )
+    print(
+        f"events {figures['events']:.0f}, stories found {figures['stories_found']:.0f}, "
+        f"BCubed F1 {figures['stories_bcubed_f1']:.3f} (P {figures['stories_bcubed_precision']:.3f}"
+        f", R {figures['stories_bcubed_recall']:.3f})"
+    )
     print(
         f"themes {figures['themes']}, stories {figures['stories']}, "
         f"peak RSS {figures['peak_rss_mb']:.0f} MB, work dir {work}"
