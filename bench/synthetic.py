@@ -428,6 +428,11 @@ REPORTS = ([1, 2, 3, 4, 5, 6, 8, 10, 14], [46, 21, 12, 7, 5, 4, 2.5, 1.5, 1])
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
+def _capital(sentence: str) -> str:
+    """'the AI Office will...' opens a sentence as 'The AI Office will...' (names keep case)."""
+    return f"T{sentence[1:]}" if sentence.startswith("the ") else sentence
+
+
 def _fill(text: str, facts: Facts) -> str:
     return text.format(**facts)
 
@@ -438,7 +443,7 @@ def _summary(rng: random.Random, facts: Facts, kind: Kind) -> str:
     shape = rng.random()
     if shape < 0.06:
         return ""  # a link post: title only
-    lede = _fill(rng.choice(ledes), facts)
+    lede = _capital(_fill(rng.choice(ledes), facts))
     if shape < 0.16:
         return lede
     keys = rng.sample(list(sentences), rng.randint(2, len(sentences)))
@@ -447,7 +452,7 @@ def _summary(rng: random.Random, facts: Facts, kind: Kind) -> str:
     if shape > 0.6:  # a longer piece: more commentary and some background
         said += rng.sample(COMMENTARY, rng.randint(1, 4))
         said += rng.sample(BACKGROUND, rng.randint(5, 12) if shape > 0.85 else rng.randint(1, 3))
-    return " ".join(_fill(s, facts) for s in dict.fromkeys(said))
+    return " ".join(_capital(_fill(s, facts)) for s in dict.fromkeys(said))
 
 
 SYLLABLES = [
@@ -531,7 +536,7 @@ def generate(articles: int, sources: int, seed: int = 47) -> list[Item]:
         for report, src in enumerate(rng.sample(range(sources), min(reports, sources))):
             when = min(start + timedelta(minutes=rng.randint(0, 36 * 60)), last)
             facts["day"] = DAYS[when.weekday()]
-            title = _fill(rng.choice(titles), facts)
+            title = _capital(_fill(rng.choice(titles), facts))
             summary = _summary(rng, facts, kind)
             items.append(Item(src, title, _link(src, event, report), summary, when, event))
     return items[:articles]
