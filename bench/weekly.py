@@ -29,7 +29,8 @@ import feedparser
 import numpy as np
 
 # This checkout's digest, not the one installed in the venv (a worktree's would be ignored).
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import Item, generate, rss
 
 from digest import demo, pipeline
