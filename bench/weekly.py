@@ -18,18 +18,24 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from datetime import date, timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import feedparser
+import numpy as np
 
+# This checkout's digest, not the one installed in the venv (a worktree's would be ignored).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import generate, rss
+from synthetic import Item, generate, rss
 
 from digest import demo, pipeline
+from digest.analyze.embed import Embedder, embedding_text
+from digest.analyze.evaluate import bcubed
 from digest.config import CrawlSettings, StoreSettings
 from digest.models import Source
 from digest.publish import publish
@@ -55,6 +61,19 @@ def serve_on(hosts: list[str], folder: Path) -> Iterator[dict[str, int]]:
             s.server_close()
 
 
+class Counting:
+    """An embedder that counts what it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.name, self._inner = inner.name, inner
+        self.calls = self.texts = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        self.texts += len(texts)
+        return self._inner.embed(texts)
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -74,6 +93,23 @@ def stage_peak_mb() -> float:
     except OSError:
         pass
     return peak_mb()
+
+
+def story_quality(store: Store, monday: date, items: list[Item]) -> dict[str, float]:
+    """Events generated against stories found, and BCubed of the stories against the events."""
+    event_of = {i.link: str(i.event) for i in items}
+    articles = store.articles_between(monday, monday + timedelta(days=7))
+    story_of = store.story_of([a.id for a in articles])
+    gold = {a.id: event_of[a.url] for a in articles if a.url in event_of}
+    score = bcubed(story_of, gold)
+    return {
+        "events": len(set(event_of.values())),
+        "stories_found": len(set(story_of.values())),
+        "stories_bcubed_precision": score.precision,
+        "stories_bcubed_recall": score.recall,
+        "stories_bcubed_f1": score.f1,
+        "stories_scored_articles": len(gold),
+    }
 
 
 def main() -> None:
@@ -128,12 +164,12 @@ def main() -> None:
     t = time.perf_counter()
     embedder = pipeline.load_embedder(settings)
     figures["model_load_s"] = time.perf_counter() - t
-    texts = [f"{i.title}. {i.summary}" for i in items]
+    monday = pipeline.latest_week(store)
+    # The texts analyze embeds (title and lede), so the ratio is analyze's own overhead.
+    texts = [embedding_text(a) for a in store.articles_between(monday, monday + timedelta(7))]
     t = time.perf_counter()
     embedder.embed(texts)
     figures["baseline_encode_s"] = time.perf_counter() - t
-
-    monday = pipeline.latest_week(store)
     weights = {s.name: s.weight for s in sources}
     reset_peak()
     t = time.perf_counter()
@@ -141,11 +177,15 @@ def main() -> None:
     figures["analyze_s"] = time.perf_counter() - t
     figures["analyze_peak_mb"] = stage_peak_mb()
     figures["analyze_ratio_to_encode"] = figures["analyze_s"] / figures["baseline_encode_s"]
+    figures.update(story_quality(store, monday, items))
     reset_peak()
     t = time.perf_counter()
-    issue = pipeline.write(analysis, embedder, monday, settings)
+    counted = Counting(embedder)
+    issue = pipeline.write(analysis, counted, monday, settings)
     figures["write_s"] = time.perf_counter() - t
     figures["write_peak_mb"] = stage_peak_mb()
+    figures["write_embedded_texts"] = counted.texts
+    figures["write_embed_calls"] = counted.calls
     store.save_issue(issue)
     reset_peak()
     t = time.perf_counter()
@@ -164,6 +204,11 @@ def main() -> None:
         print(
             f"{key:>10}: {figures[key + '_s']:7.1f} s" + (f", peak {peak:.0f} MB" if peak else "")
         )
+    print(
+        f"events {figures['events']:.0f}, stories found {figures['stories_found']:.0f}, "
+        f"BCubed F1 {figures['stories_bcubed_f1']:.3f} (P {figures['stories_bcubed_precision']:.3f}"
+        f", R {figures['stories_bcubed_recall']:.3f})"
+    )
     print(
         f"themes {figures['themes']}, stories {figures['stories']}, "
         f"peak RSS {figures['peak_rss_mb']:.0f} MB, work dir {work}"

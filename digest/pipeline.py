@@ -39,6 +39,7 @@ from digest.write.extractive import ExtractiveWriter
 from digest.write.grounding import Grounder
 from digest.write.llm import LLMWriter
 from digest.write.prompts import Prompts
+from digest.write.vectors import SentenceVectors
 
 Say = Callable[[str], None]
 
@@ -220,12 +221,13 @@ def write_reported(
     cache: ResponseCache | None = None,
 ) -> tuple[Issue, WriteReport]:
     """The issue written by the configured writer, every part grounded, and how it went."""
-    fallback = ExtractiveWriter(embedder.embed, settings.writer.stories_per_theme)
+    vectors = SentenceVectors(embedder.embed)  # shared: grounding reuses the writer's vectors
+    fallback = ExtractiveWriter(vectors, settings.writer.stories_per_theme)
     writer, usage = make_writer(settings, fallback, cache or NoCache())
     report = WriteReport(settings.writer.backend, usage=usage)
     papers = analysis.papers[: settings.writer.research]
     quick = [s for s in analysis.unthemed if s not in papers][: settings.analyze.quick_hits]
-    grounder = Grounder(embedder.embed, settings.writer.support_threshold)
+    grounder = Grounder(vectors, settings.writer.support_threshold)
     written = write_issue(writer, fallback, grounder, analysis.themes, quick, papers, report)
     if isinstance(writer, LLMWriter):
         report.fallbacks[:0] = writer.fallbacks

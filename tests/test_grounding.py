@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
 from digest.analyze.embed import SentenceTransformerEmbedder
 from digest.models import Article, Citation, Note, Sentence, Story
 from digest.write.grounding import SUPPORT_THRESHOLD, Grounder, GroundingCounts, clean_text
 from digest.write.sentences import split_sentences, standalone
+from digest.write.vectors import SentenceVectors
 from digest.write.watch import watch_notes
 
 WHEN = datetime(2026, 11, 18, 12, tzinfo=UTC)
@@ -94,6 +97,30 @@ def test_a_note_is_dropped_for_each_fault_and_kept_when_sound(grounder: Grounder
     )
     verbatim = Sentence('Rubin systems "shipped to customers in October".', (1,))
     assert grounder.note(Note(verbatim, cite), sources, counts) is not None
+
+
+@pytest.mark.slow
+def test_a_quoted_sentence_needs_no_embedding_and_each_text_is_embedded_once() -> None:
+    model = SentenceTransformerEmbedder("all-MiniLM-L6-v2", "cpu")
+    asked: list[int] = []
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        asked.append(len(texts))
+        return model.embed(texts)
+
+    vectors = SentenceVectors(embed)
+    grounder = Grounder(vectors)
+    quoted = split_sentences(NVIDIA.summary)[1]
+    assert grounder.support(quoted, [NVIDIA]) == 1.0
+    assert grounder.support(f"  {quoted.upper()}", [NVIDIA]) == 1.0  # same words
+    assert asked == []
+    paraphrase = "Nvidia's quarterly revenue reached a record $78.4 billion."
+    first = grounder.support(paraphrase, [NVIDIA])
+    assert grounder.support(paraphrase, [NVIDIA]) == first
+    assert asked == [1 + 1 + len(split_sentences(NVIDIA.summary))]  # one call, no repeats
+    vectors.prefetch([paraphrase, "Something else entirely.", "Something else entirely."])
+    assert asked[1:] == [1]
+    assert np.allclose(vectors([paraphrase]), model.embed([paraphrase]), atol=1e-5)
 
 
 def test_model_text_is_cleaned_of_tags_entities_and_markers() -> None:

@@ -106,6 +106,8 @@ def write_issue(
 
     # A paper's finding goes to the research corner first; its theme tells it in other words.
     research = notes(papers, "paper")
+    if writer is fallback:
+        fallback.prepare(themes)
     fallback.used |= once.said
     sections = []
     for theme in themes:

@@ -21,6 +21,7 @@ from digest.write.cues import (
     technical,
 )
 from digest.write.sentences import normalise, quotable, split_sentences, standalone
+from digest.write.vectors import remembering
 
 SUPPORT = 0.6  # a sentence is supported by another article when one of its sentences is this close
 LEDE_BONUS = 0.05
@@ -98,9 +99,14 @@ class ExtractiveWriter:
     """
 
     def __init__(self, embed: EmbedTexts, stories_per_theme: int = 4) -> None:
-        self._embed = embed
+        self._embed = remembering(embed)
         self._stories_per_theme = stories_per_theme
         self.used: set[str] = set()
+
+    def prepare(self, themes: Sequence[Theme]) -> None:
+        """Embed the candidate sentences of every story the sections will tell, in one go."""
+        stories = [s for t in themes for s in t.stories[: self._stories_per_theme]]
+        self._embed.prefetch(c.text for s in stories for c in _candidates(s))
 
     def _take(self, text: str) -> None:
         self.used.add(normalise(text))

@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import nh3
-import numpy as np
 
 from digest.models import Article, Citation, Note, Section, Sentence, Summary
 from digest.write import EmbedTexts
-from digest.write.sentences import split_sentences
+from digest.write.sentences import normalise, split_sentences
+from digest.write.vectors import remembering
 
 # Cosine (all-MiniLM-L6-v2) above which a written sentence counts as said by one of the
 # source's own sentences. Measured by bench/grounding_threshold.py (see docs/grounding.md).
@@ -76,23 +76,18 @@ class Grounder:
     """Keeps only sentences whose citations, quotes, links and claims their sources bear out."""
 
     def __init__(self, embed: EmbedTexts, threshold: float = SUPPORT_THRESHOLD) -> None:
-        self._embed = embed
+        self._vectors = remembering(embed)  # sources are checked many times
         self.threshold = threshold
-        self._vectors: dict[str, np.ndarray] = {}
-
-    def _vectors_of(self, texts: Sequence[str]) -> np.ndarray:
-        """Embeddings, each text embedded once per grounder (sources are checked many times)."""
-        new = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if new:
-            self._vectors.update(zip(new, self._embed(new), strict=True))
-        return np.vstack([self._vectors[t] for t in texts])
 
     def support(self, sentence: str, sources: Sequence[Article]) -> float:
         """Highest cosine between the sentence and any sentence (or title) of the sources."""
         own = [s for a in sources for s in (a.title, *split_sentences(a.summary)) if s]
         if not own:
             return 0.0
-        vectors = self._vectors_of([sentence, *own])
+        words = normalise(sentence)
+        if words and any(normalise(s) == words for s in own):
+            return 1.0  # quoted word for word: no need to embed the sources
+        vectors = self._vectors([sentence, *own])
         return float((vectors[1:] @ vectors[0]).max())
 
     def _problem(
