@@ -104,9 +104,8 @@ def _mmr(value: np.ndarray, vectors: np.ndarray, lam: float) -> list[int]:
             ranked, bounds, synced, head = left[by_gain], gains[by_gain], len(order), 0
         while done[ranked[head]]:
             head += 1
-        pick = _best_gain(
-            ranked, bounds, head, done, closest, relevance, lam, vectors, picked[synced : len(order)]
-        )
+        recent = picked[synced : len(order)]
+        pick = _best_gain(ranked, bounds, head, done, closest, relevance, lam, vectors, recent)
         picked[len(order)] = vectors[pick]
         order.append(pick)
         done[pick] = True
