@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from digest.analyze import WeekAnalysis, build_themes, make_story
-from digest.analyze.embed import Embedder, SentenceTransformerEmbedder, embed_articles
+from digest.analyze.embed import Embedder, embed_articles, make_embedder
 from digest.analyze.stories import group_stories
 from digest.analyze.trends import PastTheme, mark_trends
 from digest.config import Settings, smtp_password
@@ -326,7 +326,7 @@ def write_reported(
 
 def load_embedder(settings: Settings) -> Embedder:
     e = settings.embed
-    return SentenceTransformerEmbedder(e.model, e.device, e.batch_size)
+    return make_embedder(e.model, e.backend, e.device, e.batch_size)
 
 
 def build(
