@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# Measure the checkout this file sits in, not the one the venv's `digest` was installed from.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data"
 UCI = SHARED / "story_clusters_uci_news_2014-03"
 AI_NEWS = SHARED / "ai_news_multisource_2025-07"

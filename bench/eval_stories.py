@@ -20,7 +20,9 @@ from corpora import CACHE, ROOT, ai_news, sample_week, uci
 
 from digest.analyze.evaluate import bcubed
 
-DIGEST = Path(sys.executable).parent / "digest"
+# `python -m digest.cli` from the checkout's root: the `digest` script of a shared venv would
+# import the package it was installed from, not this checkout's (a worktree measured main).
+DIGEST = [sys.executable, "-m", "digest.cli"]
 
 
 def run_cluster(
@@ -29,7 +31,7 @@ def run_cluster(
     with tempfile.TemporaryDirectory() as tmp:
         source, out = Path(tmp) / "items.jsonl", Path(tmp) / "assignments.jsonl"
         source.write_text("".join(json.dumps(i) + "\n" for i in items))
-        command = [str(DIGEST), "cluster", "--input", str(source), "--output", str(out)]
+        command = [*DIGEST, "cluster", "--input", str(source), "--output", str(out)]
         command += ["--cache", str(CACHE)]
         if threshold is not None:
             command += ["--threshold", str(threshold)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -178,6 +179,27 @@ class AlertSettings(_Section):
         return v
 
 
+class ExecutorSettings(_Section):
+    """Where crawl fetches and embedding batches run: in this process, or on a Ray cluster."""
+
+    kind: Literal["local", "ray"] = "local"
+    address: str = ""  # a Ray cluster ("auto", "host:6379", "ray://host:10001"); "": a local Ray
+    num_cpus: int = Field(0, ge=0)  # CPUs of the local Ray digest starts; 0: every core
+    embed_actors: int = Field(1, ge=1)  # model copies embedding at once
+    embed_gpu: Literal["auto", "yes", "no"] = "auto"  # auto: a GPU per actor if the cluster has any
+    dataset_from: int = Field(256, ge=1)  # texts in one call from which Ray Data map_batches runs
+
+    @field_validator("address")
+    @classmethod
+    def _ray_address(cls, v: str) -> str:
+        if v and v != "auto" and not re.fullmatch(r"(ray://)?[\w.\-]+:\d+", v):
+            raise ValueError(
+                f"{v!r} is not a Ray address; use 'auto', 'host:6379' or 'ray://host:10001', "
+                "or leave it empty to start a local Ray"
+            )
+        return v
+
+
 class Settings(_Section):
     """Everything digest.toml may say; every key has a working default."""
 
@@ -192,6 +214,7 @@ class Settings(_Section):
     schedule: ScheduleSettings = ScheduleSettings()
     log: LogSettings = LogSettings()
     alerts: AlertSettings = AlertSettings()
+    executor: ExecutorSettings = ExecutorSettings()
 
 
 def smtp_password() -> str:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from digest import pipeline
 from digest.analyze import WeekAnalysis
 from digest.analyze.embed import Embedder
 from digest.crawl import SourceResult
-from digest.crawl.health import is_due
 from digest.crawl.http import FetchPolicy
 from digest.errors import AnalyzeError
+from digest.executors import executor_for
 from digest.health import failing_alerts, source_statuses
 from digest.models import Source
 from digest.ops import Operations
@@ -33,12 +33,12 @@ def crawl(
     on_source: Callable[[SourceResult], None] | None = None,
     force: bool = False,
 ) -> pipeline.CrawlReport:
-    """Crawl the due sources in batches of `policy.concurrency`, storing each before the next.
+    """Crawl the due sources in one go, each stored once every source before it is.
 
-    A stop request ends the run between batches (status interrupted): every stored source is
-    complete, and the next crawl fetches the rest. Sources not due are reported, not fetched.
+    A stop request withdraws the sources not started yet and ends the run once the started
+    ones are stored (status interrupted): every stored source is complete, and the next crawl
+    fetches the rest. Sources not due are reported, not fetched.
     """
-    outcomes: list[pipeline.SourceOutcome] = []
     tried: set[str] = set()  # sources fetched this time (the others were not due)
 
     def done(result: SourceResult) -> None:
@@ -49,30 +49,24 @@ def crawl(
     c = ops.settings.crawl
     ops.check_stop("crawling")
     with ops.lock(wait), ops.run("crawl") as notes:
-        now, health = datetime.now(UTC), ops.store.source_health()
-        due = [s for s in sources if force or is_due(s, health.get(s.name), now)]
-        waiting = [s for s in sources if s.name not in {d.name for d in due}]
-        step = policy.concurrency
-        batches = [due[i : i + step] for i in range(0, len(due), step)]
-        for number, batch in enumerate([*batches, waiting] if waiting else batches):
-            ops.check_stop(f"crawling {len(due) - number * step} of {len(due)} due sources")
-            report = pipeline.crawl(
-                batch,
-                ops.store,
-                policy,
-                done,
-                force=force,
-                full_text_pages=c.full_text_pages,
-                backoff_max=c.backoff_max,
-            )
-            outcomes.extend(report.outcomes)
-            fetched = [o for o in outcomes if o.source in tried]
-            _note_crawl(notes.counts, notes.errors, notes.sources, fetched)
-        if tried and all(o.error for o in outcomes if o.source in tried):
+        report = pipeline.crawl(
+            sources,
+            ops.store,
+            policy,
+            done,
+            force=force,
+            full_text_pages=c.full_text_pages,
+            backoff_max=c.backoff_max,
+            stopping=ops.stop.is_set,
+            executor=executor_for(ops.settings.executor),
+        )
+        fetched = [o for o in report.outcomes if o.source in tried]
+        _note_crawl(notes.counts, notes.errors, notes.sources, fetched)
+        if report.withdrawn:
+            ops.check_stop(f"crawling {len(report.withdrawn)} more due sources")
+        if tried and all(o.error for o in fetched):
             notes.status = "failed"
             notes.alert = False  # each source is alerted once it has failed for a day
-    order = {s.name: i for i, s in enumerate(sources)}
-    report = pipeline.CrawlReport(tuple(sorted(outcomes, key=lambda o: order[o.source])))
     alert_failing_sources(ops, [s.name for s in sources])
     return report
 

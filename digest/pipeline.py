@@ -12,15 +12,18 @@ from pathlib import Path
 import numpy as np
 
 from digest.analyze import WeekAnalysis, build_themes, make_story
-from digest.analyze.embed import Embedder, embed_articles, make_embedder
+from digest.analyze.embed import Embedder, embed_articles
 from digest.analyze.stories import group_stories
 from digest.analyze.trends import PastTheme, mark_trends
 from digest.config import Settings, smtp_password
-from digest.crawl import CrawlMemory, SourceResult, crawl_sync
-from digest.crawl.health import failed, is_due, succeeded
 from digest.crawl.http import FetchPolicy
+from digest.crawl_stage import STOPPED as STOPPED
+from digest.crawl_stage import CrawlReport as CrawlReport
+from digest.crawl_stage import SourceOutcome as SourceOutcome
+from digest.crawl_stage import crawl as crawl
 from digest.errors import AnalyzeError, ConfigError, PublishError
-from digest.models import Delivery, Issue, Source, SourceHealth, Story
+from digest.executors import executor_for
+from digest.models import Delivery, Issue, Source, Story
 from digest.publish import PublishResult, PublishSettings, build_site, prepare, publish
 from digest.publish.draft import apply_markdown, to_markdown
 from digest.publish.email import Unsubscribe, unsubscribe_mailto
@@ -42,30 +45,6 @@ Say = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     return None
-
-
-@dataclass(frozen=True)
-class SourceOutcome:
-    """What one source gave this crawl: new articles, or the reason it gave none."""
-
-    source: str
-    fetched: int
-    new: int
-    error: str | None
-    note: str = ""  # "not modified", or why the source was not fetched this time
-
-
-@dataclass(frozen=True)
-class CrawlReport:
-    outcomes: tuple[SourceOutcome, ...]
-
-    @property
-    def new_articles(self) -> int:
-        return sum(o.new for o in self.outcomes)
-
-    @property
-    def failed(self) -> tuple[SourceOutcome, ...]:
-        return tuple(o for o in self.outcomes if o.error)
 
 
 @dataclass(frozen=True)
@@ -92,62 +71,6 @@ def fetch_policy(settings: Settings, extra_hosts: Sequence[str] = ()) -> FetchPo
         retry_wait=c.retry_wait,
         max_retry_after=c.max_retry_after,
     )
-
-
-def crawl(
-    sources: Sequence[Source],
-    store: Store,
-    policy: FetchPolicy,
-    on_source: Callable[[SourceResult], None] | None = None,
-    *,
-    force: bool = False,
-    full_text_pages: int = 20,
-    backoff_max: float = 86400.0,
-) -> CrawlReport:
-    """Fetch every due source and keep what is new; a failing source is reported, never fatal.
-
-    A source is due when its interval has passed since the last visit and it is not backing
-    off after failures; `force` fetches every source now.
-    """
-    now = datetime.now(UTC)
-    health = store.source_health()
-    due = [s for s in sources if force or is_due(s, health.get(s.name), now)]
-    memory = CrawlMemory(health, store.robots_files(), store.known_urls, full_text_pages)
-    fetched_at = datetime.now(UTC)
-    outcomes: dict[str, SourceOutcome] = {}
-    states: list[SourceHealth] = []
-    # Stored in the order of sources.yaml, not as fetches finish: when two sources carry the
-    # same URL, the first one's copy is kept, and that must not depend on network timing.
-    for r in crawl_sync(due, policy, on_source, memory):
-        name, previous = r.source.name, health.get(r.source.name)
-        new = store.add_crawled(r.articles, fetched_at)
-        if r.error is None:
-            v = r.validators
-            states.append(
-                succeeded(
-                    r.source, previous, fetched_at, new,
-                    validated_url=v.url, etag=v.etag, last_modified=v.last_modified,
-                )
-            )  # fmt: skip
-        else:
-            states.append(
-                failed(r.source, previous, fetched_at, r.error, backoff_max, r.retry_after)
-            )
-        note = "not modified" if r.not_modified else ""
-        outcomes[name] = SourceOutcome(name, len(r.articles), new, r.error, note)
-    store.save_source_health(states)
-    store.save_robots_files({o: f for o, f in memory.robots.items() if f[2] >= now})
-    for s in sources:
-        if s.name not in outcomes:
-            outcomes[s.name] = SourceOutcome(s.name, 0, 0, None, _waiting(health[s.name]))
-    return CrawlReport(tuple(outcomes[s.name] for s in sources))
-
-
-def _waiting(state: SourceHealth) -> str:
-    when = state.next_attempt.strftime("%Y-%m-%d %H:%M UTC") if state.next_attempt else "now"
-    if state.failures:
-        return f"backing off until {when} after {state.failures} failures: {state.last_error}"
-    return f"not due until {when}"
 
 
 def parse_week(text: str) -> date:
@@ -325,8 +248,7 @@ def write_reported(
 
 
 def load_embedder(settings: Settings) -> Embedder:
-    e = settings.embed
-    return make_embedder(e.model, e.backend, e.device, e.batch_size)
+    return executor_for(settings.executor).embedder(settings.embed)
 
 
 def build(

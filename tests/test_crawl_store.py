@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from digest import cli, pipeline
 from digest.config import load_sources
 from digest.crawl import FetchPolicy
 from digest.crawl.health import backoff
+from digest.crawl.parsing import POOL_FROM
 from digest.models import Source
 from digest.store import Store
 from tests.loopback import Reply, send, serve
@@ -233,3 +237,63 @@ def test_cli_crawl_summary_and_sources_check(tmp_path: Path, capsys: pytest.Capt
     assert "1 failed and were skipped" in text
     assert "answered 404" in text
     assert "2 sources; 1 failing" in text
+
+
+# With a crowd of other sources the crawl is big enough to parse and store in processes.
+@pytest.mark.parametrize("crowd", [0, POOL_FROM])
+@pytest.mark.parametrize("slow", ["first", "second"])
+def test_the_copy_kept_of_a_shared_url_does_not_depend_on_timing(
+    tmp_path: Path, slow: str, crowd: int
+) -> None:
+    shared = "https://lab.example.com/news/model-release"
+    feeds = {
+        "first": _rss([("The first source's title", shared, "a1")]),
+        "second": _rss([("The second source's title", shared + "?utm_source=rss", "b1")]),
+    }
+
+    def answer(name: str) -> Callable[[BaseHTTPRequestHandler], None]:
+        def handler(h: BaseHTTPRequestHandler) -> None:
+            if name == slow:
+                time.sleep(0.5)  # server latency: the other source is stored... or waits
+            send(h, Reply(feeds[name], "application/rss+xml"))
+
+        return handler
+
+    store = Store(f"sqlite:///{tmp_path / 'digest.db'}")
+    finished: list[str] = []
+    routes = {"/first": answer("first"), "/second": answer("second")}
+    routes["/other"] = Reply(_rss([]), "application/rss+xml")
+    with serve(routes) as server:  # type: ignore[arg-type]
+        sources = [Source(n, "feed", f"{server.base}/{n}") for n in ("first", "second")]
+        sources += [Source(f"other {n}", "feed", f"{server.base}/other?{n}") for n in range(crowd)]
+        report = pipeline.crawl(sources, store, POLICY, lambda r: finished.append(r.source.name))
+    pair = [name for name in finished if name in feeds]
+    assert pair[-1] == slow  # the timing this case is about did happen
+    assert [(o.source, o.new) for o in report.outcomes[:2]] == [("first", 1), ("second", 0)]
+    (article,) = store.articles_between(date(2025, 7, 7), date(2025, 7, 8))
+    assert (article.source, article.title) == ("first", "The first source's title")
+    assert article.url == shared
+    store.close()
+
+
+def test_a_stopping_crawl_starts_no_more_sources_and_stores_those_it_started(
+    store: Store,
+) -> None:
+    feed = Reply(_rss([("A story", "https://blog.example.com/a", "g")]), "application/rss+xml")
+    stop = False
+
+    def finished(result: object) -> None:
+        nonlocal stop
+        stop = True  # asked for while the first source is being stored
+
+    with serve({f"/feed{n}": feed for n in range(4)}) as server:
+        sources = [Source(f"s{n}", "feed", f"{server.base}/feed{n}") for n in range(4)]
+        policy = FetchPolicy(allowed_hosts=frozenset({"127.0.0.1"}), concurrency=1)
+        report = pipeline.crawl(sources, store, policy, finished, stopping=lambda: stop)
+    started = [o.source for o in report.outcomes if not o.withdrawn]
+    withdrawn = [o.source for o in report.withdrawn]
+    assert started[0] == "s0" and len(withdrawn) >= 2
+    assert all(not server.hits(f"/feed{name[1]}") for name in withdrawn)
+    assert all(o.note == pipeline.STOPPED and o.new == 0 for o in report.withdrawn)
+    assert set(store.source_health()) == set(started)  # the next crawl fetches the rest
+    assert store.count_articles() == 1

@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from digest.analyze.stories import group_stories, specific_tokens
+from digest.analyze.density import (
+    DENSE_THRESHOLD,
+    DENSITY_RAMP,
+    adaptive_threshold,
+    corpus_density,
+    dense_cores,
+)
+from digest.analyze.stories import group_stories, specific_tokens, url_key
 from digest.models import Article
 
 
@@ -76,3 +83,67 @@ def test_stories_older_than_the_window_are_not_joined() -> None:
         window=WINDOW,
     )
     assert g.assignments == {"a2": "s-a2"}
+
+
+def test_threshold_falls_only_in_a_dense_corpus() -> None:
+    assert adaptive_threshold(0.62, 0.40) == 0.62
+    assert adaptive_threshold(0.62, 0.90) == DENSE_THRESHOLD
+    low, high = DENSITY_RAMP
+    assert DENSE_THRESHOLD < adaptive_threshold(0.62, (low + high) / 2) < 0.62
+    assert adaptive_threshold(0.2, 0.90) == 0.2  # a threshold set below the floor is kept
+
+
+def test_density_is_the_fifth_neighbours_cosine_within_the_window() -> None:
+    rng = np.random.default_rng(3)
+    copies = np.vstack([unit(1, *rng.normal(0, 0.05, 7)) for _ in range(10)])
+    spread = np.linalg.qr(rng.normal(size=(8, 8)))[0][:, :8].T.astype(np.float32)
+    times = np.zeros(10)
+    assert corpus_density(copies, times, 3600) > 0.95
+    assert abs(corpus_density(spread, np.zeros(8), 3600)) < 1e-5  # orthogonal: cosine 0
+    assert corpus_density(copies[:5], times[:5], 3600) == -1.0  # no 5th neighbour
+    assert corpus_density(copies, np.arange(10) * 7200.0, 3600) == -1.0  # all outside window
+
+
+def test_two_events_told_many_times_merge_at_a_cosine_a_sparse_corpus_keeps_apart() -> None:
+    rng = np.random.default_rng(5)
+    u, w = unit(1, 0, 0, 0), unit(0.45, 0.893, 0, 0)  # cosine 0.45
+
+    def told(centre: np.ndarray, n: int) -> list[np.ndarray]:
+        return [unit(*(centre + rng.normal(0, 0.03, 4))) for _ in range(n)]
+
+    dense = np.vstack(told(u, 8) + told(w, 8))
+    arts = [art(n, f"Article {n}", n) for n in range(16)]
+    g = group_stories(arts, dense, [], threshold=0.62, window=WINDOW)
+    assert len(set(g.assignments.values())) == 1
+    sparse = np.vstack([unit(*u), unit(*w)])
+    g = group_stories(arts[:2], sparse, [], threshold=0.62, window=WINDOW)
+    assert len(set(g.assignments.values())) == 2
+
+
+def test_dense_corpus_starts_from_communities_that_keep_same_page_groups_whole() -> None:
+    rng = np.random.default_rng(7)
+    centres = [unit(1, 0, 0, 0), unit(0, 1, 0, 0)]
+    vectors = np.vstack([unit(*(centres[k % 2] + rng.normal(0, 0.1, 4))) for k in range(12)])
+    pairs = [(i, j) for i in range(12) for j in range(i + 1, 12)]
+    evens, odds = list(range(0, 12, 2)), list(range(1, 12, 2))
+
+    def cores(groups: list[list[int]]) -> list[list[int]]:
+        return sorted(sorted(c) for c in dense_cores(vectors, pairs, groups, density=0.9))
+
+    assert cores([[0, 2], *([k] for k in range(1, 12) if k != 2)]) == [evens, odds]
+    # A same-page group is never split: here it joins the two communities.
+    assert cores([[0, 1], *([k] for k in range(2, 12))]) == [list(range(12))]
+
+
+def test_sparse_corpus_keeps_its_starting_groups() -> None:
+    vectors = np.vstack([unit(1, 0.01 * k, 0) for k in range(4)])
+    groups = [[0], [1, 2], [3]]
+    assert dense_cores(vectors, [(0, 1), (2, 3)], groups, density=0.4) == [[0], [1, 2], [3]]
+
+
+def test_same_page_key_keeps_the_parameters_that_name_the_page() -> None:
+    assert url_key("http://www.example.com/a/?utm_source=rss#top") == url_key(
+        "https://example.com/a"
+    )
+    assert url_key("http://e.com/News.asp?id=1") != url_key("http://e.com/News.asp?id=2")
+    assert url_key("not a url") == ""

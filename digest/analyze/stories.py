@@ -9,7 +9,9 @@ from datetime import timedelta
 
 import numpy as np
 
+from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores
 from digest.analyze.linkage import agglomerate, neighbour_pairs
+from digest.crawl.urls import canonical_url
 from digest.models import Article
 
 # Tokens that pin an event down: model names with versions, sizes, money, percentages.
@@ -20,7 +22,6 @@ SPECIFIC_BONUS = 0.06
 SPECIFIC_PENALTY = 0.08
 # Candidate pairs are looked for this far below the threshold (a shared token may lift them).
 CANDIDATE_MARGIN = 0.1
-_URL_NOISE = re.compile(r"^https?://(www\.|m\.)?|[?#].*$|/+$")
 # Discussion pages (a thread *about* a link) are not the link; their URLs say nothing.
 _DISCUSSION_HOSTS = ("news.ycombinator.com", "reddit.com/r/", "lobste.rs/s/")
 
@@ -38,10 +39,15 @@ def token_adjustment(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def url_key(url: str) -> str:
-    """The URL as two reports of the same page write it (scheme, www, query, slash dropped)."""
+    """The page an article links, as two reports of it write it: its canonical URL (https,
+    bare host, no tracking parameters or fragment; query parameters that name the page, as
+    in `article.aspx?id=1`, are kept). Empty for a discussion page or a missing URL."""
     if not url or any(host in url for host in _DISCUSSION_HOSTS):
         return ""
-    return _URL_NOISE.sub("", _URL_NOISE.sub("", url.strip().lower()))
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return ""
 
 
 def story_id_for(first: Article) -> str:
@@ -69,8 +75,10 @@ def group_stories(
     `known` holds the stories already in the store: (story id, its articles, their vectors).
     Articles linking the same page go together first; then clusters merge, best pair first,
     while their mean cosine, adjusted for shared or clashing specific tokens, reaches
-    `threshold` and their articles are within `window` of each other. Two stored stories are
-    never merged, and a stored article never moves, so ids stay stable across runs and weeks.
+    `threshold` and their articles are within `window` of each other. In a dense corpus the
+    threshold is lower and new articles start from communities of their neighbour graph (see
+    digest.analyze.density). Two stored stories are never merged, and a stored article never
+    moves, so ids stay stable across runs and weeks.
     """
     old = [a for _, arts, _ in known for a in arts]
     articles = [*old, *new]
@@ -80,9 +88,14 @@ def group_stories(
     times = np.array([a.published_at.timestamp() for a in articles], dtype=np.float64)
     tokens = [specific_tokens(f"{a.title} {a.summary}") for a in articles]
     initial = _initial_clusters(known, articles, len(old))
-    pairs = neighbour_pairs(
-        vectors, times, threshold - SPECIFIC_BONUS - CANDIDATE_MARGIN, window.total_seconds()
-    )
+    seconds = window.total_seconds()
+    density = corpus_density(vectors, times, seconds)
+    threshold = adaptive_threshold(threshold, density)
+    pairs = neighbour_pairs(vectors, times, threshold - SPECIFIC_BONUS - CANDIDATE_MARGIN, seconds)
+    free = [members for members, story in initial if story is None]
+    initial = [(m, s) for m, s in initial if s is not None] + [
+        (members, None) for members in dense_cores(vectors, pairs, free, density)
+    ]
     clusters = agglomerate(
         vectors,
         pairs,

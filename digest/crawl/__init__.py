@@ -11,7 +11,7 @@ from digest.crawl.arxiv import read_arxiv
 from digest.crawl.extract import with_full_text
 from digest.crawl.hackernews import read_hackernews
 from digest.crawl.html import read_html
-from digest.crawl.http import FetchPolicy, RetryLater, open_fetcher
+from digest.crawl.http import FetchPolicy, RetryLater, Withdrawn, open_fetcher
 from digest.crawl.jsonl import read_jsonl
 from digest.crawl.lobsters import read_lobsters
 from digest.crawl.parsing import parse_pool
@@ -22,7 +22,14 @@ from digest.crawl.visit import Validators, Visit
 from digest.errors import DigestError
 from digest.models import Article, Source, SourceHealth
 
-__all__ = ["CrawlMemory", "FetchPolicy", "SourceResult", "crawl", "crawl_sync"]
+__all__ = [
+    "CrawlMemory",
+    "FetchPolicy",
+    "SourceResult",
+    "add_full_text_sync",
+    "crawl",
+    "crawl_sync",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -62,6 +69,7 @@ class SourceResult:
     not_modified: bool = False  # the server answered 304: nothing changed since last time
     validators: Validators = field(default_factory=Validators)
     retry_after: float | None = None  # seconds the server asked us to wait
+    withdrawn: bool = False  # not fetched: the crawl was stopping when its turn came
 
     @property
     def ok(self) -> bool:
@@ -74,14 +82,17 @@ async def crawl(
     policy: FetchPolicy,
     on_done: Callable[[SourceResult], None] | None = None,
     memory: CrawlMemory | None = None,
+    stopping: Callable[[], bool] | None = None,
 ) -> list[SourceResult]:
     """One result per source, in the order given; one failing source never stops the others.
 
-    `on_done` is called with each result as soon as it is ready, for progress display.
+    `on_done` is called with each result as soon as it is ready (for progress display, and
+    for storing while the others are fetched). Once `stopping()` is true, sources not yet
+    started are withdrawn (not fetched); those started are finished.
     """
     memory = memory or CrawlMemory()
     with parse_pool(len(sources)):
-        return await _crawl_all(sources, policy, on_done, memory)
+        return await _crawl_all(sources, policy, on_done, memory, stopping)
 
 
 async def _crawl_all(
@@ -89,12 +100,13 @@ async def _crawl_all(
     policy: FetchPolicy,
     on_done: Callable[[SourceResult], None] | None,
     memory: CrawlMemory,
+    stopping: Callable[[], bool] | None,
 ) -> list[SourceResult]:
     async with open_fetcher(policy) as fetcher:
         robots = RobotsRules(fetcher, memory.robots)
 
         async def crawl_one(source: Source) -> SourceResult:
-            visit = Visit(fetcher, memory.health.get(source.name))
+            visit = Visit(fetcher, memory.health.get(source.name), stopping)
             result = await _read(visit, source)
             if result.articles and source.full_text and memory.full_text_pages:
                 result = await _add_full_text(result, visit, robots, memory)
@@ -110,9 +122,24 @@ def crawl_sync(
     policy: FetchPolicy,
     on_done: Callable[[SourceResult], None] | None = None,
     memory: CrawlMemory | None = None,
+    stopping: Callable[[], bool] | None = None,
 ) -> list[SourceResult]:
     """`crawl` for callers without an event loop."""
-    return asyncio.run(crawl(sources, policy, on_done, memory))
+    return asyncio.run(crawl(sources, policy, on_done, memory, stopping))
+
+
+def add_full_text_sync(
+    result: SourceResult, policy: FetchPolicy, memory: CrawlMemory
+) -> SourceResult:
+    """The full text `crawl` would have added to a result read without it (for executors
+    that read a source in one place and fetch its pages in another)."""
+
+    async def add() -> SourceResult:
+        async with open_fetcher(policy) as fetcher:
+            robots = RobotsRules(fetcher, memory.robots)
+            return await _add_full_text(result, Visit(fetcher), robots, memory)
+
+    return asyncio.run(add())
 
 
 async def _read(visit: Visit, source: Source) -> SourceResult:
@@ -121,6 +148,8 @@ async def _read(visit: Visit, source: Source) -> SourceResult:
         return SourceResult(source, (), f"source kind {source.kind!r} is not supported yet")
     try:
         articles = await reader(visit, source)
+    except Withdrawn:
+        return SourceResult(source, (), withdrawn=True)
     except RetryLater as exc:
         return SourceResult(source, (), str(exc), retry_after=exc.retry_after)
     except DigestError as exc:

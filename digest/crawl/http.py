@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,6 +65,10 @@ class RetryLater(BadStatus):
         self.retry_after = retry_after
 
 
+class Withdrawn(Exception):
+    """A fetch called off before it was sent, because its crawl is stopping."""
+
+
 class _Host:
     """One host's share of the crawl: its own slots and the earliest next start."""
 
@@ -98,11 +102,13 @@ class Fetcher:
         last_modified: str = "",
         host_delay: float = 0.0,
         max_bytes: int | None = None,
+        proceed: Callable[[], bool] | None = None,
     ) -> Fetched:
         """The body at `url`; FetchError says why when there is none.
 
         `etag` and `last_modified` make the request conditional; `host_delay` raises the
-        policy's delay for this host (arXiv asks for 3 s between requests).
+        policy's delay for this host (arXiv asks for 3 s between requests). `proceed` is asked
+        once the fetch has its turn, just before each request: False raises Withdrawn.
         """
         headers = {"Accept-Encoding": ACCEPT_ENCODING}
         if etag:
@@ -111,15 +117,20 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         limit = max_bytes or self.policy.max_bytes
         try:
-            return await self._attempt(url, headers, host_delay, limit)
+            return await self._attempt(url, headers, host_delay, limit, proceed)
         except RetryLater as exc:
             if exc.retry_after > self.policy.retry_wait:
                 raise
             await asyncio.sleep(exc.retry_after)
-            return await self._attempt(url, headers, host_delay, limit)
+            return await self._attempt(url, headers, host_delay, limit, proceed)
 
     async def _attempt(
-        self, url: str, headers: dict[str, str], host_delay: float, limit: int
+        self,
+        url: str,
+        headers: dict[str, str],
+        host_delay: float,
+        limit: int,
+        proceed: Callable[[], bool] | None,
     ) -> Fetched:
         current, spent, loop = url, 0.0, asyncio.get_running_loop()
         for _ in range(self.policy.max_redirects + 1):
@@ -128,6 +139,8 @@ class Fetcher:
             async with host.slots:
                 await host.wait_turn(max(host_delay, self.policy.host_delay))
                 async with self._slots:
+                    if proceed is not None and not proceed():
+                        raise Withdrawn(url)
                     # The clock runs only while a request is out, not while waiting for slots
                     # (a redirect waits for a slot again), so a busy crawl is not "slow".
                     sent = loop.time()

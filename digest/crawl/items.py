@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 from digest.crawl.text import html_to_text, one_line, truncate
-from digest.crawl.urls import article_id, canonical_url
+from digest.crawl.urls import canonical_id, canonical_url
 from digest.models import Article, Source
 
 SUMMARY_LIMIT = 2000
@@ -50,7 +50,7 @@ def make_article(
         except ValueError:
             discussion_url = ""
     return Article(
-        id=article_id(url),
+        id=canonical_id(url),
         url=url,
         title=title,
         summary=summary,

@@ -1,16 +1,17 @@
-"""The `feed` source kind: RSS 0.9x/1.0/2.0, Atom 0.3/1.0 (feedparser) and JSON Feed."""
+"""The `feed` source kind: RSS 0.9x/1.0/2.0, Atom 0.3/1.0 (lxml or feedparser) and JSON Feed."""
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from xml.sax import SAXException, SAXParseException
 
 import feedparser
 
+from digest.crawl.feedxml import fast_entries
 from digest.crawl.http import Fetched
 from digest.crawl.items import make_article, unique
 from digest.crawl.jsonfeed import is_json_feed, parse_json_feed
@@ -35,6 +36,9 @@ def parse_feed(fetched: Fetched, source: Source) -> tuple[Article, ...]:
     limit = int(source.params.get("max_items", 200))
     if is_json_feed(fetched):
         return parse_json_feed(fetched, source, limit)
+    entries = fast_entries(fetched)
+    if entries is not None:
+        return _articles(entries, fetched, source, limit)
     # A stream, because feedparser opens a bytes argument as a local file name when it can.
     # Sanitising is off: every title and summary is turned into plain text below anyway.
     parsed = feedparser.parse(
@@ -45,17 +49,23 @@ def parse_feed(fetched: Fetched, source: Source) -> tuple[Article, ...]:
     )
     if parsed.bozo and not parsed.entries:
         raise FeedError(_not_a_feed(fetched, parsed.get("bozo_exception")))
-    dated = [(_published(e), i, e) for i, e in enumerate(parsed.entries)]
-    # The newest `limit` (undated ones after dated, in feed order) are kept and converted,
-    # in feed order, so that a feed's first listing of a URL is the one kept.
-    dated.sort(key=lambda d: (d[0] or _OLDEST, -d[1]), reverse=True)
-    kept = sorted(dated[:limit], key=lambda d: d[1])
-    articles = unique(_article(e, when, fetched, source) for when, _, e in kept)
+    articles = _articles(parsed.entries, fetched, source, limit)
     problem = parsed.get("bozo_exception")
     if not articles and isinstance(problem, SAXException):
         # feedparser's loose parser "recovers" broken XML into entries that hold no link.
         raise FeedError(_not_a_feed(fetched, problem))
     return articles
+
+
+def _articles(
+    entries: Sequence[Mapping[str, Any]], fetched: Fetched, source: Source, limit: int
+) -> tuple[Article, ...]:
+    dated = [(_published(e), i, e) for i, e in enumerate(entries)]
+    # The newest `limit` (undated ones after dated, in feed order) are kept and converted,
+    # in feed order, so that a feed's first listing of a URL is the one kept.
+    dated.sort(key=lambda d: (d[0] or _OLDEST, -d[1]), reverse=True)
+    kept = sorted(dated[:limit], key=lambda d: d[1])
+    return unique(_article(e, when, fetched, source) for when, _, e in kept)
 
 
 def _article(

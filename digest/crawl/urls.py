@@ -77,7 +77,12 @@ def canonical_url(url: str) -> str:
 
 def article_id(url: str) -> str:
     """A short id that stays the same for every link to the same article."""
-    return hashlib.sha256(canonical_url(url).encode()).hexdigest()[:16]
+    return canonical_id(canonical_url(url))
+
+
+def canonical_id(canonical: str) -> str:
+    """`article_id` of a URL that is canonical already (canonical_url is idempotent)."""
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def _canonical_path(path: str) -> str:

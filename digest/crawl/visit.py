@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from digest.crawl.http import Fetched, Fetcher
@@ -18,10 +19,20 @@ class Validators:
 
 
 class Visit:
-    """Hands a reader the fetcher; sends If-None-Match / If-Modified-Since for a URL seen."""
+    """Hands a reader the fetcher; sends If-None-Match / If-Modified-Since for a URL seen.
 
-    def __init__(self, fetcher: Fetcher, health: SourceHealth | None = None) -> None:
+    When `stopping()` is true as the visit's first fetch gets its turn, that fetch raises
+    Withdrawn: a stopping crawl starts no more sources, but finishes the ones it started.
+    """
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        health: SourceHealth | None = None,
+        stopping: Callable[[], bool] | None = None,
+    ) -> None:
         self.fetcher = fetcher
+        self._stopping = stopping
         self._previous = (
             Validators(health.validated_url, health.etag, health.last_modified)
             if health
@@ -33,8 +44,13 @@ class Visit:
     async def get(self, url: str, host_delay: float = 0.0) -> Fetched:
         """The body at `url`; a 304 (nothing changed) comes back with `not_modified` set."""
         known = self._previous if self._previous.url == url else Validators()
+        stopping, self._stopping = self._stopping, None  # asked before the first fetch only
         fetched = await self.fetcher.get(
-            url, etag=known.etag, last_modified=known.last_modified, host_delay=host_delay
+            url,
+            etag=known.etag,
+            last_modified=known.last_modified,
+            host_delay=host_delay,
+            proceed=None if stopping is None else lambda: not stopping(),
         )
         if fetched.not_modified:
             self.not_modified = True

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, fields
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
@@ -20,6 +21,8 @@ _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")
 _CHURN_WINDOW = timedelta(days=2)
 _SIMILAR_TITLE = 0.85
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
+_HEALTH_FIELDS = tuple(f.name for f in fields(SourceHealth))  # all flat: no deep copies needed
 
 
 def _utc(value: datetime) -> datetime:
@@ -46,7 +49,7 @@ def same_title(a: str, b: str) -> bool:
 
 def _row(a: Article, fetched_at: datetime) -> dict[str, Any]:
     # Not asdict: it deep-copies every field, which was a quarter of the time a crawl stored.
-    row = {f.name: getattr(a, f.name) for f in fields(a)}
+    row = {name: getattr(a, name) for name in _ARTICLE_FIELDS}
     row.update(
         published_at=_utc(a.published_at),
         fetched_at=_utc(fetched_at),
@@ -70,46 +73,15 @@ class CrawlStore:
         by a lightly edited title from the same source within two days) is not added again;
         a discussion (HN, Reddit, Lobsters) of an article held is attached to it.
         """
-        if not articles:
-            return 0
-        a = schema.articles
+        return self.add_crawled_sources([articles], fetched_at)[0]
+
+    def add_crawled_sources(
+        self, sources: Sequence[Sequence[Article]], fetched_at: datetime
+    ) -> list[int]:
+        """`add_crawled` for each source's articles in turn, in one transaction."""
         with self.engine.begin() as conn:
-            urls = [x.url for x in articles]
-            ids = [x.id for x in articles]
-            held_ids = set(conn.execute(select(a.c.id).where(a.c.id.in_(ids))).scalars())
-            aliases = dict(
-                conn.execute(
-                    select(schema.article_aliases.c.url, schema.article_aliases.c.article_id).where(
-                        schema.article_aliases.c.url.in_(urls)
-                    )
-                ).all()
-            )
-            new_rows: list[dict[str, Any]] = []
-            unheld = [x for x in articles if x.id not in held_ids and x.url not in aliases]
-            recent = _recent(conn, unheld)
-            for article in articles:
-                target = article.id if article.id in held_ids else aliases.get(article.url)
-                if target is None:
-                    target = _churned(article, articles, recent.get(article.source, ()))
-                    if target is not None:
-                        conn.execute(
-                            self._insert_ignoring_duplicates(schema.article_aliases),
-                            [{"url": article.url, "article_id": target}],
-                        )
-                if target is None:
-                    new_rows.append(_row(article, fetched_at))
-                    held_ids.add(article.id)
-                    aliases[article.url] = article.id
-                    continue
-                _enrich(conn, target, article)
-                if article.discussion_url:
-                    _attach(conn, target, article, fetched_at)
-            if new_rows:
-                conn.execute(self._insert_ignoring_duplicates(a), new_rows)
-                for row in new_rows:
-                    if row["discussion_url"]:
-                        _record_discussion(conn, row["id"], row, fetched_at)
-        return len(new_rows)
+            insert = self._insert_ignoring_duplicates
+            return [_add_crawled(conn, insert, articles, fetched_at) for articles in sources]
 
     def known_urls(self, urls: Iterable[str]) -> set[str]:
         """Which of these canonical URLs are held, as an article or as an alias."""
@@ -144,7 +116,7 @@ class CrawlStore:
         return health
 
     def save_source_health(self, states: Iterable[SourceHealth]) -> None:
-        rows = [asdict(s) for s in states]
+        rows = [{name: getattr(s, name) for name in _HEALTH_FIELDS} for s in states]
         if not rows:
             return
         t = schema.source_state
@@ -175,6 +147,54 @@ class CrawlStore:
 _Held = tuple[str, str, str, datetime]  # id, title, guid, published_at of a stored article
 
 
+def _add_crawled(
+    conn: Connection,
+    insert: Callable[[object], Insert],
+    articles: Sequence[Article],
+    fetched_at: datetime,
+) -> int:
+    if not articles:
+        return 0
+    a = schema.articles
+    urls = [x.url for x in articles]
+    ids = [x.id for x in articles]
+    held_ids = set(conn.execute(select(a.c.id).where(a.c.id.in_(ids))).scalars())
+    aliases = dict(
+        conn.execute(
+            select(schema.article_aliases.c.url, schema.article_aliases.c.article_id).where(
+                schema.article_aliases.c.url.in_(urls)
+            )
+        ).all()
+    )
+    new_rows: list[dict[str, Any]] = []
+    unheld = [x for x in articles if x.id not in held_ids and x.url not in aliases]
+    recent = _recent(conn, unheld)
+    guids = Counter(x.guid for x in articles)
+    for article in articles:
+        target = article.id if article.id in held_ids else aliases.get(article.url)
+        if target is None:
+            target = _churned(article, guids, recent.get(article.source, ()))
+            if target is not None:
+                conn.execute(
+                    insert(schema.article_aliases),
+                    [{"url": article.url, "article_id": target}],
+                )
+        if target is None:
+            new_rows.append(_row(article, fetched_at))
+            held_ids.add(article.id)
+            aliases[article.url] = article.id
+            continue
+        _enrich(conn, target, article)
+        if article.discussion_url:
+            _attach(conn, target, article, fetched_at)
+    if new_rows:
+        conn.execute(insert(a), new_rows)
+        for row in new_rows:
+            if row["discussion_url"]:
+                _record_discussion(conn, row["id"], row, fetched_at)
+    return len(new_rows)
+
+
 def _recent(conn: Connection, articles: Sequence[Article]) -> dict[str, list[_Held]]:
     """Per source, the stored articles a re-listing among `articles` could be: one query each."""
     a = schema.articles
@@ -190,12 +210,15 @@ def _recent(conn: Connection, articles: Sequence[Article]) -> dict[str, list[_He
     return found
 
 
-def _churned(article: Article, batch: Sequence[Article], held: Sequence[_Held]) -> str | None:
-    """The stored article from the same source that `article` is a re-listing of, if any."""
+def _churned(article: Article, guids: Counter[str], held: Sequence[_Held]) -> str | None:
+    """The stored article from the same source that `article` is a re-listing of, if any.
+
+    `guids` counts the GUIDs of the batch `article` came in.
+    """
     when = _utc(article.published_at)
     candidates = [(i, t, g) for i, t, g, p in held if abs(p - when) <= _CHURN_WINDOW]
     # A GUID identifies an item only when the feed does not give it to several items.
-    guid_is_unique = bool(article.guid) and sum(x.guid == article.guid for x in batch) == 1
+    guid_is_unique = bool(article.guid) and guids[article.guid] == 1
     for cid, _title, guid in candidates:
         if guid_is_unique and guid == article.guid:
             return cid

@@ -1,0 +1,310 @@
+"""A fast reader for plain, well-formed RSS 2.0 and Atom 1.0 feeds, giving feedparser's fields."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any
+
+from feedparser.datetimes import _parse_date
+from feedparser.html import _cp1252
+from feedparser.mixin import _FeedParserMixin
+from feedparser.urls import _urljoin
+from lxml import etree
+
+from digest.crawl.http import Fetched
+
+# feedparser spends ~10 ms of CPU on a 50-item feed (its SAX handler runs in Python), this
+# reader ~1.5 ms. It builds the entry fields digest reads as feedparser gives them, for feeds it
+# fully understands, and answers None for anything else so that feedparser reads those: other
+# versions (RSS 0.9x/1.0, Atom 0.3), DOCTYPEs and entities, xml:base, encodings other than
+# UTF-8, markup or comments inside text elements, repeated fields, and any item element not
+# listed below. Each rule mirrors a step of feedparser 6's mixin.py and namespaces/_base.py.
+
+Entry = dict[str, Any]
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+_CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
+_DC = "{http://purl.org/dc/elements/1.1/}"
+_DCTERMS = "{http://purl.org/dc/terms/}"
+# RSS item element -> the feedparser key it fills.
+_RSS_FIELDS = {
+    "title": "title",
+    "link": "link",
+    "description": "summary",
+    "guid": "id",
+    "pubDate": "published",
+    "author": "author",
+    f"{_DC}creator": "author",
+    f"{_DC}date": "updated",
+    f"{_DCTERMS}issued": "published",
+    f"{_DCTERMS}modified": "updated",
+    f"{_CONTENT}encoded": "content",
+}
+_RSS_TAGS = ("category", f"{_DC}subject")
+# Item elements feedparser keeps under keys digest never reads.
+_RSS_IGNORED = frozenset(
+    {
+        "comments",
+        "enclosure",
+        "source",
+        "{http://wellformedweb.org/CommentAPI/}commentRss",
+        "{http://purl.org/rss/1.0/modules/slash/}comments",
+    }
+)
+_ATOM_FIELDS = {
+    f"{_ATOM}title": "title",
+    f"{_ATOM}id": "id",
+    f"{_ATOM}published": "published",
+    f"{_ATOM}updated": "updated",
+    f"{_ATOM}summary": "summary",
+    f"{_ATOM}content": "content",
+}
+_AUTHOR_PARTS = {f"{_ATOM}{part}": part for part in ("name", "email", "uri")}
+_CONTENT_TYPES = {"text": "text/plain", "html": "text/html", "xhtml": "application/xhtml+xml"}
+_TEXT_TYPES = frozenset({"text/plain", "text/html"})
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_XML_DECLARATION = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+_UTF8 = frozenset({"utf-8", "utf8"})
+_QUERY_ENTITY = re.compile("&([A-Za-z0-9_]+);")
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, strip_cdata=True
+)
+
+
+class _Unsure(Exception):
+    """The feed holds something this reader does not mirror feedparser on."""
+
+
+def fast_entries(fetched: Fetched) -> list[Entry] | None:
+    """The feed's entries, with the fields digest reads as feedparser gives them; None when
+    this reader is unsure, so that feedparser reads the feed instead."""
+    body = fetched.body
+    if not _plain_utf8(fetched.content_type, body) or b"<!DOCTYPE" in body or b"base=" in body:
+        return None
+    try:
+        root = etree.fromstring(body, _PARSER)
+        if root.tag == "rss" and root.get("version", "").startswith("2.0"):
+            return _rss(root, fetched.url)
+        if root.tag == f"{_ATOM}feed":
+            return _atom(root, fetched.url)
+    except (etree.XMLSyntaxError, _Unsure, ValueError):
+        pass
+    return None
+
+
+def _plain_utf8(content_type: str, body: bytes) -> bool:
+    """True when feedparser would read the body as UTF-8 without complaint (RFC 3023)."""
+    media, _, params = content_type.partition(";")
+    media = media.strip().lower()
+    charset = ""
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip("\"'").lower()
+    declared = _XML_DECLARATION.match(body[:200])
+    encoding = declared[1].decode("ascii", "replace").lower() if declared else ""
+    if media == "application/xml" or (media.startswith("application/") and media.endswith("+xml")):
+        chosen = charset or encoding or "utf-8"
+    elif media == "text/xml" or (media.startswith("text/") and media.endswith("+xml")):
+        # Without a charset RFC 3023 says US-ASCII; feedparser then guesses for other bytes.
+        chosen = charset or ("utf-8" if body.isascii() or encoding in _UTF8 else "")
+    else:
+        return False
+    if chosen not in _UTF8 or (encoding and encoding not in _UTF8):
+        return False
+    if body[:1] != b"<":  # a byte-order mark or leading junk
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _rss(root: etree._Element, base: str) -> list[Entry]:
+    channels = root.findall("channel")
+    if len(channels) != 1:
+        raise _Unsure
+    items = channels[0].findall("item")
+    _only_entries(root, len(items))
+    return [_rss_entry(item, base) for item in items]
+
+
+def _only_entries(root: etree._Element, count: int) -> None:
+    """Raises _Unsure unless the `count` entries read are every item or entry in the feed."""
+    # feedparser takes any <item> or <entry>, wherever it is and in several namespaces.
+    if sum(1 for _ in root.iter("item", "entry", "{*}item", "{*}entry")) != count:
+        raise _Unsure
+
+
+def _rss_entry(item: etree._Element, base: str) -> Entry:
+    if item.attrib:
+        raise _Unsure
+    entry: Entry = {}
+    tags: list[dict[str, str]] = []
+    link: str | None = None
+    guid_is_link = False
+    for child in item:
+        tag = child.tag
+        if not isinstance(tag, str):
+            raise _Unsure  # a comment or processing instruction between elements
+        if tag in _RSS_IGNORED:
+            continue
+        if tag in _RSS_TAGS:
+            if set(child.attrib) - {"domain"}:
+                raise _Unsure
+            term = _text(child)
+            if term:
+                tags.append({"term": term})
+            continue
+        key = _RSS_FIELDS.get(tag)
+        if key is None or key in entry or (key == "link" and link is not None):
+            raise _Unsure
+        if child.attrib and not (tag == "guid" and set(child.attrib) == {"isPermaLink"}):
+            raise _Unsure
+        value = _raw(child)
+        if key == "title":
+            plain = not _FeedParserMixin.looks_like_html(value)
+            entry["title_detail"] = {"type": "text/plain" if plain else "text/html"}
+        elif key == "link":
+            value = _repair(_urljoin(base, value) if value else value)
+            link = _QUERY_ENTITY.sub(r"&\g<1>", value.replace("&amp;", "&"))
+            continue
+        elif key == "id":
+            guid_is_link = child.get("isPermaLink", "true") == "true"
+            if guid_is_link and value:
+                value = _urljoin(base, value)
+        value = _repair(value)
+        if key == "content":
+            entry["content"] = [{"value": value}]
+            continue
+        entry[key] = value
+    if link is not None:
+        entry["link"] = link
+    elif guid_is_link:
+        entry["link"] = entry["id"]
+    if "content" in entry and "summary" not in entry:
+        entry["summary"] = entry["content"][0]["value"]
+    return _dated(entry, tags)
+
+
+def _atom(root: etree._Element, base: str) -> list[Entry]:
+    entries = root.findall(f"{_ATOM}entry")
+    _only_entries(root, len(entries))
+    return [_atom_entry(entry, base) for entry in entries]
+
+
+def _atom_entry(element: etree._Element, base: str) -> Entry:
+    if element.attrib or (element.text or "").strip():
+        raise _Unsure
+    entry: Entry = {}
+    tags: list[dict[str, str]] = []
+    link: str | None = None
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str):
+            raise _Unsure
+        if tag == f"{_ATOM}link":
+            link = _atom_link(child, base) or link
+            continue
+        if tag == f"{_ATOM}category":
+            if _text(child) or set(child.attrib) - {"term", "scheme", "label"}:
+                raise _Unsure
+            tags.append({"term": child.get("term") or ""})
+            continue
+        if tag == f"{_ATOM}author":
+            if "author" in entry:
+                raise _Unsure
+            entry["author"] = _atom_author(child)
+            continue
+        key = _ATOM_FIELDS.get(tag)
+        if key is None or key in entry:
+            raise _Unsure
+        kind = _content_type(child, key in ("title", "summary", "content"))
+        value = _raw(child)
+        if key == "title":
+            entry["title_detail"] = {"type": kind}
+        elif key == "id" and value:
+            value = _urljoin(base, value)
+        value = _repair(value)
+        if key == "content":
+            entry["content"] = [{"value": value}]
+            continue
+        entry[key] = value
+    if link is not None:
+        entry["link"] = link
+    elif "id" in entry:
+        entry["link"] = entry["id"]
+    if "content" in entry and "summary" not in entry:
+        entry["summary"] = entry["content"][0]["value"]
+    return _dated(entry, tags)
+
+
+def _atom_link(link: etree._Element, base: str) -> str | None:
+    """The address of an alternate HTML link (feedparser keeps the last one), else None."""
+    if len(link) or (link.text or "").strip() or "href" not in link.attrib:
+        raise _Unsure
+    if set(link.attrib) - {"href", "rel", "type", "title", "hreflang", "length"}:
+        raise _Unsure
+    rel = link.get("rel", "alternate").lower()
+    kind = link.get("type", "application/atom+xml" if rel == "self" else "text/html").lower()
+    if rel == "alternate" and _CONTENT_TYPES.get(kind, kind) in _HTML_TYPES:
+        return str(_urljoin(base, link.get("href", "")))
+    return None
+
+
+def _atom_author(author: etree._Element) -> str:
+    """'name (email)', the name or the email, as feedparser's _sync_author_detail makes it."""
+    if author.attrib or (author.text or "").strip():
+        raise _Unsure
+    parts: dict[str, str] = {}
+    for child in author:
+        part = _AUTHOR_PARTS.get(child.tag)
+        if part is None or part in parts or child.attrib or (child.tail or "").strip():
+            raise _Unsure
+        parts[part] = _raw(child)  # feedparser leaves these unrepaired
+    name, email = parts.get("name"), parts.get("email")
+    if name and email:
+        return f"{name} ({email})"
+    return name or email or ""
+
+
+def _content_type(element: etree._Element, typed: bool) -> str:
+    """The element's text type, when it is plain text or escaped HTML."""
+    attributes = set(element.attrib)
+    if attributes - ({"type"} if typed else set()):
+        raise _Unsure
+    kind = str(element.get("type", "text/plain")).lower()
+    kind = _CONTENT_TYPES.get(kind, kind)
+    if kind not in _TEXT_TYPES:
+        raise _Unsure  # XHTML, base64 and other media types
+    return kind
+
+
+def _text(element: etree._Element) -> str:
+    """An element's text as feedparser gives it: stripped, mojibake and cp1252 repaired."""
+    return _repair(_raw(element))
+
+
+def _raw(element: etree._Element) -> str:
+    if len(element):
+        raise _Unsure  # markup, a comment or a processing instruction inside
+    return (element.text or "").strip()
+
+
+def _repair(text: str) -> str:
+    if text.isascii():
+        return text  # nothing either step below would change
+    # feedparser's repair for UTF-8 that was decoded as ISO-8859-1 and encoded again.
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        text = text.encode("iso-8859-1").decode("utf-8")
+    return text.translate(_cp1252)
+
+
+def _dated(entry: Entry, tags: list[dict[str, str]]) -> Entry:
+    for key in ("published", "updated"):
+        if key in entry:
+            entry[f"{key}_parsed"] = _parse_date(entry[key])
+    entry["tags"] = tags
+    return entry
