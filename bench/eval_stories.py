@@ -1,6 +1,6 @@
 """Story clustering quality: `digest cluster` on the shared evaluation sets, BCubed P/R/F1.
 
-Run by hand: .venv/bin/python bench/eval_stories.py [--threshold 0.62]
+Run by hand: .venv/bin/python bench/eval_stories.py [--threshold 0.62] [--backend onnx-int8]
 Vectors are cached in .cache/vectors.db, so only the first run embeds.
 UCI timestamps are dropped: each UCI story is one block of crawl times (a label leak).
 """
@@ -25,7 +25,9 @@ from digest.analyze.evaluate import bcubed
 DIGEST = [sys.executable, "-m", "digest.cli"]
 
 
-def run_cluster(items: list[dict[str, Any]], threshold: float | None) -> dict[str, dict[str, Any]]:
+def run_cluster(
+    items: list[dict[str, Any]], threshold: float | None, backend: str | None = None
+) -> dict[str, dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         source, out = Path(tmp) / "items.jsonl", Path(tmp) / "assignments.jsonl"
         source.write_text("".join(json.dumps(i) + "\n" for i in items))
@@ -33,6 +35,8 @@ def run_cluster(items: list[dict[str, Any]], threshold: float | None) -> dict[st
         command += ["--cache", str(CACHE)]
         if threshold is not None:
             command += ["--threshold", str(threshold)]
+        if backend is not None:
+            command += ["--backend", backend]
         subprocess.run(command, check=True, cwd=ROOT, capture_output=True)
         rows = [json.loads(line) for line in out.read_text().splitlines()]
     return {r["id"]: r for r in rows}
@@ -41,8 +45,9 @@ def run_cluster(items: list[dict[str, Any]], threshold: float | None) -> dict[st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threshold", type=float, default=None, help="override the default")
+    parser.add_argument("--backend", default=None, help="embedding backend (torch, onnx-int8)")
     args = parser.parse_args()
-    figures: dict[str, Any] = {"threshold": args.threshold}
+    figures: dict[str, Any] = {"threshold": args.threshold, "backend": args.backend}
     sets = {
         "uci_dev": uci("dev"),
         "uci_test": uci("test"),
@@ -54,7 +59,7 @@ def main() -> None:
         if name.startswith("uci"):
             items = [{**i, "published_at": None} for i in items]
         start = time.perf_counter()
-        result = run_cluster(items, args.threshold)
+        result = run_cluster(items, args.threshold, args.backend)
         seconds = time.perf_counter() - start
         score = bcubed({k: v["story"] for k, v in result.items()}, gold)
         stories = len({v["story"] for v in result.values()})

@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from digest import cli_publish, demo, jobs, pipeline, scheduler, status
-from digest.config import load_settings, load_sources
+from digest.config import EmbedSettings, load_settings, load_sources
 from digest.crawl import SourceResult
 from digest.crawl.http import FetchPolicy
 from digest.errors import ConfigError, DigestError
@@ -273,7 +273,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_cluster(args: argparse.Namespace) -> int:
     from digest.analyze.cluster import cluster_articles, write_assignments
-    from digest.analyze.embed import MemoryCache, SentenceTransformerEmbedder, VectorCache
+    from digest.analyze.embed import MemoryCache, VectorCache, make_embedder
     from digest.analyze.items import read_items
     from digest.config import AnalyzeSettings
 
@@ -285,7 +285,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     cache: VectorCache = store or MemoryCache()
     try:
         with console.status(f"embedding and clustering {len(articles)} items"):
-            embedder = SentenceTransformerEmbedder(args.model)
+            embedder = make_embedder(args.model, args.backend)
             assignments = cluster_articles(articles, embedder, cache, settings)
     finally:
         if store:
@@ -376,6 +376,12 @@ def parser() -> argparse.ArgumentParser:
         "--model",
         default="all-MiniLM-L6-v2",
         help="sentence-transformers model name or path (default: the shipped all-MiniLM-L6-v2)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["torch", "onnx-int8"],
+        default=EmbedSettings().backend,
+        help="embedding backend (default: embed.backend's default)",
     )
     p.add_argument(
         "--threshold",

@@ -50,6 +50,7 @@ class CrawlSettings(_Section):
 
 class EmbedSettings(_Section):
     model: str = "all-MiniLM-L6-v2"
+    backend: Literal["torch", "onnx-int8"] = "torch"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     batch_size: int = Field(64, ge=1)
 

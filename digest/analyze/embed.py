@@ -65,7 +65,7 @@ def half_precision(device: str) -> bool:
     return device.startswith("cuda")
 
 
-def _model_path(model: str) -> str:
+def model_path(model: str) -> str:
     """The packaged all-MiniLM-L6-v2 loads from its PyPI package; anything else by name or path."""
     if model not in (PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}"):
         return model
@@ -95,7 +95,7 @@ class SentenceTransformerEmbedder:
         self.device = pick_device(device)
         self.batch_size = batch_size
         try:
-            self._model = SentenceTransformer(_model_path(model), device=self.device)
+            self._model = SentenceTransformer(model_path(model), device=self.device)
         except OSError as exc:
             raise AnalyzeError(
                 f"cannot load embedding model {model!r} ({exc}); set [embed] model in digest.toml "
@@ -114,6 +114,20 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def make_embedder(
+    model: str = PACKAGED_MODEL, backend: str = "torch", device: str = "auto", batch_size: int = 64
+) -> Embedder:
+    """The embedder of `backend`: "torch" (sentence-transformers, CUDA when present) or
+    "onnx-int8" (onnxruntime on the CPU, int8 weights, about twice as fast there)."""
+    if backend == "onnx-int8":
+        from digest.analyze.embed_onnx import OnnxInt8Embedder
+
+        return OnnxInt8Embedder(model)
+    if backend != "torch":
+        raise AnalyzeError(f"unknown embedding backend {backend!r}: 'torch' or 'onnx-int8'")
+    return SentenceTransformerEmbedder(model, device, batch_size)
 
 
 def embed_texts(texts: Sequence[str], embedder: Embedder, cache: VectorCache) -> np.ndarray:

@@ -8,46 +8,92 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# How many nearest neighbours each item offers as merge candidates, and the block size of the
-# blocked matrix product that finds them (rows per block; bounds memory: on 20,000 items 512
-# rows took half the time and a third of the peak memory of 2,048).
+# How many nearest neighbours each item offers as merge candidates, and the rows per block of
+# the blocked matrix product that finds them (bounds memory: BLOCK x items floats at a time).
 NEIGHBOURS = 12
 BLOCK = 512
+# Candidate pairs held before the ones no item keeps among its best are dropped, per item.
+HELD_PER_ITEM = 64
+# Candidate pairs as positions a < b in time order, with their cosines.
+_Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def neighbour_pairs(
     vectors: np.ndarray, times: np.ndarray, floor: float, window: float, k: int = NEIGHBOURS
 ) -> list[tuple[int, int]]:
     """Pairs (i < j) where j is among i's k most similar items (or i among j's) within `window`
-    seconds of each other and with cosine at least `floor`."""
+    seconds of each other and with cosine at least `floor`, in ascending order.
+
+    Each pair's cosine is computed once (the upper triangle of the similarity matrix, in
+    blocks of rows over the band of items within the window), and only those reaching `floor`
+    are kept, so the cost is one half matrix product, not a sort of every row.
+    """
     n = len(vectors)
-    pairs: set[tuple[int, int]] = set()
     if n < 2:
         return []
     order = np.argsort(times, kind="stable")
-    v, t = vectors[order], times[order]
+    v, t = np.ascontiguousarray(vectors[order], dtype=np.float32), times[order]
+    found: list[_Pairs] = []
+    held = 0
     for start in range(0, n, BLOCK):
         stop = min(start + BLOCK, n)
-        # Items sorted by time: only a band of columns can fall within the window.
-        lo = int(np.searchsorted(t, t[start] - window, side="left"))
+        # Items sorted by time: only items up to `hi` can be within the window of this block.
         hi = int(np.searchsorted(t, t[stop - 1] + window, side="right"))
-        sims = v[start:stop] @ v[lo:hi].T
-        rows = np.arange(start, stop)
-        sims[rows - start, rows - lo] = -1.0
-        if t[hi - 1] - t[start] > window or t[stop - 1] - t[lo] > window:
-            far = np.abs(t[start:stop, None] - t[None, lo:hi]) > window
-            sims[far] = -1.0
-        kk = min(k, hi - lo - 1)
-        if kk <= 0:
-            continue
-        top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
-        for r, cols in enumerate(top):
-            i = int(order[start + r])
-            for c in cols:
-                if sims[r, c] >= floor:
-                    j = int(order[lo + c])
-                    pairs.add((i, j) if i < j else (j, i))
-    return sorted(pairs)
+        sims = v[start:stop] @ v[start:hi].T
+        wanted = sims >= floor
+        # Each pair once: in the square at the start of the band, only above the diagonal.
+        wanted[:, : stop - start] &= np.tri(stop - start, k=-1, dtype=bool).T
+        if t[hi - 1] - t[start] > window:
+            wanted &= t[None, start:hi] - t[start:stop, None] <= window
+        if np.count_nonzero(wanted) > 4 * k * (stop - start):
+            wanted = _block_best(np.where(wanted, sims, -np.inf), k)
+        rows, cols = np.nonzero(wanted)
+        found.append((rows + start, cols + start, sims[rows, cols]))
+        held += len(rows)
+        if held > HELD_PER_ITEM * n and len(found) > 1:
+            found = [_best_of_each(_joined(found), k)]
+            held = len(found[0][0])
+    a, b, _ = _best_of_each(_joined(found), k)
+    first, second = np.minimum(order[a], order[b]), np.maximum(order[a], order[b])
+    ranked = np.lexsort((second, first))
+    return list(zip(first[ranked].tolist(), second[ranked].tolist(), strict=True))
+
+
+def _block_best(sims: np.ndarray, k: int) -> np.ndarray:
+    """Which finite entries of a block are among the k highest of their row or their column:
+    no other entry can be among its items' k best overall. Used when most items are similar
+    (a dense block), where keeping every candidate would crowd memory."""
+    best = np.zeros(sims.shape, dtype=bool)
+    if sims.shape[1] > k:
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        best[np.arange(sims.shape[0])[:, None], top] = True
+    else:
+        best[:] = True
+    if sims.shape[0] > k:
+        top = np.argpartition(-sims, k - 1, axis=0)[:k, :]
+        best[top, np.arange(sims.shape[1])[None, :]] = True
+    else:
+        best[:] = True
+    return np.asarray(best & np.isfinite(sims))
+
+
+def _joined(parts: Sequence[_Pairs]) -> _Pairs:
+    a, b, sims = zip(*parts, strict=True)
+    return np.concatenate(a), np.concatenate(b), np.concatenate(sims)
+
+
+def _best_of_each(pairs: _Pairs, k: int) -> _Pairs:
+    """The pairs (a[p], b[p]) with cosine sims[p] that are among the k most similar of either
+    of their items."""
+    a, b, sims = pairs
+    ends = np.concatenate([a, b])
+    pair = np.tile(np.arange(len(a)), 2)
+    by_item = np.lexsort((-np.concatenate([sims, sims]), ends))
+    ends, pair = ends[by_item], pair[by_item]
+    first = np.searchsorted(ends, ends, side="left")
+    best = np.zeros(len(a), dtype=bool)
+    best[pair[np.arange(len(ends)) - first < k]] = True
+    return a[best], b[best], sims[best]
 
 
 @dataclass

@@ -136,20 +136,27 @@ def theme_keywords(documents: Sequence[str], top: int = 6) -> list[list[str]]:
         stop_words=STOP_WORDS,
         token_pattern=r"(?u)\b[A-Za-z][\w.+-]*[\w+]\b",
     )
-    counts = vectorizer.fit_transform(documents).toarray().astype(np.float64)
+    # Kept sparse: a 50,000-article week has hundreds of themes and ~10^6 distinct n-grams.
+    counts = vectorizer.fit_transform(documents).tocsr().astype(np.float64)
+    counts.sort_indices()
     terms = vectorizer.get_feature_names_out()
-    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    per_row = np.diff(counts.indptr)
+    totals = np.asarray(counts.sum(axis=1)).ravel()
+    tf = counts.data / np.repeat(np.maximum(totals, 1), per_row)
     average = counts.sum() / len(documents)
-    idf = np.log(1 + average / np.maximum(counts.sum(axis=0), 1))
-    scores = tf * idf
+    idf = np.log(1 + average / np.maximum(np.asarray(counts.sum(axis=0)).ravel(), 1))
+    all_scores = tf * idf[counts.indices]
     phrase = np.array([" " in t for t in terms])
     result: list[list[str]] = []
-    for row, row_counts in zip(scores, counts, strict=True):
+    for d in range(len(documents)):
+        span = slice(counts.indptr[d], counts.indptr[d + 1])
+        columns, row, row_counts = counts.indices[span], all_scores[span], counts.data[span]
         chosen: dict[str, float] = {}
         # A phrase must recur within its theme to name it; a single mention is chance.
-        ranked = [i for i in np.argsort(-row, kind="stable") if not phrase[i] or row_counts[i] >= 2]
+        ranked = np.argsort(-row, kind="stable")
+        ranked = ranked[~phrase[columns[ranked]] | (row_counts[ranked] >= 2)]
         for index in ranked[: top * 8]:
-            score, term = float(row[index]), str(terms[index])
+            score, term = float(row[index]), str(terms[columns[index]])
             if score <= 0:
                 break
             if term in GENERIC:

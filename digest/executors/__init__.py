@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from digest.analyze.embed import Embedder, SentenceTransformerEmbedder
+from digest.analyze.embed import Embedder, make_embedder
 from digest.config import EmbedSettings, ExecutorSettings
 from digest.crawl import CrawlMemory, FetchPolicy, SourceResult, crawl_sync
 from digest.errors import ConfigError
@@ -43,7 +43,7 @@ class LocalExecutor:
         return crawl_sync(sources, policy, on_done, memory, stopping)
 
     def embedder(self, embed: EmbedSettings) -> Embedder:
-        return SentenceTransformerEmbedder(embed.model, embed.device, embed.batch_size)
+        return make_embedder(embed.model, embed.backend, embed.device, embed.batch_size)
 
     def close(self) -> None:
         return None
