@@ -14,11 +14,16 @@ import argparse
 import json
 import resource
 import statistics
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 from scipy.stats import spearmanr
+
+# This checkout's digest, not the one installed in the venv (a worktree's would be ignored).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from synthetic import generate
 
 from digest.analyze import build_themes, make_story

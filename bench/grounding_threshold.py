@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+# This checkout's digest, not the one installed in the venv (a worktree's would be ignored).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from digest.analyze.embed import SentenceTransformerEmbedder
 from digest.config import load_sources
 from digest.crawl.http import Fetched
