@@ -147,3 +147,16 @@ def test_same_page_key_keeps_the_parameters_that_name_the_page() -> None:
     )
     assert url_key("http://e.com/News.asp?id=1") != url_key("http://e.com/News.asp?id=2")
     assert url_key("not a url") == ""
+
+
+def test_a_bigger_corpus_of_the_same_kind_is_not_denser() -> None:
+    # The 5th neighbour of random articles gets closer as the corpus grows; a week of 8,000
+    # AI news articles must not pass for an aggregator because it is big.
+    rng = np.random.default_rng(11)
+    many = rng.normal(size=(8000, 12)).astype(np.float32)
+    many /= np.linalg.norm(many, axis=1, keepdims=True)
+    small, big = many[::8], many
+    assert (
+        abs(corpus_density(big, np.zeros(8000), 3600) - corpus_density(small, np.zeros(1000), 3600))
+        < 0.03
+    )
