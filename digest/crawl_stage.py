@@ -202,7 +202,7 @@ _opened: dict[str, Store] = {}  # in a storing process: its own Store, by URL
 
 
 def _add_sources(
-    store: Store | str, sources: list[tuple[Article, ...]], fetched_at: datetime
+    store: Store | str, sources: list[Sequence[Article]], fetched_at: datetime
 ) -> list[int]:
     if isinstance(store, str):
         store = _opened.get(store) or _opened.setdefault(store, Store(store))

@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.sparse.csgraph import minimum_spanning_tree
-from sklearn.cluster import HDBSCAN
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+# scikit-learn and scipy are imported where they are used: ~2 s of import that every process
+# importing digest.analyze (the crawl's worker server among them) would pay otherwise.
 
 # Words every AI news item uses; they would name every theme the same.
 NEWS_WORDS = frozenset(
@@ -53,7 +53,6 @@ NEWS_WORDS = frozenset(
         "blog",
     ]
 )
-STOP_WORDS = list(ENGLISH_STOP_WORDS | NEWS_WORDS)
 # Words too general to name a theme of an AI newsletter alone, though phrases may hold them.
 GENERIC = frozenset(
     ["ai", "model", "models", "llm", "llms", "data", "system", "systems", "tool", "tools"]
@@ -104,6 +103,8 @@ def cluster_stories(
 def _loosest_link(members: np.ndarray) -> float:
     """The lowest cosine along the maximum-similarity spanning tree of a theme's members: a
     story at least this close to one member joins the theme as its members joined it."""
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
     distance = np.maximum(1.0 - members @ members.T, 1e-9)
     np.fill_diagonal(distance, 0.0)
     tree = minimum_spanning_tree(distance).toarray()
@@ -113,6 +114,8 @@ def _loosest_link(members: np.ndarray) -> float:
 def _hdbscan(vectors: np.ndarray, min_size: int) -> np.ndarray:
     # Leaf clusters: the finest dense groups, not one big blob of "AI news" (measured on the
     # sample week: theme BCubed P 0.86 / R 0.60 against 0.52 / 0.83 for excess of mass).
+    from sklearn.cluster import HDBSCAN
+
     model = HDBSCAN(
         min_cluster_size=min_size,
         min_samples=1,
@@ -131,9 +134,11 @@ def theme_keywords(documents: Sequence[str], top: int = 6) -> list[list[str]]:
     """
     if not documents:
         return []
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
     vectorizer = CountVectorizer(
         ngram_range=(1, 3),
-        stop_words=STOP_WORDS,
+        stop_words=list(ENGLISH_STOP_WORDS | NEWS_WORDS),
         token_pattern=r"(?u)\b[A-Za-z][\w.+-]*[\w+]\b",
     )
     # Kept sparse: a 50,000-article week has hundreds of themes and ~10^6 distinct n-grams.

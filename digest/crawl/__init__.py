@@ -33,7 +33,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-Reader = Callable[[Visit, Source], Awaitable[tuple[Article, ...]]]
+Reader = Callable[[Visit, Source], Awaitable[Sequence[Article]]]
 _READERS: dict[str, Reader] = {
     "feed": read_feed,
     "arxiv": read_arxiv,
@@ -64,7 +64,7 @@ class SourceResult:
     """What crawling one source gave: its articles, or a sentence saying what to fix."""
 
     source: Source
-    articles: tuple[Article, ...]
+    articles: Sequence[Article]  # packed (see PackedArticles) when parsed in a worker
     error: str | None = None
     not_modified: bool = False  # the server answered 304: nothing changed since last time
     validators: Validators = field(default_factory=Validators)

@@ -6,17 +6,18 @@ import asyncio
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from contextvars import ContextVar
 from multiprocessing.context import BaseContext
-from typing import TypeVar
+
+from digest.crawl.packed import PackedArticles
+from digest.models import Article
 
 POOL_FROM = 40  # sources in one crawl from which worker processes repay their start-up
 
-_T = TypeVar("_T")
 _pool: ContextVar[Executor | None] = ContextVar("digest_parse_pool", default=None)
 
 
@@ -46,12 +47,16 @@ def worker_context() -> BaseContext:
     return context
 
 
-async def off_loop(parse: Callable[..., _T], *args: object) -> _T:
-    """`parse(*args)` in a worker process when a pool is open, else here."""
+async def off_loop(parse: Callable[..., Sequence[Article]], *args: object) -> Sequence[Article]:
+    """`parse(*args)` in a worker process when a pool is open (packed), else here."""
     pool = _pool.get()
     if pool is None:
         return parse(*args)
     try:
-        return await asyncio.get_running_loop().run_in_executor(pool, parse, *args)
+        return await asyncio.get_running_loop().run_in_executor(pool, _packed, parse, *args)
     except BrokenProcessPool:
         return parse(*args)  # a worker died (out of memory, killed): parse here instead
+
+
+def _packed(parse: Callable[..., Sequence[Article]], *args: object) -> PackedArticles:
+    return PackedArticles.pack(parse(*args))

@@ -25,7 +25,7 @@ _MARKUP = re.compile(r"<(?:p|div|span|a|br|img|table|ul|li|em|strong|!--)[\s>/]"
 _OLDEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-async def read_feed(visit: Visit, source: Source) -> tuple[Article, ...]:
+async def read_feed(visit: Visit, source: Source) -> Sequence[Article]:
     """The articles a feed source lists right now (none when it answers 304)."""
     fetched = await visit.get(source.url)
     return () if fetched.not_modified else await off_loop(parse_feed, fetched, source)
