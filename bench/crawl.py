@@ -19,12 +19,15 @@ import os
 import random
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
+# This checkout's digest, not the one installed in the venv (a worktree's would be ignored).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from digest import pipeline
 from digest.crawl import FetchPolicy
 from digest.models import Source
