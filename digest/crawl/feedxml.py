@@ -180,13 +180,7 @@ def _rss_entry(item: etree._Element, base: str) -> Entry:
             entry["content"] = [{"value": value}]
             continue
         entry[key] = value
-    if link is not None:
-        entry["link"] = link
-    elif guid_is_link:
-        entry["link"] = entry["id"]
-    if "content" in entry and "summary" not in entry:
-        entry["summary"] = entry["content"][0]["value"]
-    return _dated(entry, tags)
+    return _finished(entry, link, guid_is_link, tags)
 
 
 def _atom(root: etree._Element, base: str) -> list[Entry]:
@@ -232,9 +226,16 @@ def _atom_entry(element: etree._Element, base: str) -> Entry:
             entry["content"] = [{"value": value}]
             continue
         entry[key] = value
+    return _finished(entry, link, "id" in entry, tags)
+
+
+def _finished(
+    entry: Entry, link: str | None, id_is_link: bool, tags: list[dict[str, str]]
+) -> Entry:
+    """The entry's link (its id's when it has none of its own) and summary (its content's)."""
     if link is not None:
         entry["link"] = link
-    elif "id" in entry:
+    elif id_is_link:
         entry["link"] = entry["id"]
     if "content" in entry and "summary" not in entry:
         entry["summary"] = entry["content"][0]["value"]
