@@ -175,11 +175,7 @@ def _rss_entry(item: etree._Element, base: str) -> Entry:
             guid_is_link = child.get("isPermaLink", "true") == "true"
             if guid_is_link and value:
                 value = _urljoin(base, value)
-        value = _repair(value)
-        if key == "content":
-            entry["content"] = [{"value": value}]
-            continue
-        entry[key] = value
+        _put(entry, key, value)
     return _finished(entry, link, guid_is_link, tags)
 
 
@@ -221,12 +217,16 @@ def _atom_entry(element: etree._Element, base: str) -> Entry:
             entry["title_detail"] = {"type": kind}
         elif key == "id" and value:
             value = _urljoin(base, value)
-        value = _repair(value)
-        if key == "content":
-            entry["content"] = [{"value": value}]
-            continue
-        entry[key] = value
+        _put(entry, key, value)
     return _finished(entry, link, "id" in entry, tags)
+
+
+def _put(entry: Entry, key: str, value: str) -> None:
+    value = _repair(value)
+    if key == "content":
+        entry["content"] = [{"value": value}]
+    else:
+        entry[key] = value
 
 
 def _finished(
