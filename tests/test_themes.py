@@ -73,3 +73,25 @@ def test_stories_beyond_the_fit_cap_join_the_theme_they_sit_in(
         members = capped[theme * 8 : theme * 8 + 8]
         assert len(set(members.tolist())) == 1 and members[0] != UNASSIGNED
     assert capped[24] == UNASSIGNED
+
+
+def test_a_theme_of_two_unrelated_topics_is_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When HDBSCAN hands back one theme made of two topics far apart (coding agents and
+    speech models, once), each topic becomes its own theme; a pair too small to be a theme
+    goes to quick hits, not into either."""
+    rng = np.random.default_rng(5)
+    centres = np.eye(3, 32)
+    sizes = (6, 5, 2)
+    vectors = np.vstack(
+        [c + 0.1 * rng.normal(size=(n, 32)) for c, n in zip(centres, sizes, strict=True)]
+    )
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    monkeypatch.setattr(themes, "_hdbscan", lambda v, size: np.zeros(len(v), dtype=np.int64))
+    labels = cluster_stories(vectors, 3)
+    first, second = labels[:6], labels[6:11]
+    assert len(set(first.tolist())) == 1 and len(set(second.tolist())) == 1
+    assert first[0] != second[0] and UNASSIGNED not in (first[0], second[0])
+    assert labels[11:].tolist() == [UNASSIGNED, UNASSIGNED]
+    # A theme whose members hold together is left whole.
+    monkeypatch.setattr(themes, "THEME_COHESION", -1.0)
+    assert set(cluster_stories(vectors, 3).tolist()) == {0}
