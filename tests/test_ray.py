@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from digest import cli, demo, pipeline
-from digest.analyze.embed import SentenceTransformerEmbedder
+from digest.analyze.embed import SentenceTransformerEmbedder, make_embedder
 from digest.config import EmbedSettings, ExecutorSettings, Settings, load_settings
 from digest.crawl import FetchPolicy
 from digest.errors import ConfigError
@@ -223,6 +223,17 @@ def test_ray_embeds_like_the_local_model_in_input_order(ray_executor: Executor) 
     local = SentenceTransformerEmbedder(embed.model, "cpu", embed.batch_size).embed(texts)
     assert on_ray.shape == local.shape == (64, 384)
     assert np.allclose(on_ray, local, atol=1e-5)
+
+
+def test_ray_embeds_with_the_configured_backend(ray_executor: Executor) -> None:
+    """[embed] backend = "onnx-int8" holds on Ray too: the same vectors, cached under the same
+    name, as the local onnx-int8 embedder (not the torch model's)."""
+    texts = [f"Qwen3.5-{size}B open weights release {i}" for i, size in enumerate(range(7, 71))]
+    embed = EmbedSettings(backend="onnx-int8", batch_size=16)
+    embedder = executor_for(RAY).embedder(embed)
+    local = make_embedder(embed.model, "onnx-int8")
+    assert embedder.name == local.name != embed.model
+    assert np.allclose(embedder.embed(texts), local.embed(texts), atol=1e-5)
 
 
 def test_a_gpu_asked_for_on_a_cluster_without_one_is_refused(ray_executor: Executor) -> None:

@@ -42,6 +42,12 @@ def embedding_text(article: Article, lede_chars: int = LEDE_CHARS) -> str:
     return f"{article.title}. {lede}".strip() if lede else article.title
 
 
+def embedder_name(model: str, backend: str) -> str:
+    """What keys a model's vectors in the cache: a backend other than torch gives slightly
+    different vectors, so they are kept apart."""
+    return model if backend == "torch" else f"{model}#{backend}"
+
+
 def text_hash(text: str) -> str:
     """The cache key of a text: the same text is never embedded twice by the same model."""
     return hashlib.sha256(text.encode()).hexdigest()

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from digest.analyze.embed import PACKAGED_MODEL, model_path
+from digest.analyze.embed import PACKAGED_MODEL, embedder_name, model_path
 from digest.errors import AnalyzeError
 
 # Bump when the export or quantisation changes, so that cached files are made anew.
@@ -145,7 +145,7 @@ class OnnxInt8Embedder:
                 'set [embed] model to a path or use backend = "torch"'
             )
         _check_pooling(folder)
-        self.name = f"{model}#onnx-int8"
+        self.name = embedder_name(model, "onnx-int8")
         target = cache_dir() / f"{folder.name}-{_fingerprint(folder)}" / "model.int8.onnx"
         if not target.is_file():
             export_int8(folder, target)

@@ -11,7 +11,7 @@ import numpy as np
 import ray
 import ray.data
 
-from digest.analyze.embed import Embedder, SentenceTransformerEmbedder
+from digest.analyze.embed import Embedder, embedder_name, make_embedder
 from digest.config import EmbedSettings, ExecutorSettings
 from digest.crawl import CrawlMemory, FetchPolicy, SourceResult, add_full_text_sync, crawl_sync
 from digest.crawl.robots import RobotsFile
@@ -57,8 +57,8 @@ _pages_task = ray.remote(fetch_pages)
 class EmbedBatch:
     """Loads the model once per Ray actor (the local embedder's code) and embeds batches."""
 
-    def __init__(self, model: str, device: str, batch_size: int) -> None:
-        self._embedder = SentenceTransformerEmbedder(model, device, batch_size)
+    def __init__(self, model: str, backend: str, device: str, batch_size: int) -> None:
+        self._embedder = make_embedder(model, backend, device, batch_size)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {"row": batch["row"], "vector": self.embed([str(t) for t in batch["text"]])}
@@ -70,15 +70,16 @@ class EmbedBatch:
 class RayEmbedder:
     """Big calls (the week's articles) as Ray Data map_batches over a pool of model actors;
     small ones (the writer's sentences) to one long-lived actor, sparing a pool's start-up.
-    That actor runs on a CPU: holding a GPU for good would starve the pool."""
+    That actor runs on a CPU: holding a GPU for good would starve the pool, as would an
+    onnx-int8 pool (CPU only) holding GPUs it cannot use."""
 
     def __init__(self, embed: EmbedSettings, settings: ExecutorSettings, gpus: float) -> None:
-        self.name = embed.model
-        self._model = (embed.model, embed.device, embed.batch_size)
-        self._on_cpu = (embed.model, "cpu", embed.batch_size)
+        self.name = embedder_name(embed.model, embed.backend)
+        self._model = (embed.model, embed.backend, embed.device, embed.batch_size)
+        self._on_cpu = (embed.model, embed.backend, "cpu", embed.batch_size)
         self._batch_size = embed.batch_size
         self._settings = settings
-        self._gpus = gpus
+        self._gpus = gpus if embed.backend == "torch" else 0.0
         self._actor: Any = None
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
