@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,11 @@ SHARED = ROOT.parent / "shared" / "data"
 UCI = SHARED / "story_clusters_uci_news_2014-03"
 AI_NEWS = SHARED / "ai_news_multisource_2025-07"
 CACHE = ROOT / ".cache" / "vectors.db"
+
+
+def url_words(url: str) -> str:
+    """The words of a URL's path ('/2014/03/10/fed-holds-rates.html' -> 'fed holds rates html')."""
+    return " ".join(re.findall(r"[A-Za-z]{3,}", url.split("//", 1)[-1].partition("/")[2]))
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:

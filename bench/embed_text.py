@@ -14,12 +14,11 @@ often empty): the linked page is not fetched here.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from corpora import CACHE, ai_news, sample_week, uci
+from corpora import CACHE, ai_news, sample_week, uci, url_words
 
 from digest.analyze.embed import LEDE_CHARS, embed_texts, embedding_text, make_embedder
 from digest.analyze.evaluate import bcubed
@@ -30,9 +29,8 @@ from digest.models import Article
 from digest.store import Store
 
 
-def url_words(article: Article) -> str:
-    path = article.url.split("//", 1)[-1].partition("/")[2]
-    words = " ".join(re.findall(r"[A-Za-z]{3,}", path))
+def title_and_url_words(article: Article) -> str:
+    words = url_words(article.url)
     return f"{article.title}. {words}" if words else article.title
 
 
@@ -42,7 +40,7 @@ VARIANTS: dict[str, Callable[[Article], str]] = {
     f"title + {LEDE_CHARS} chars (shipped)": embedding_text,
     "title + 600 chars": lambda a: embedding_text(a, 600),
     "title + whole text": lambda a: embedding_text(a, 1_000_000),
-    "title + URL words": url_words,
+    "title + URL words": title_and_url_words,
 }
 
 

@@ -14,14 +14,13 @@ Vectors are cached in .cache/vectors.db; UCI timestamps are dropped (they leak t
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from corpora import CACHE, uci
+from corpora import CACHE, uci, url_words
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
@@ -34,10 +33,6 @@ from digest.config import AnalyzeSettings
 from digest.store import Store
 
 K = 10
-
-
-def url_words(url: str) -> str:
-    return " ".join(re.findall(r"[a-z]{3,}", url.lower().split("//", 1)[-1].split("/", 1)[-1]))
 
 
 def knn_vote(similarity: np.ndarray, labels: np.ndarray) -> np.ndarray:
