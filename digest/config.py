@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from digest.config_sources import SOURCE_KINDS, SourceEntry
+from digest.crawl.allowance import parse_allowance
 from digest.errors import ConfigError
 from digest.models import Source
 
@@ -44,8 +45,10 @@ class CrawlSettings(_Section):
 
     @field_validator("allowed_hosts")
     @classmethod
-    def _lowercase(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(h.lower() for h in v)
+    def _allowances(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in v:
+            parse_allowance(entry)  # a ValueError names the entry and how to write it
+        return tuple(h.strip().lower() for h in v)
 
 
 class EmbedSettings(_Section):

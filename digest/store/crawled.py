@@ -35,6 +35,7 @@ def _row(a: Article, fetched_at: datetime) -> dict[str, Any]:
     row = {name: getattr(a, name) for name in _ARTICLE_FIELDS}
     row.update(
         published_at=_utc(a.published_at),
+        stated_published_at=_utc(a.stated_published_at) if a.stated_published_at else None,
         fetched_at=_utc(fetched_at),
         tags=json.dumps(list(a.tags), ensure_ascii=False),
     )
