@@ -18,8 +18,9 @@ _BOMS = (
 )
 _DECLARATION = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 _DECLARED_TEXT = re.compile(r"(<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9._:-]+([\"'])")
-# Characters XML 1.0 forbids anywhere (a NUL among them): parsers stop at the first one.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Control characters XML 1.0 forbids anywhere (NUL among them): parsers stop at the first.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in b"\t\n\r")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
@@ -39,14 +40,17 @@ def repaired(fetched: Fetched) -> tuple[Fetched, list[str]]:
     if b"\x00" in body[:4]:
         return fetched, []  # UTF-16 or UTF-32 without a byte-order mark: feedparser knows it
     bom, declaration = _own_declaration(body)
-    own = bom or declaration
     declared = _known([*bom, *_http_charset(fetched.content_type), *declaration])
     candidates = declared or ["utf-8"]
-    chosen = next((name for name in candidates if _decodes(body, name)), None)
+    chosen, text = "", ""
+    for name in candidates:
+        if (decoded := _decoded(body, name)) is not None:
+            chosen, text = name, decoded
+            break
     warnings = []
-    if chosen is None:
+    if not chosen:
         chosen = candidates[0]
-        if not own and chosen == "utf-8" and not _mostly_utf8(body):
+        if not (bom or declaration) and chosen == "utf-8" and not _mostly_utf8(body):
             return fetched, []
         text = body.decode(chosen, errors="replace")
         bad = text.count("\ufffd")
@@ -54,9 +58,8 @@ def repaired(fetched: Fetched) -> tuple[Fetched, list[str]]:
             f"{fetched.url} has {_count(bad, 'byte')} that {'is' if bad == 1 else 'are'} not "
             f"valid {chosen}; replaced with \ufffd, the rest was read"
         )
-    else:
-        text = body.decode(chosen)
-    if _FORBIDDEN.search(text):
+    # Every encoding writes a control character with a control byte: without one, none.
+    if len(body.translate(None, _CONTROL_BYTES)) < len(body) and _FORBIDDEN.search(text):
         forbidden = len(_FORBIDDEN.findall(text))
         text = _FORBIDDEN.sub("", text)
         warnings.append(
@@ -104,12 +107,11 @@ def _known(names: list[str]) -> list[str]:
     return known
 
 
-def _decodes(body: bytes, name: str) -> bool:
+def _decoded(body: bytes, name: str) -> str | None:
     try:
-        body.decode(name)
+        return body.decode(name)
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def _mostly_utf8(body: bytes) -> bool:

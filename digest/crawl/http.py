@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -315,19 +316,22 @@ def retry_after(value: str, cap: float) -> float | None:
 @asynccontextmanager
 async def open_fetcher(policy: FetchPolicy) -> AsyncIterator[Fetcher]:
     """A Fetcher whose connections are closed when the block ends."""
+    tls = httpx.create_ssl_context()  # loading the CA store takes ~0.1 s: done once
     async with (
-        _client(policy, GuardedBackend()) as public,
-        _client(policy, httpcore.AnyIOBackend()) as private,
+        _client(policy, GuardedBackend(), tls) as public,
+        _client(policy, httpcore.AnyIOBackend(), tls) as private,
     ):
         yield Fetcher(public, private, policy)
 
 
-def _client(policy: FetchPolicy, backend: httpcore.AsyncNetworkBackend) -> httpx.AsyncClient:
+def _client(
+    policy: FetchPolicy, backend: httpcore.AsyncNetworkBackend, tls: ssl.SSLContext
+) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=policy.concurrency)
-    transport = httpx.AsyncHTTPTransport(limits=limits)
+    transport = httpx.AsyncHTTPTransport(verify=tls, limits=limits)
     # httpx takes no network backend, so its pool is rebuilt with the one given.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=tls,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
