@@ -24,7 +24,7 @@ from digest.crawl.http import retry_after
 from digest.crawl.urls import canonical_id
 from digest.models import Source
 from digest.store import Store
-from tests.loopback import Reply, Server, send, serve
+from tests.loopback import Reply, Server, drip, send, serve
 
 try:
     from compression import zstd  # type: ignore[import-not-found]
@@ -102,20 +102,6 @@ def _endless(handler: BaseHTTPRequestHandler, with_length: bool) -> None:
     handler.close_connection = True
 
 
-def _drip(handler: BaseHTTPRequestHandler) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/rss+xml")
-    handler.send_header("Content-Length", "1000")
-    handler.end_headers()
-    try:
-        for _ in range(20):
-            handler.wfile.write(b" ")
-            handler.wfile.flush()
-            time.sleep(0.4)
-    except OSError:
-        pass
-
-
 ZEROS = 64 * MiB
 BOMBS = {
     "gzip": gzip.compress(b"\0" * ZEROS, compresslevel=9),
@@ -167,7 +153,7 @@ def site(sentinel: Server) -> Iterator[Server]:
         "/to-mapped": Reply(status=307, headers={"Location": f"http://[::ffff:127.0.0.2]:{port}/"}),
         "/to-gopher": Reply(status=302, headers={"Location": "gopher://example.com/"}),
         "/loop": Reply(status=302, headers={"Location": "/loop"}),
-        "/drip": _drip,
+        "/drip": lambda h: drip(h, 8.0, every=0.4),
         "/big-with-length": lambda h: _endless(h, True),
         "/big-without-length": lambda h: _endless(h, False),
         "/broken.xml": Reply(b"<rss><channel><item><title>x</ti", "application/rss+xml"),

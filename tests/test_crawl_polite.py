@@ -14,7 +14,7 @@ from digest import pipeline
 from digest.crawl import FetchPolicy, crawl_sync
 from digest.models import Source
 from digest.store import Store
-from tests.loopback import Reply, send, serve
+from tests.loopback import Reply, drip, send, serve
 
 FEED = (
     b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
@@ -79,17 +79,7 @@ class _LimitedThenSlow:
         if self.calls == 1:
             send(handler, Reply(status=429, headers={"Retry-After": str(self.wait)}))
             return
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/rss+xml")
-        handler.send_header("Content-Length", "1000")
-        handler.end_headers()
-        try:
-            for _ in range(40):
-                handler.wfile.write(b" ")
-                handler.wfile.flush()
-                time.sleep(0.25)
-        except OSError:
-            pass
+        drip(handler, 10.0)
 
 
 def test_one_deadline_covers_a_fetch_its_wait_and_its_retry() -> None:

@@ -42,6 +42,18 @@ def store(tmp_path: Path) -> Store:
     return Store(f"sqlite:///{tmp_path / 'digest.db'}")
 
 
+def _crawl_twice(
+    store: Store, first: list[tuple[str, str, str]], then: list[tuple[str, str, str]]
+) -> tuple[int, int]:
+    """The new articles of a crawl of a feed listing `first`, then of one listing `then`."""
+    feed = Reply(_rss(first), "application/rss+xml")
+    with serve({"/feed": feed}) as server:
+        source = Source("Blog", "feed", f"{server.base}/feed")
+        before = pipeline.crawl([source], store, POLICY).new_articles
+        feed.body = _rss(then)
+        return before, pipeline.crawl([source], store, POLICY, force=True).new_articles
+
+
 def test_a_relisting_by_url_or_guid_adds_nothing(store: Store) -> None:
     first = [
         ("OpenAI ships GPT-5 to everyone", "https://blog.example.com/openai-ships-gpt-5", "g1"),
@@ -51,12 +63,7 @@ def test_a_relisting_by_url_or_guid_adds_nothing(store: Store) -> None:
         ("GPT-5 for all", "https://blog.example.com/openai-ships-gpt-5?utm_source=x", "n1"),
         ("Anthropic releases Claude Opus 4.1 today", "https://blog.example.com/opus-4-1-now", "g2"),
     ]
-    feed = Reply(_rss(first), "application/rss+xml")
-    with serve({"/feed": feed}) as server:
-        source = Source("Blog", "feed", f"{server.base}/feed")
-        assert pipeline.crawl([source], store, POLICY).new_articles == 2
-        feed.body = _rss(again)
-        assert pipeline.crawl([source], store, POLICY, force=True).new_articles == 0
+    assert _crawl_twice(store, first, again) == (2, 0)
     assert store.count_articles() == 2
     assert store.known_urls(["https://blog.example.com/opus-4-1-now"]) == {
         "https://blog.example.com/opus-4-1-now"
@@ -75,12 +82,7 @@ def test_distinct_articles_with_similar_titles_are_all_kept(store: Store) -> Non
         ("Introducing GPT-5 nano", "https://blog.example.com/gpt-5-nano", "urn:gpt-5-nano"),
         ("The AI roundup: Tuesday edition", "https://blog.example.com/roundup-2", "urn:r2"),
     ]
-    feed = Reply(_rss(day_one), "application/rss+xml")
-    with serve({"/feed": feed}) as server:
-        source = Source("Blog", "feed", f"{server.base}/feed")
-        assert pipeline.crawl([source], store, POLICY).new_articles == 3
-        feed.body = _rss(day_two + day_one)
-        assert pipeline.crawl([source], store, POLICY, force=True).new_articles == 3
+    assert _crawl_twice(store, day_one, day_two + day_one) == (3, 3)
     assert sorted(a.title for a in _all(store)) == sorted(t for t, _, _ in day_one + day_two)
 
 
