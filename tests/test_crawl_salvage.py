@@ -10,7 +10,7 @@ import pytest
 
 from digest import cli, pipeline
 from digest.crawl import FetchPolicy, SourceResult, crawl_sync
-from digest.crawl.expat import MAX_TOKEN, REPARSES_LARGE_TOKENS
+from digest.crawl.expat import MAX_TOKEN, REPARSES_LARGE_TOKENS, longest_token
 from digest.models import Source
 from digest.store import Store
 from tests.loopback import Reply, serve
@@ -109,9 +109,10 @@ def test_one_stray_byte_is_replaced_and_the_rest_decoded_as_declared() -> None:
     )
 
 
-def test_a_legacy_feed_that_says_nothing_is_still_guessed() -> None:
+@pytest.mark.parametrize("charset", ["", "; charset=utf-8"])  # a server's default
+def test_a_legacy_feed_that_does_not_name_its_encoding_is_still_guessed(charset: str) -> None:
     body = _rss(_item("Café crème", 1), '<?xml version="1.0"?>').decode().encode("cp1252")
-    result = _one(body)
+    result = _one(body, f"application/rss+xml{charset}")
     assert [a.title for a in result.articles] == ["Café crème"] and not result.warnings
 
 
@@ -173,3 +174,11 @@ def test_the_crawl_command_says_when_expat_is_old(
         cli.main(["crawl", "--config", str(config)])
     out = capsys.readouterr().out
     assert "this Python's XML parser is expat 2." in out and "older than 2.6" in out
+
+
+def test_the_longest_token_is_measured_as_expat_reads_tokens() -> None:
+    big = MAX_TOKEN + 10
+    assert longest_token(b'<r><x a="' + b"x>" * big + b'"/></r>') > 2 * big  # ">" in a value
+    assert longest_token(b"<r><!-- " + b"<a>" * big + b"</r>") > 3 * big  # never closed
+    assert longest_token(b"<r><![CDATA[" + b"x" * 2 * big + b"]]></r>") == 0  # in pieces
+    assert longest_token(b"<r><d>" + b"x" * 2 * big + b"</d></r>") < 10  # text, not a tag

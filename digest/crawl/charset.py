@@ -21,7 +21,6 @@ _DECLARED_TEXT = re.compile(r"(<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9._:-]+
 # Control characters XML 1.0 forbids anywhere (NUL among them): parsers stop at the first.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CONTROL_BYTES = bytes(c for c in range(32) if c not in b"\t\n\r")
-_NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
 def repaired(fetched: Fetched) -> tuple[Fetched, list[str]]:
@@ -118,4 +117,5 @@ def _mostly_utf8(body: bytes) -> bool:
     """True when the body's valid UTF-8 characters beyond ASCII outnumber its bad bytes."""
     text = body.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
-    return len(_NON_ASCII.findall(text)) - bad > bad
+    beyond_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    return beyond_ascii - bad > bad
