@@ -60,7 +60,7 @@ def classify(html: str, url: str) -> PageText:
 
 
 async def page_text(
-    fetcher: Fetcher, robots: RobotsRules, url: str, permit: Origin | None = None
+    fetcher: Fetcher, robots: RobotsRules, url: str, permit: Origin | None
 ) -> PageText:
     """Fetch an article page (when robots.txt allows) and classify its text."""
     try:
@@ -100,7 +100,7 @@ def _decoded(body: bytes, params: str) -> str:
 
 
 async def with_full_text(
-    fetcher: Fetcher, robots: RobotsRules, articles: list[Article], permit: Origin | None = None
+    fetcher: Fetcher, robots: RobotsRules, articles: list[Article], permit: Origin | None
 ) -> list[Article]:
     """The articles with their page's text and text status filled in; `permit` is the
     private origin of the source they came from, if crawl.allowed_hosts opens it."""

@@ -31,7 +31,7 @@ class RobotsRules:
         self._locks: dict[str, asyncio.Lock] = {}
         self._parsed: dict[str, Protego] = {}
 
-    async def allowed(self, url: str, permit: Origin | None = None) -> bool:
+    async def allowed(self, url: str, permit: Origin | None) -> bool:
         """True when robots.txt lets digest fetch `url` (4xx: yes; 5xx or unreachable: no).
 
         `permit` is the private origin the fetch may reach (see Fetcher.permit_for).
