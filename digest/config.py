@@ -127,8 +127,8 @@ class EmailSettings(_Section):
 class ServeSettings(_Section):
     """How `digest serve` bounds its connections and sign-ups."""
 
-    header_timeout: float = Field(10.0, gt=0)  # from connect (or the last answer) to full headers
-    read_timeout: int = Field(30, ge=1)  # seconds a connection may send nothing mid-request
+    request_timeout: float = Field(10.0, gt=0)  # from connect (or the last answer) to a request
+    max_connections: int = Field(2048, ge=16)
     threads: int = Field(8, ge=1, le=256)  # threads for store and SMTP work
     signups_per_client: str = "5/hour"
     signups_per_address: str = "3/day"

@@ -26,7 +26,7 @@ from tests.issues import two_weeks
 from tests.smtp import free_port
 
 SECRET = "test-secret-0123456789abcdef"
-HEADER_TIMEOUT = 2.0
+REQUEST_TIMEOUT = 2.0
 
 
 @dataclass
@@ -56,7 +56,7 @@ def _get(url: str, data: bytes | None = None, **headers: str) -> tuple[int, Mess
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
-    """`digest serve` through the CLI, in a process of its own, with a 2 s header timeout."""
+    """`digest serve` through the CLI, in a process of its own, with a 2 s request timeout."""
     tmp = tmp_path_factory.mktemp("serve")
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
@@ -65,7 +65,7 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     config.write_text(
         f'[store]\nurl = "sqlite:///{tmp / "digest.db"}"\n'
         f'[site]\nbase_url = "{base}"\ndir = "{site}"\n'
-        f"[serve]\nheader_timeout = {HEADER_TIMEOUT}\n"
+        f"[serve]\nrequest_timeout = {REQUEST_TIMEOUT}\n"
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "digest.cli", "serve", "--config", str(config), "--port", str(port)],
@@ -127,7 +127,7 @@ def _closed_after(sockets: list[socket.socket], drip: list[socket.socket], limit
 
 def test_idle_and_half_open_connections_neither_stall_pages_nor_stay(cli: Cli) -> None:
     """300 connections that send nothing or half a request head, and some that drip one, hold
-    no thread, leave a page answered, and are closed once the header timeout has passed."""
+    no thread, leave a page answered, and are closed once the request timeout has passed."""
     before = _threads(cli.pid)
     silent = [socket.create_connection(("127.0.0.1", cli.port)) for _ in range(150)]
     half = [socket.create_connection(("127.0.0.1", cli.port)) for _ in range(140)]
@@ -141,13 +141,13 @@ def test_idle_and_half_open_connections_neither_stall_pages_nor_stay(cli: Cli) -
         status, _, body = _get(cli.base + "issues/2026-w47/index.html")
         assert status == 200 and b"Coding agents ship to everyone" in body
         assert _threads(cli.pid) <= before + 4  # http.server: one thread per connection
-        closed = _closed_after(everyone, drip, HEADER_TIMEOUT + 8)
+        closed = _closed_after(everyone, drip, REQUEST_TIMEOUT + 8)
     finally:
         for s in everyone:
             s.close()
     still_open = sum(t is None for t in closed)
     assert still_open == 0, f"{still_open} of {len(everyone)} connections were never closed"
-    assert min(t for t in closed if t is not None) >= HEADER_TIMEOUT / 2
+    assert min(t for t in closed if t is not None) >= REQUEST_TIMEOUT / 2
     assert _get(cli.base)[0] == 200
 
 

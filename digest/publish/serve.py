@@ -1,17 +1,20 @@
-"""`digest serve`: the built site and its forms (subscribe, confirm, unsubscribe) on Hypercorn.
+"""`digest serve`: the built site and its forms (subscribe, confirm, unsubscribe) on uvicorn.
 
-Hypercorn closes a connection that has not sent a whole request head within the header
-timeout, counted from when it opens or from its last answer, so idle and half-open
-connections cannot pile up; it caps a request head at 16 KiB. One event loop serves every
-connection; store and SMTP work runs on a bounded pool of threads.
+One event loop serves every connection (uvicorn with httptools, and uvloop where installed);
+store and SMTP work runs on a bounded pool of threads. Every connection has
+`serve.request_timeout` seconds to send a whole request (digest.publish.connections), so idle
+and half-open connections cannot pile up, and past `serve.max_connections` a request is
+answered 503.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import math
+import resource
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,8 +22,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import anyio.to_thread
-from hypercorn.asyncio import serve as hypercorn_serve
-from hypercorn.config import Config
+import uvicorn
 from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digest.config import ServeSettings
 from digest.errors import SubscriberError
+from digest.publish.connections import with_deadline
 from digest.publish.pages import Moved, SiteFiles
 from digest.publish.render import render
 from digest.publish.signup import SignupDesk
@@ -39,7 +42,7 @@ from digest.store.mailing import parse_address
 Unsubscriber = Callable[[str, bool], bool]
 T = TypeVar("T")
 _MAX_FORM = 4096
-_BACKLOG = 1024
+_BACKLOG = 2048
 _HEADERS = [
     (
         b"content-security-policy",
@@ -83,7 +86,6 @@ class _Site:
         self.page = page
         self.unsubscriber = unsubscribe
         self.signups = signups
-        self.trusted = frozenset(settings.trusted_proxies)
         self.limiter = anyio.CapacityLimiter(settings.threads)
 
     async def _blocking(self, work: Callable[..., T], *args: object) -> T:
@@ -94,14 +96,6 @@ class _Site:
         return Response(
             html, status, {"Cache-Control": "no-store"}, media_type="text/html; charset=utf-8"
         )
-
-    def _client(self, request: Request) -> str:
-        """The client's address; behind a trusted proxy, the last one it was forwarded for."""
-        peer = request.client.host if request.client else ""
-        if peer not in self.trusted:
-            return peer
-        hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
-        return next((h for h in reversed(hops) if h and h not in self.trusted), peer)
 
     async def static(self, request: Request) -> Response:
         found = self.files.find(request.url.path)
@@ -137,7 +131,9 @@ class _Site:
         if form is None:
             return PlainTextResponse("The form is too large", 413)
         context: dict[str, Any] = {"token": "", "address": ""}
-        if not self.signups.client_allowed(self._client(request)):
+        # behind a trusted proxy, uvicorn has put the forwarded-for address here
+        client = request.client.host if request.client else ""
+        if not self.signups.client_allowed(client):
             response = self._page("subscribe.html", 429, "../", state="busy", **context)
             response.headers["Retry-After"] = "3600"
             return response
@@ -216,21 +212,37 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(sock: socket.socket, settings: ServeSettings) -> Config:
-    config = Config()
-    config.bind = [f"fd://{sock.detach()}"]  # Hypercorn owns the socket from here on
-    config.backlog = _BACKLOG
-    config.keep_alive_timeout = settings.header_timeout
-    config.read_timeout = settings.read_timeout
-    config.include_server_header = False
-    config.accesslog = None
-    config.errorlog = logging.getLogger("digest.serve")
-    return config
+def _server(app: ASGIApp, settings: ServeSettings) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        http=with_deadline(settings.request_timeout),
+        loop="auto",  # uvloop where installed
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        backlog=_BACKLOG,
+        timeout_keep_alive=math.ceil(settings.request_timeout),
+        limit_concurrency=settings.max_connections,
+        proxy_headers=True,
+        forwarded_allow_ips=list(settings.trusted_proxies),
+    )
+    return uvicorn.Server(config)
+
+
+def _enough_file_descriptors(connections: int) -> None:
+    """Raise the soft limit on open files to fit the connections (systemd's default is 1024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
 
 
 def serve(app: ASGIApp, sock: socket.socket, settings: ServeSettings) -> None:
     """Serve until SIGINT or SIGTERM; answers in flight are finished first."""
-    asyncio.run(hypercorn_serve(app, _config(sock, settings)))  # type: ignore[arg-type]
+    _enough_file_descriptors(settings.max_connections)
+    _server(app, settings).run(sockets=[sock])
 
 
 @contextmanager
@@ -241,18 +253,13 @@ def running(
     yields its base URL."""
     sock = sock or listening_socket("127.0.0.1", 0)
     host, port = sock.getsockname()[:2]
-    config = _config(sock, settings or ServeSettings())
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    server = _server(app, settings or ServeSettings())
+    thread = threading.Thread(target=asyncio.run, args=(server.serve(sockets=[sock]),), daemon=True)
     thread.start()
     try:
+        while not server.started and thread.is_alive():
+            time.sleep(0.01)
         yield f"http://{host}:{port}/"
     finally:
-        loop.call_soon_threadsafe(stop.set)
+        server.should_exit = True
         thread.join(10)
-        loop.close()
