@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -20,6 +21,7 @@ from digest.publish.serve import listening_socket, serve
 from digest.serving import site_app
 from digest.store import Store
 from digest.store.mailing import Mailing, parse_address
+from digest.store.signups import Signups
 
 console = Console(highlight=False)
 Command = Callable[[str, str], argparse.ArgumentParser]
@@ -107,6 +109,9 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
                 table.add_column(column)
             for s in mailing.subscribers():
                 table.add_row(str(s.id), s.address, s.name, s.status, s.added_at.date().isoformat())
+            valid = timedelta(hours=settings.serve.confirm_hours)
+            for address, asked in Signups(store.engine, valid).pending():
+                table.add_row("", address, "", "unconfirmed", asked.date().isoformat())
             console.print(table)
         elif args.action == "remove":
             for address in args.addresses:

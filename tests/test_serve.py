@@ -201,3 +201,13 @@ def test_unsubscribe_form_answers_as_before_and_refuses_a_huge_form(site: str) -
     assert headers["Cache-Control"] == "no-store"
     assert _get(site + "unsubscribe/", data=b"token=good")[0] == 200
     assert _get(site + "unsubscribe/", data=b"token=good&pad=" + b"x" * 5000)[0] == 413
+
+
+def test_a_huge_request_head_is_refused(site: str) -> None:
+    host, port = site.removeprefix("http://").rstrip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"a" * 20_000 + b"\r\n\r\n")
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 431 ")

@@ -170,7 +170,7 @@ def test_reader_signs_up_in_chromium_confirms_by_email_and_gets_the_next_issue(
 
 
 def test_the_answer_never_tells_whether_an_address_is_subscribed(
-    signup: Callable[..., AbstractContextManager[Signup]],
+    signup: Callable[..., AbstractContextManager[Signup]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     with signup() as s:
         s.mailing.add([("", "member@example.net")])
@@ -187,6 +187,10 @@ def test_the_answer_never_tells_whether_an_address_is_subscribed(
         [confirmation] = s.mail_to("new@example.net")
         assert _LINK.search(confirmation.get_content())
         assert s.post("not an address")[0] == 400
+        assert cli.main(["subscribers", "--config", str(s.config), "list"]) == 0
+        listed = [line for line in capsys.readouterr().out.splitlines() if "@" in line]
+        assert any("new@example.net" in line and "unconfirmed" in line for line in listed)
+        assert any("member@example.net" in line and "active" in line for line in listed)
 
 
 def test_an_unsubscribed_reader_who_signs_up_again_must_confirm_again(
