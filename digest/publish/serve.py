@@ -25,6 +25,7 @@ import anyio.to_thread
 import uvicorn
 from jinja2 import Environment
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -70,7 +71,7 @@ class _SecurityHeaders:
 
 
 class _Site:
-    """The request handlers, bound to the site folder, the templates and the store."""
+    """The pages and the unsubscribe link's handler, bound to the site folder and templates."""
 
     def __init__(
         self,
@@ -78,20 +79,18 @@ class _Site:
         env: Environment,
         page: dict[str, Any],
         unsubscribe: Unsubscriber,
-        signups: SignupDesk | None,
         settings: ServeSettings,
     ) -> None:
         self.files = SiteFiles(site_dir)
         self.env = env
         self.page = page
         self.unsubscriber = unsubscribe
-        self.signups = signups
         self.limiter = anyio.CapacityLimiter(settings.threads)
 
-    async def _blocking(self, work: Callable[..., T], *args: object) -> T:
+    async def blocking(self, work: Callable[..., T], *args: object) -> T:
         return await anyio.to_thread.run_sync(work, *args, limiter=self.limiter)
 
-    def _page(self, name: str, status: int, root: str, **context: Any) -> Response:
+    def page_for(self, name: str, status: int, root: str, **context: Any) -> Response:
         html = render(self.env, name, **self.page, root=root, **context)
         return Response(
             html, status, {"Cache-Control": "no-store"}, media_type="text/html; charset=utf-8"
@@ -115,68 +114,66 @@ class _Site:
 
     async def unsubscribe(self, request: Request) -> Response:
         form = await _form(request)
-        if form is None:
-            return PlainTextResponse("The form is too large", 413)
         token = request.query_params.get("token") or form.get("token", "")
         apply = request.method == "POST"
-        if not await self._blocking(self.unsubscriber, token, apply):
-            return self._page("unsubscribe.html", 400, "../", state="invalid", token="")
+        if not await self.blocking(self.unsubscriber, token, apply):
+            return self.page_for("unsubscribe.html", 400, "../", state="invalid", token="")
         state = "done" if apply else "confirm"
-        return self._page("unsubscribe.html", 200, "../", state=state, token=token)
+        return self.page_for("unsubscribe.html", 200, "../", state=state, token=token)
+
+
+class _Signups:
+    """The subscribe form's handler and the confirmation links' page."""
+
+    def __init__(self, site: _Site, desk: SignupDesk) -> None:
+        self.site = site
+        self.desk = desk
 
     async def subscribe(self, request: Request) -> Response:
-        if self.signups is None:
-            return PlainTextResponse("Sign-ups are not handled here", 404)
         form = await _form(request)
-        if form is None:
-            return PlainTextResponse("The form is too large", 413)
         context: dict[str, Any] = {"token": "", "address": ""}
         # behind a trusted proxy, uvicorn has put the forwarded-for address here
         client = request.client.host if request.client else ""
-        if not self.signups.client_allowed(client):
-            response = self._page("subscribe.html", 429, "../", state="busy", **context)
+        if not self.desk.client_allowed(client):
+            response = self.site.page_for("subscribe.html", 429, "../", state="busy", **context)
             response.headers["Retry-After"] = "3600"
             return response
         try:
             context["address"] = parse_address(form.get("email", ""))[1]
         except SubscriberError:
-            return self._page("subscribe.html", 400, "../", state="bad", **context)
-        await self._blocking(self.signups.request, context["address"])
-        return self._page("subscribe.html", 200, "../", state="sent", **context)
+            return self.site.page_for("subscribe.html", 400, "../", state="bad", **context)
+        await self.site.blocking(self.desk.request, context["address"])
+        return self.site.page_for("subscribe.html", 200, "../", state="sent", **context)
 
     async def confirm(self, request: Request) -> Response:
-        if self.signups is None:
-            return PlainTextResponse("Sign-ups are not handled here", 404)
         form = await _form(request)
-        if form is None:
-            return PlainTextResponse("The form is too large", 413)
         token = request.query_params.get("token") or form.get("token", "")
         if request.method == "POST":
-            address = await self._blocking(self.signups.confirm, token)
+            address = await self.site.blocking(self.desk.confirm, token)
             state = "confirmed"
         else:
-            address = await self._blocking(self.signups.pending_address, token)
+            address = await self.site.blocking(self.desk.pending_address, token)
             state = "confirm"
         if address is None:
-            return self._page(
-                "subscribe.html", 400, "../../", state="invalid", token="", address=""
-            )
-        return self._page(
-            "subscribe.html", 200, "../../", state=state, token=token, address=address
+            state, token, address = "invalid", "", ""
+        status = 400 if state == "invalid" else 200
+        return self.site.page_for(
+            "subscribe.html", status, "../../", state=state, token=token, address=address
         )
 
 
-async def _form(request: Request) -> dict[str, str] | None:
-    """The urlencoded form in the body (first value of each field); None when over 4 KiB."""
+async def _form(request: Request) -> dict[str, str]:
+    """The urlencoded form in the body (first value of each field); 413 over 4 KiB."""
     if request.method != "POST":
         return {}
-    if int(request.headers.get("content-length") or 0) > _MAX_FORM:
-        return None
+    length = request.headers.get("content-length", "0")
+    if not length.isdigit() or int(length) > _MAX_FORM:
+        raise HTTPException(413, "The form is too large")
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > _MAX_FORM:
-            return None
+            raise HTTPException(413, "The form is too large")
     fields = parse_qs(body.decode("utf-8", errors="replace"))
     return {name: values[0] for name, values in fields.items()}
 
@@ -190,15 +187,17 @@ def make_app(
     settings: ServeSettings | None = None,
 ) -> ASGIApp:
     """The site folder as a web app; page holds site_title and base_url for the templates."""
-    site = _Site(site_dir, env, page, unsubscribe, signups, settings or ServeSettings())
+    site = _Site(site_dir, env, page, unsubscribe, settings or ServeSettings())
     forms = ["GET", "HEAD", "POST"]
     routes = [
         Route("/unsubscribe/", site.unsubscribe, methods=forms),
         Route("/unsubscribe", site.unsubscribe, methods=forms),
-        Route("/subscribe/", site.subscribe, methods=["POST"]),
-        Route("/subscribe/confirm/", site.confirm, methods=forms),
-        Route("/{path:path}", site.static, methods=["GET", "HEAD"]),
     ]
+    if signups is not None:
+        desk = _Signups(site, signups)
+        routes.append(Route("/subscribe/", desk.subscribe, methods=["POST"]))
+        routes.append(Route("/subscribe/confirm/", desk.confirm, methods=forms))
+    routes.append(Route("/{path:path}", site.static, methods=["GET", "HEAD"]))
     return _SecurityHeaders(Starlette(routes=routes))
 
 
