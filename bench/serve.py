@@ -184,11 +184,12 @@ async def _measure(
     while idle.open < args.idle and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     idle_at_start = idle.open
-    cpu = probe.cpu_seconds()
+    cpu, own = probe.cpu_seconds(), time.process_time()
     result = await _load(port, pages, args.requests, args.concurrency)
-    result["server_cpu_ms_per_request"] = round(
-        (probe.cpu_seconds() - cpu) * 1000 / max(result["ok"], 1), 3
-    )
+    done = max(result["ok"], 1)
+    result["server_cpu_ms_per_request"] = round((probe.cpu_seconds() - cpu) * 1000 / done, 3)
+    # the load's own cost, idle connections included: on 2 cores it competes with the server
+    result["client_cpu_ms_per_request"] = round((time.process_time() - own) * 1000 / done, 3)
     idle.holding = False  # from here on nothing is reopened: does the server close them?
     stopped = time.monotonic()
     while idle.open and time.monotonic() - stopped < REQUEST_TIMEOUT + 5:
@@ -296,7 +297,8 @@ def main() -> None:
         print(
             f"{name:>13}: {f['ok']} ok, {f['errors']} errors {f['error_kinds']}, "
             f"p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, {f['per_second']}/s, "
-            f"{f['server_cpu_ms_per_request']} ms CPU a page; idle open {f['idle_open_at_start']}"
+            f"{f['server_cpu_ms_per_request']} ms server CPU a page (client "
+            f"{f['client_cpu_ms_per_request']}); idle open {f['idle_open_at_start']}"
             f", closed by the server {f['idle_closed_by_server']}; peak {f['peak_threads']} "
             f"threads, RSS {f['rss_at_start_mib']} MiB before, {f['peak_rss_mib']} MiB at most"
         )
