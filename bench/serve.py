@@ -123,15 +123,13 @@ class Idle:
             writer.close()
 
 
-async def _fetch(port: int, path: str) -> float:
-    start = time.perf_counter()
+async def _fetch(port: int, path: str) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
     data = await reader.read()
     writer.close()
     if not data.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200")) or b"</html>" not in data:
         raise ValueError(data[:40])
-    return time.perf_counter() - start
 
 
 async def _load(port: int, pages: list[str], requests: int, concurrency: int) -> dict[str, Any]:
@@ -144,11 +142,13 @@ async def _load(port: int, pages: list[str], requests: int, concurrency: int) ->
         while issued < requests:
             path = pages[issued % len(pages)]
             issued += 1
+            start = time.perf_counter()
             try:
-                latencies.append(await asyncio.wait_for(_fetch(port, path), TIMEOUT))
+                await asyncio.wait_for(_fetch(port, path), TIMEOUT)
             except (OSError, ValueError, TimeoutError) as exc:
                 name = type(exc).__name__
                 errors[name] = errors.get(name, 0) + 1
+            latencies.append(time.perf_counter() - start)  # a failure counts as its wait
 
     start = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
@@ -159,13 +159,13 @@ async def _load(port: int, pages: list[str], requests: int, concurrency: int) ->
         return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000, 1)
 
     return {
-        "ok": len(latencies),
+        "ok": len(latencies) - sum(errors.values()),
         "errors": sum(errors.values()),
         "error_kinds": errors,
         "p50_ms": pct(0.50) if latencies else None,
         "p99_ms": pct(0.99) if latencies else None,
         "max_ms": pct(1.0) if latencies else None,
-        "per_second": round(len(latencies) / elapsed, 1),
+        "per_second": round((len(latencies) - sum(errors.values())) / elapsed, 1),
     }
 
 
@@ -219,11 +219,11 @@ def _client_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-def _wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
+def _wait_ready(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 120
     while True:
         if server.poll() is not None:
-            raise SystemExit(f"the server exited: {server.communicate()[1].decode()[-2000:]}")
+            raise SystemExit(f"the server exited: {log.read_text()[-2000:]}")
         try:
             asyncio.run(asyncio.wait_for(_fetch(port, "/index.html"), 2))
             return
@@ -235,9 +235,11 @@ def _wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
 
 def _run(name: str, command: list[str], port: int, pages: list[str], args: argparse.Namespace,
          env: dict[str, str]) -> dict[str, Any]:  # fmt: skip
-    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    log = Path(tempfile.mkstemp(prefix="bench-serve-", suffix=".log")[1])
+    with log.open("wb") as out:  # a file, not a pipe: a full pipe would stall the server
+        server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_ready(port, server)
+        _wait_ready(port, server, log)
         print(f"{name}: serving on {port}, loading...", flush=True)
         rss_at_start = Probe(server.pid).status()["VmRSS"] / 1024
         with asyncio.Runner(loop_factory=_client_loop()) as runner:

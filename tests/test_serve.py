@@ -67,16 +67,19 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
         f'[site]\nbase_url = "{base}"\ndir = "{site}"\n'
         f"[serve]\nrequest_timeout = {REQUEST_TIMEOUT}\n"
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "digest.cli", "serve", "--config", str(config), "--port", str(port)],
-        env={**os.environ, "DIGEST_UNSUBSCRIBE_SECRET": SECRET},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    log = tmp / "serve.log"
+    command = ["serve", "--config", str(config), "--port", str(port)]
+    with log.open("wb") as out:  # a file, not a pipe nobody reads, which could stall it
+        server = subprocess.Popen(
+            [sys.executable, "-m", "digest.cli", *command],
+            env={**os.environ, "DIGEST_UNSUBSCRIBE_SECRET": SECRET},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 90
         while True:
-            assert server.poll() is None, server.communicate()[0].decode()
+            assert server.poll() is None, log.read_text()
             try:
                 if _get(base)[0] == 200:
                     break
