@@ -44,9 +44,11 @@ def _publish(folder: Path, base_url: str) -> Path:
     return folder / "site"
 
 
-def _get(url: str, data: bytes | None = None, **headers: str) -> tuple[int, Message, bytes]:
+def _get(
+    url: str, data: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Message, bytes]:
     """Status, headers (any case) and body of a request; an error status is an answer too."""
-    request = urllib.request.Request(url, data=data, headers=headers)
+    request = urllib.request.Request(url, data=data, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.headers, response.read()
@@ -98,7 +100,9 @@ def _threads(pid: int) -> int:
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads")))
 
 
-def _closed_after(sockets: list[socket.socket], drip: list[socket.socket], limit: float) -> list:
+def _closed_after(
+    sockets: list[socket.socket], drip: list[socket.socket], limit: float
+) -> list[float | None]:
     """Seconds until the server closed each socket (None: still open after limit); the drip
     sockets send one byte of a request head every 0.4 s meanwhile."""
     start = time.monotonic()
@@ -181,7 +185,7 @@ def test_pages_carry_the_security_headers_and_behave_as_before(site: str) -> Non
     assert _get(site + "feed.xml")[1]["Content-Type"] == "application/xml"
     # a browser's second visit gets 304 and no body
     etag = _get(site + "index.html")[1]["ETag"]
-    assert _get(site + "index.html", **{"If-None-Match": etag})[0] == 304
+    assert _get(site + "index.html", headers={"If-None-Match": etag})[0] == 304
     for outside in ("nope.html", "issues/.secret", "..%2f..%2fetc%2fpasswd", "static/"):
         status, headers, _ = _get(site + outside)
         assert status == 404, outside
@@ -214,3 +218,22 @@ def test_a_huge_request_head_is_refused(site: str) -> None:
         while chunk := s.recv(65536):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 431 ")
+
+
+def test_a_folder_redirect_stays_on_the_site(site: str) -> None:
+    for path, location in (("issues/2026-w47", "2026-w47/"), ("/issues", "issues/")):
+        request = urllib.request.Request(site + path.lstrip("/"))
+        opener = urllib.request.build_opener(_NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as moved:
+            opener.open(request, timeout=10)
+        assert moved.value.code == 301 and moved.value.headers["Location"] == location
+    host, port = site.removeprefix("http://").rstrip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"GET //issues HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = s.recv(65536)
+    assert b"\r\nlocation: issues/\r\n" in answer.lower()  # never //issues/, another host
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None

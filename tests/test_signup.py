@@ -83,7 +83,7 @@ def _answer(request: urllib.request.Request) -> tuple[int, str]:
 
 
 def _link(message: EmailMessage) -> str:
-    found = _LINK.search(message.get_body(("plain",)).get_content())
+    found = _LINK.search(message.get_content())
     assert found, message
     return found.group(0)
 
@@ -145,7 +145,8 @@ def signup(
 def test_reader_signs_up_in_chromium_confirms_by_email_and_gets_the_next_issue(
     signup: Callable[..., AbstractContextManager[Signup]],
 ) -> None:
-    with signup() as s, chromium() as driver:
+    with signup() as s, chromium() as browser:
+        driver: Any = browser
         for address in ("reader@example.net", "undecided@example.net"):
             driver.get(s.base + "issues/2026-w47/index.html")
             driver.find_element("id", "subscribe-email").send_keys(address)

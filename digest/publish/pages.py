@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import stat
 from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
+from urllib.parse import quote
 
 _TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -40,7 +42,8 @@ class Page:
 
 @dataclass(frozen=True)
 class Moved:
-    """A folder asked for without its trailing slash: its page is at `location`."""
+    """A folder asked for without its trailing slash: its page is at `location`, relative to
+    the URL asked for."""
 
     location: str
 
@@ -66,9 +69,9 @@ class SiteFiles:
         path = os.path.join(self.root, *parts)
         try:
             found = os.stat(path)
-            if os.path.isdir(path):
-                if not url_path.endswith("/"):
-                    return Moved(url_path + "/")
+            if stat.S_ISDIR(found.st_mode):
+                if not url_path.endswith("/"):  # relative, so it holds under any prefix
+                    return Moved(quote(parts[-1]) + "/")
                 path = os.path.join(path, "index.html")
                 found = os.stat(path)
         except (OSError, ValueError):

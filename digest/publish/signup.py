@@ -17,8 +17,9 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from digest.errors import PublishError
 from digest.publish.render import render
-from digest.publish.send import SendError, SmtpSettings, send_one
+from digest.publish.send import SmtpSettings, send_one
 from digest.store.signups import Signups
 
 log = logging.getLogger("digest.serve")
@@ -92,8 +93,10 @@ class Outbox:
             try:
                 send_one(self.smtp, message)
                 log.info("sign-up email sent to %s", message["To"])
-            except SendError as exc:
+            except PublishError as exc:  # SendError, or a bad email.from
                 log.warning("sign-up email not sent: %s", exc)
+            except Exception:  # the outbox must outlive any one message
+                log.exception("sign-up email to %s failed", message["To"])
 
 
 class SignupDesk:
