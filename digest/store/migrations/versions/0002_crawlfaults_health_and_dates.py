@@ -1,7 +1,7 @@
 """Crawl faults: validators' age and salvage warnings per source, and implausible dates kept.
 
 Revision ID: 0002_crawlfaults
-Revises: 0001
+Revises: 0002_serve
 Create Date: 2026-12-02
 
 source_state.validated_at: when the source last sent its whole document, so that validators
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy import Column, DateTime, Text
 
 revision = "0002_crawlfaults"
-down_revision = "0001"
+down_revision = "0002_serve"
 branch_labels = None
 depends_on = None
 
