@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,3 +59,27 @@ def chromium(width: int = 1200, height: int = 900) -> Iterator[object]:
         yield driver
     finally:
         driver.quit()
+
+
+# Every visible element with text of its own whose computed font size is under 14 px.
+SMALL_TEXT = """
+const small = [];
+for (const e of document.body.querySelectorAll('*')) {
+  if (!e.getClientRects().length) continue;  // not shown, like an email's preheader
+  if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+  const size = parseFloat(getComputedStyle(e).fontSize);
+  if (size < 14) small.push([e.tagName + '.' + e.className, size, e.textContent.slice(0, 40)]);
+}
+return small;
+"""
+
+
+@contextmanager
+def phone_screen(driver: Any, width: int = 375, height: int = 812) -> Iterator[None]:
+    """The session as a phone of that CSS width (the viewport meta tag applies)."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
