@@ -31,6 +31,7 @@ from digest.config import Settings, StoreSettings, load_sources
 from digest.crawl.urls import article_id
 from digest.models import Issue
 from digest.pipeline import load_embedder
+from digest.publish.inbox import subject_line
 from digest.publish.render import anchor, make_environment
 from digest.publish.serve import make_server
 from digest.store import Store
@@ -250,7 +251,8 @@ def test_email_parses_with_text_and_html_parts(run: DemoRun) -> None:
     raw = (run.out / "email" / "2026-w47.eml").read_bytes()
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
-    assert message["Subject"] == run.issue.title
+    assert message["Subject"] == subject_line(run.issue)
+    assert len(message["Subject"]) <= 70 and run.issue.title.startswith("Week 47: ")
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
     assert text is not None and html is not None
