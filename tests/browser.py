@@ -6,6 +6,8 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +85,33 @@ def phone_screen(driver: Any, width: int = 375, height: int = 812) -> Iterator[N
         yield
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+@dataclass(frozen=True)
+class PhoneView:
+    """An email's HTML part as a phone shows it."""
+
+    width: int  # of the document, in CSS pixels
+    small_text: list[Any]  # visible elements whose own text is under 14 px
+    link_sizes: list[float]  # every link's font size, in px
+
+
+def email_on_phone(message: EmailMessage, folder: Path, width: int = 375) -> PhoneView:
+    """Open the message's HTML part in headless Chromium on a phone screen `width` px wide."""
+    page = folder / "email.html"
+    html = message.get_body(("html",))
+    assert html is not None, "the message has no HTML part"
+    page.write_text(html.get_content(), encoding="utf-8")
+    with chromium() as driver, phone_screen(driver, width):
+        driver.get(page.as_uri())
+        return PhoneView(
+            driver.execute_script("return document.documentElement.scrollWidth"),
+            driver.execute_script(SMALL_TEXT),
+            [
+                float(size.removesuffix("px"))
+                for size in driver.execute_script(
+                    "return [...document.querySelectorAll('a')]"
+                    ".map(a => getComputedStyle(a).fontSize)"
+                )
+            ],
+        )

@@ -15,7 +15,7 @@ from digest.models import Issue
 from digest.publish.inbox import PREHEADER_LIMIT, SUBJECT_LIMIT, fit
 from digest.store import Store
 from digest.store.mailing import Mailing
-from tests.browser import SMALL_TEXT, chromium, phone_screen
+from tests.browser import email_on_phone
 from tests.issues import BASE_URL, two_weeks
 from tests.smtp import smtp_server
 
@@ -93,19 +93,10 @@ def test_preheader_comes_first_hidden_and_short(
 def test_email_reads_on_a_phone_in_chromium(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    message = _sent(tmp_path, _long_issue(), monkeypatch)
-    page = tmp_path / "email.html"
-    page.write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
-    with chromium() as driver, phone_screen(driver, PHONE):
-        driver.get(page.as_uri())
-        width = driver.execute_script("return document.documentElement.scrollWidth")
-        small = driver.execute_script(SMALL_TEXT)
-        links = driver.execute_script(
-            "return [...document.querySelectorAll('a')].map(a => getComputedStyle(a).fontSize)"
-        )
-    assert width <= PHONE, f"the email is {width} px wide on a {PHONE} px screen"
-    assert small == []
-    assert links and all(float(size.removesuffix("px")) >= 14 for size in links)
+    view = email_on_phone(_sent(tmp_path, _long_issue(), monkeypatch), tmp_path, PHONE)
+    assert view.width <= PHONE, f"the email is {view.width} px wide on a {PHONE} px screen"
+    assert view.small_text == []
+    assert view.link_sizes and min(view.link_sizes) >= 14
 
 
 def test_every_story_link_of_the_email_is_listed_once(

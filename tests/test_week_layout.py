@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 from digest import cli, cli_publish
 from digest.publish.inbox import SUBJECT_LIMIT
 from digest.publish.render import story_anchor
-from tests.browser import SMALL_TEXT, chromium, phone_screen
+from tests.browser import chromium, email_on_phone, phone_screen
 from tests.smtp import smtp_server
 from tests.week28 import BuiltWeek, build_week28
 
@@ -75,14 +75,9 @@ def test_email_is_small_and_has_a_preheader(week: BuiltWeek, message: EmailMessa
 
 
 def test_email_reads_on_a_phone(message: EmailMessage, tmp_path: Path) -> None:
-    page = tmp_path / "email.html"
-    page.write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
-    with chromium() as driver, phone_screen(driver, PHONE):
-        driver.get(page.as_uri())
-        width = driver.execute_script("return document.documentElement.scrollWidth")
-        small = driver.execute_script(SMALL_TEXT)
-    assert width <= PHONE, f"{width} px wide"
-    assert small == []
+    view = email_on_phone(message, tmp_path, PHONE)
+    assert view.width <= PHONE, f"{view.width} px wide"
+    assert view.small_text == [] and min(view.link_sizes) >= 14
 
 
 def test_issue_page_has_contents_headlines_sources_and_a_bearable_height(
