@@ -304,8 +304,10 @@ def test_demo_on_postgresql_makes_the_same_issue(
     assert story_of == run.story_of
     assert issue is not None
 
-    def told(issue: Issue) -> str:  # all but when it was built and the demo server's port
-        text = issue_to_json(replace(issue, built_at=run.issue.built_at))
+    def told(issue: Issue) -> str:  # all but when it was built and published, and the port
+        text = issue_to_json(
+            replace(issue, built_at=run.issue.built_at, published_at=run.issue.published_at)
+        )
         return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1", text)
 
     assert told(issue) == told(run.issue)
@@ -398,7 +400,7 @@ def test_draft_edit_publish_through_the_cli(run: DemoRun, tmp_path: Path) -> Non
     page = BeautifulSoup(
         (tmp_path / "site" / "issues" / "2026-w47" / "index.html").read_text(), "html.parser"
     )
-    headlines = [p.get_text() for p in page.select("p.headline")]
+    headlines = [h.get_text() for h in page.select("section.theme > h2")]
     assert headlines[0] == "Edited by a person"
     assert first.summary.headline not in headlines
 
