@@ -24,7 +24,7 @@ from digest.logs import configure_logging
 from digest.models import Source
 from digest.ops import Operations, StopFlag, Stopped, stop_on_signals, utcnow
 from digest.periods import week_of
-from digest.store import Store
+from digest.store import Store, StoreMissingError
 from digest.write.compose import WriteReport
 
 console = Console(highlight=False)
@@ -136,9 +136,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    where = make_url(settings.store.url).render_as_string(hide_password=True)
+    try:
+        Store(settings.store.url, create=False).close()
+    except StoreMissingError:
+        Store(settings.store.url).close()
+        console.print(f"created the store at {where}; next: `digest crawl`")
+    else:
+        console.print(f"the store at {where} exists already; nothing to do")
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, create=False)
     store.close()
     before, now = store.migrated
     where = make_url(settings.store.url).render_as_string(hide_password=True)
@@ -154,7 +167,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_crawl(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     sources = load_sources(settings.sources)
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, create=False)
     try:
         ops = Operations(settings, store)
         report = _crawl(ops, sources, pipeline.fetch_policy(settings), args.force)
@@ -166,7 +179,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_sources_check(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     sources = load_sources(settings.sources)
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, create=False)
     try:
         health = store.source_health()
     finally:
@@ -202,7 +215,7 @@ def cmd_sources_check(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, create=False)
     try:
         _build(Operations(settings, store), load_sources(settings.sources), args.week)
     finally:
@@ -216,7 +229,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     configure_logging(settings.log)
     stop = StopFlag()
     stop_on_signals(stop, lambda text: console.print(f"[yellow]{text}[/yellow]"))
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, create=False)
     ops = Operations(settings, store, stop=stop, unattended=True)
     try:
         monday = (
@@ -263,7 +276,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     sources = load_sources(settings.sources)
     configure_logging(settings.log)
     _expat_notice()
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, create=False)
     try:
         scheduler.run_forever(settings, sources, store, lambda text: console.print(text))
     finally:
@@ -277,7 +290,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         names = [s.name for s in load_sources(settings.sources)]
     except ConfigError:
         names = []  # status still shows every source the crawl runs recorded
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, create=False)
     try:
         report = status.gather(settings, store, names, utcnow())
     finally:
@@ -338,6 +351,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=None, help="sample week folder to serve")
     with_week(p)
     p.set_defaults(run=cmd_demo)
+
+    p = command("init", "Create the store that store.url names (every other command needs it).")
+    with_config(p)
+    p.set_defaults(run=cmd_init)
 
     p = command("crawl", "Fetch every due source in sources.yaml and store new articles.")
     with_config(p)

@@ -48,7 +48,7 @@ def _print_send(report: pipeline.SendReport) -> None:
 
 def cmd_draft(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, create=False)
     try:
         if args.preview:
             report = pipeline.preview_draft(settings, store, _issue_arg(args.week))
@@ -71,7 +71,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, create=False)
     try:
         report = pipeline.publish_draft(
             settings, store, _issue_arg(args.week), send=not args.no_email, say=console.print
@@ -87,7 +87,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def cmd_send(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, create=False)
     try:
         report = pipeline.send_issue(
             settings, store, _issue_arg(args.week), args.resend_interrupted, say=console.print
@@ -100,7 +100,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_subscribers(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, create=False)
     mailing = Mailing(store.engine)
     try:
         if args.action == "list":
@@ -154,7 +154,7 @@ def _address_lines(file: Path) -> list[str]:
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     configure_logging(settings.log)
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, create=False)
     try:
         served = site_app(settings, store)
         sock = listening_socket(args.host, args.port)

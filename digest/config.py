@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from digest.config_sources import SOURCE_KINDS, SourceEntry
 from digest.crawl.allowance import parse_allowance
@@ -271,14 +273,15 @@ def load_settings(path: Path | None = None) -> Settings:
         raise ConfigError(
             f"{file}: no such file; pass an existing --config or omit it for defaults"
         )
-    if url := os.environ.get("DIGEST_STORE_URL"):
-        data.setdefault("store", {})["url"] = url
     try:
-        settings = Settings.model_validate(data)
+        settings = _rebase(Settings.model_validate(data), file.parent)
     except ValidationError as exc:
         problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"{file}: {problems}") from exc
-    return _rebase(settings, file.parent)
+    if url := os.environ.get("DIGEST_STORE_URL"):  # as given: it is not in the file
+        store = settings.store.model_copy(update={"url": url})
+        settings = settings.model_copy(update={"store": store})
+    return settings
 
 
 def _rebase(settings: Settings, root: Path) -> Settings:
@@ -294,9 +297,34 @@ def _rebase(settings: Settings, root: Path) -> Settings:
     )
     email = settings.email.model_copy(update={"dir": at(settings.email.dir)})
     writer = settings.writer.model_copy(update={"prompts": at(settings.writer.prompts)})
+    store = settings.store.model_copy(update={"url": _rebase_sqlite(settings.store.url, root)})
     return settings.model_copy(
-        update={"sources": at(settings.sources), "site": site, "email": email, "writer": writer}
+        update={
+            "sources": at(settings.sources),
+            "site": site,
+            "email": email,
+            "writer": writer,
+            "store": store,
+        }
     )
+
+
+def _rebase_sqlite(url: str, root: Path) -> str:
+    """A SQLite URL whose relative file path is taken from root; any other URL as it is."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # Store names the bad URL when it opens it
+    database = parsed.database or ""
+    if (
+        not parsed.drivername.startswith("sqlite")
+        or database in ("", ":memory:")
+        or database.startswith("file:")
+        or Path(database).is_absolute()
+    ):
+        return url
+    absolute = str((root / database).resolve())
+    return parsed.set(database=absolute).render_as_string(hide_password=False)
 
 
 def load_sources(path: Path, base: str | None = None) -> list[Source]:

@@ -21,6 +21,10 @@ class StoreError(DigestError):
     """The store could not be opened or written."""
 
 
+class StoreMissingError(StoreError):
+    """The store does not exist yet and the command may not create it (`digest init` does)."""
+
+
 class AnalyzeError(DigestError):
     """Embedding or clustering failed."""
 

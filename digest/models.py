@@ -86,6 +86,7 @@ class Theme:
     trend: str = "new"
     previous_count: int = 0
     previous_name: str = ""
+    slug: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,8 @@ class Issue:
     quick_hits: tuple[Note, ...] = field(default=())
     research: tuple[Note, ...] = field(default=())
     watch: tuple[Note, ...] = field(default=())
+    # When the issue was first published (None for a draft): the date its feed entries carry.
+    published_at: datetime | None = None
 
 
 @dataclass(frozen=True)

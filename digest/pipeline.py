@@ -231,12 +231,12 @@ def write_reported(
     written = write_issue(writer, fallback, grounder, analysis.themes, quick, papers, report)
     if isinstance(writer, LLMWriter):
         report.fallbacks[:0] = writer.fallbacks
-    year, week, _ = monday.isocalendar()
+    week = monday.isocalendar()[1]
     sections = written.sections
     lead = sections[0].summary.headline if sections else "a quiet week"
     issue = Issue(
         id=issue_id(monday),
-        title=f"{settings.site.title} — week {week}, {year}: {lead}",
+        title=f"Week {week}: {lead}",
         week_start=monday,
         week_end=monday + timedelta(days=6),
         built_at=datetime.now(UTC).replace(microsecond=0),
@@ -271,9 +271,12 @@ def build(
     say(f"writing {len(analysis.themes)} themes")
     issue, writing = write_reported(analysis, embedder, monday, settings, store)
     previous = store.issue(issue.id)
-    if previous is not None and replace(previous, built_at=issue.built_at) == issue:
+    if (
+        previous is not None
+        and replace(previous, built_at=issue.built_at, published_at=None) == issue
+    ):
         issue = previous
-    store.save_issue(issue)
+    issue = store.save_issue(issue)
     say("publishing site, feed and email")
     result = publish(issue, store.issues(), publish_settings(settings))
     stories = len(analysis.unthemed) + sum(len(t.stories) for t in analysis.themes)
@@ -374,7 +377,7 @@ def publish_draft(
     if send:
         unsubscribe_secret()  # refuse before publishing anything, not halfway through
     edited, _ = _edited_draft(settings, store, issue)
-    store.save_issue(edited)
+    edited = store.save_issue(edited)
     say("publishing site and feeds")
     result = publish(edited, store.issues(), publish_settings(settings))
     sent = send_issue(settings, store, edited.id, say=say) if send else None

@@ -6,7 +6,10 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,3 +61,57 @@ def chromium(width: int = 1200, height: int = 900) -> Iterator[object]:
         yield driver
     finally:
         driver.quit()
+
+
+# Every visible element with text of its own whose computed font size is under 14 px.
+SMALL_TEXT = """
+const small = [];
+for (const e of document.body.querySelectorAll('*')) {
+  if (!e.getClientRects().length) continue;  // not shown, like an email's preheader
+  if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+  const size = parseFloat(getComputedStyle(e).fontSize);
+  if (size < 14) small.push([e.tagName + '.' + e.className, size, e.textContent.slice(0, 40)]);
+}
+return small;
+"""
+
+
+@contextmanager
+def phone_screen(driver: Any, width: int = 375, height: int = 812) -> Iterator[None]:
+    """The session as a phone of that CSS width (the viewport meta tag applies)."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+@dataclass(frozen=True)
+class PhoneView:
+    """An email's HTML part as a phone shows it."""
+
+    width: int  # of the document, in CSS pixels
+    small_text: list[Any]  # visible elements whose own text is under 14 px
+    link_sizes: list[float]  # every link's font size, in px
+
+
+def email_on_phone(message: EmailMessage, folder: Path, width: int = 375) -> PhoneView:
+    """Open the message's HTML part in headless Chromium on a phone screen `width` px wide."""
+    page = folder / "email.html"
+    html = message.get_body(("html",))
+    assert html is not None, "the message has no HTML part"
+    page.write_text(html.get_content(), encoding="utf-8")
+    with chromium() as driver, phone_screen(driver, width):
+        driver.get(page.as_uri())
+        return PhoneView(
+            driver.execute_script("return document.documentElement.scrollWidth"),
+            driver.execute_script(SMALL_TEXT),
+            [
+                float(size.removesuffix("px"))
+                for size in driver.execute_script(
+                    "return [...document.querySelectorAll('a')]"
+                    ".map(a => getComputedStyle(a).fontSize)"
+                )
+            ],
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from digest.models import Article, Citation, Issue, Note, Section, Sentence, Story, Summary, Theme
 
@@ -59,6 +59,7 @@ def week_issue(monday: date, stories: dict[str, list[str]], title: str) -> Issue
         week_end=monday + timedelta(days=6),
         built_at=datetime.combine(monday + timedelta(days=7), datetime.min.time(), UTC),
         intro=f"Week {week}: {', '.join(stories)}.",
+        published_at=datetime.combine(monday + timedelta(days=7), time(9), UTC),
         sections=sections,
         quick_hits=(hit,),
     )

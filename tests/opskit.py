@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from digest.store import Store
+
 SAMPLE_WEEK = Path(__file__).resolve().parents[1] / "examples" / "sample-week"
 
 
@@ -91,7 +93,8 @@ def webhook_receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 def write_config(
     folder: Path, base: str, first: int | None = None, **sections: dict[str, object]
 ) -> Path:
-    """digest.toml and sources.yaml in `folder` for the sample week (its `first` sources)."""
+    """digest.toml and sources.yaml in `folder` for the sample week (its `first` sources), and
+    the store it names, as `digest init` makes it."""
     listed = yaml.safe_load((SAMPLE_WEEK / "sources.yaml").read_text())["sources"][:first]
     for source in listed:
         source["url"] = source["url"].replace("{base}", base)
@@ -111,4 +114,5 @@ def write_config(
         lines += [f"{k} = {json.dumps(v)}" for k, v in values.items()]
     path = folder / "digest.toml"
     path.write_text("\n".join(lines) + "\n")
+    Store(str(tables["store"]["url"])).close()
     return path

@@ -70,7 +70,11 @@ def test_issue_page_renders_without_console_errors(site: Site) -> None:
     headings = d.execute_script(
         "return [...document.querySelectorAll('main h2')].map(h => h.textContent)"
     )
-    assert headings == ["Agents at work", "Audio models", "Quick hits"]
+    assert headings == [
+        "Coding agents ship to everyone leads the week",
+        "Open speech model rivals studio voices leads the week",
+        "Quick hits",
+    ]
     # the stylesheet applied: serif body text, a readable measure, nothing overflowing
     font = d.execute_script("return getComputedStyle(document.body).fontFamily")
     assert "Charter" in font or "serif" in font
@@ -80,6 +84,56 @@ def test_issue_page_renders_without_console_errors(site: Site) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     d.save_screenshot(str(ARTIFACTS / "issue-page.png"))
     assert (ARTIFACTS / "issue-page.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("page", ["site/index.html", "site/issues/2026-w47/index.html"])
+def test_table_of_contents_reaches_every_section(site: Site, page: str) -> None:
+    d = site.driver
+    d.set_window_size(1200, 500)  # short, so that every section has to be scrolled to
+    try:
+        _open(site, page)
+        links = d.execute_script(
+            "return [...document.querySelectorAll('nav.toc a')].map(a => a.textContent)"
+        )
+        sections = d.execute_script(
+            "return [...document.querySelectorAll('main section > h2')].map(h => h.id)"
+        )
+        assert links == ["Agents at work", "Audio models", "Quick hits"]
+        reached = []
+        for n in range(len(links)):
+            d.execute_script("window.scrollTo(0, 0)")
+            d.execute_script("document.querySelectorAll('nav.toc a')[arguments[0]].click()", n)
+            reached.append(
+                _wait(
+                    lambda: d.execute_script(
+                        "const h = document.querySelector(':target');"
+                        "const top = h && h.getBoundingClientRect().top;"
+                        "return h && top >= 0 && top < innerHeight / 2 && h.id"
+                    )
+                )
+            )
+        assert reached == sections
+    finally:
+        d.set_window_size(1200, 900)
+
+
+def test_headline_stands_above_its_theme_label(site: Site) -> None:
+    d = site.driver
+    _open(site, "site/issues/2026-w47/index.html")
+    pairs = d.execute_script(
+        "return [...document.querySelectorAll('section.theme')].map(s => {"
+        "const h = s.querySelector('h2'), label = s.querySelector('.label');"
+        "return [h.textContent, h.getBoundingClientRect().bottom,"
+        "label.textContent, label.getBoundingClientRect().top,"
+        "parseFloat(getComputedStyle(h).fontSize), parseFloat(getComputedStyle(label).fontSize)];"
+        "})"
+    )
+    assert [(p[0], p[2]) for p in pairs] == [
+        ("Coding agents ship to everyone leads the week", "Agents at work"),
+        ("Open speech model rivals studio voices leads the week", "Audio models"),
+    ]
+    for _, headline_bottom, _, label_top, headline_size, label_size in pairs:
+        assert headline_bottom <= label_top and headline_size > label_size
 
 
 def test_narrow_screen_does_not_scroll_sideways(site: Site) -> None:
@@ -163,7 +217,7 @@ def test_search_finds_a_story_of_an_older_issue(site: Site) -> None:
     d.find_element("css selector", "#search-results a").click()
     _wait(lambda: "2026-w46" in d.current_url)
     target = d.execute_script("return document.querySelector(':target').textContent")
-    assert target.startswith("Lighthouse agent books travel")
+    assert "Lighthouse agent books travel" in target
     typed = d.find_element("id", "site-search")
     typed.send_keys("no such words anywhere\n")
     _wait(lambda: "No story matches" in d.find_element("id", "search-status").text)

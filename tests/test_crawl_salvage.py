@@ -77,6 +77,7 @@ def test_a_salvaged_feed_is_shown_by_status_and_sources_check(
         )
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(cli.console, "width", 400)
+            assert cli.main(["init", "--config", str(config)]) == 0
             assert cli.main(["crawl", "--config", str(config)]) == 0
             crawled = capsys.readouterr().out
             assert cli.main(["sources", "check", "--config", str(config)]) == 0
@@ -171,6 +172,7 @@ def test_the_crawl_command_says_when_expat_is_old(
     config.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "d.db"}"\n')
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(cli.console, "width", 400)
+        assert cli.main(["init", "--config", str(config)]) == 0
         cli.main(["crawl", "--config", str(config)])
     out = capsys.readouterr().out
     assert "this Python's XML parser is expat 2." in out and "older than 2.6" in out

@@ -248,6 +248,7 @@ def test_cli_crawl_summary_and_sources_check(tmp_path: Path, capsys: pytest.Capt
         lines: list[str] = []
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(cli.console, "width", 400)
+            assert cli.main(["init", "--config", str(tmp_path / "digest.toml")]) == 0
             assert cli.main(["crawl", "--config", str(tmp_path / "digest.toml")]) == 0
             assert cli.main(["sources", "check", "--config", str(tmp_path / "digest.toml")]) == 0
         lines = capsys.readouterr().out.splitlines()

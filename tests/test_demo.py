@@ -30,6 +30,7 @@ from digest.config import Settings, StoreSettings, load_sources
 from digest.crawl.urls import article_id
 from digest.models import Issue
 from digest.pipeline import load_embedder
+from digest.publish.inbox import subject_line
 from digest.publish.render import anchor, make_environment
 from digest.publish.serve import make_app, running
 from digest.store import Store
@@ -249,7 +250,8 @@ def test_email_parses_with_text_and_html_parts(run: DemoRun) -> None:
     raw = (run.out / "email" / "2026-w47.eml").read_bytes()
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
-    assert message["Subject"] == run.issue.title
+    assert message["Subject"] == subject_line(run.issue)
+    assert len(message["Subject"]) <= 70 and run.issue.title.startswith("Week 47: ")
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
     assert text is not None and html is not None
@@ -301,8 +303,10 @@ def test_demo_on_postgresql_makes_the_same_issue(
     assert story_of == run.story_of
     assert issue is not None
 
-    def told(issue: Issue) -> str:  # all but when it was built and the demo server's port
-        text = issue_to_json(replace(issue, built_at=run.issue.built_at))
+    def told(issue: Issue) -> str:  # all but when it was built and published, and the port
+        text = issue_to_json(
+            replace(issue, built_at=run.issue.built_at, published_at=run.issue.published_at)
+        )
         return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1", text)
 
     assert told(issue) == told(run.issue)
@@ -387,7 +391,7 @@ def test_draft_edit_publish_through_the_cli(run: DemoRun, tmp_path: Path) -> Non
     page = BeautifulSoup(
         (tmp_path / "site" / "issues" / "2026-w47" / "index.html").read_text(), "html.parser"
     )
-    headlines = [p.get_text() for p in page.select("p.headline")]
+    headlines = [h.get_text() for h in page.select("section.theme > h2")]
     assert headlines[0] == "Edited by a person"
     assert first.summary.headline not in headlines
 

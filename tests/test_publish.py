@@ -156,7 +156,12 @@ def test_pages_show_every_theme_with_cited_sentences(result: PublishResult, issu
     for page in (result.index, result.issue_page):
         soup = _soup(page)
         headings = [h.get_text() for h in soup.find_all("h2")]
-        assert [s.theme.name for s in issue.sections] == headings[: len(issue.sections)]
+        assert [s.summary.headline for s in issue.sections] == headings[: len(issue.sections)]
+        labels = [
+            h.find_next_sibling("p", class_="label").get_text()
+            for h in soup.find_all("h2")[: len(issue.sections)]
+        ]
+        assert labels == [s.theme.name for s in issue.sections]  # below each headline
         assert headings[len(issue.sections) :] == ["Quick hits", "Research corner", "What to watch"]
         assert len(soup.find_all("h3", string="Why it matters")) == 2
         assert len(soup.find_all("h3", string="Technical breakdown")) == 1
@@ -175,10 +180,10 @@ def test_pages_show_every_theme_with_cited_sentences(result: PublishResult, issu
             "[3]": {"http://chips.example.net/x?a=1&b=2"},
             "[4]": {"https://hits.example.com/lb"},
         }
-        sources = soup.find("ol", class_="sources")
+        sources = soup.find("ul", class_="sources")
         assert [li.get_text(" ", strip=True) for li in sources.find_all("li")] == [
-            "Agents launch — Example News",
-            "A </title> trap ]]> — Bad Source",
+            "[1] Agents launch — Example News",
+            "[2] A </title> trap ]]> — Bad Source",
         ]
 
 
@@ -329,7 +334,7 @@ def test_email_has_text_and_inlined_html(result: PublishResult, issue: Issue) ->
     assert message["From"] == "digest <digest@example.com>"
     assert message["Message-ID"]
     text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert "== Agents <b>go</b> to work ==" in text
+    assert "== Coding agents ship to everyone ==\n(Agents <b>go</b> to work)" in text
     assert "Two labs released coding agents this week. [1][2]" in text
     assert "https://news.example.org/agents" in text
     assert "javascript:" not in text
@@ -412,6 +417,7 @@ def test_base_url_must_be_http(tmp_path: Path, issue: Issue) -> None:
 def test_stored_issue_reads_back_equal(tmp_path: Path, issue: Issue) -> None:
     """An issue saved to the store re-renders exactly as built, for the archive."""
     store = Store(f"sqlite:///{tmp_path / 'digest.db'}")
-    store.save_issue(issue)
-    assert store.issue(issue.id) == issue
-    assert store.issues() == [issue]
+    saved = store.save_issue(issue)
+    assert saved == replace(issue, published_at=saved.published_at)
+    assert store.issue(issue.id) == saved
+    assert store.issues() == [saved]

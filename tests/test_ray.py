@@ -147,8 +147,10 @@ def test_demo_on_ray_makes_the_same_issue(
     assert calls["crawl"] >= 1 and calls["_on_dataset"] >= 1 and calls["_on_actor"] >= 1
     assert on_ray.story_of == local.story_of
 
-    def told(issue: Issue) -> str:  # all but when it was built and the demo server's port
-        text = issue_to_json(replace(issue, built_at=local.issue.built_at))
+    def told(issue: Issue) -> str:  # all but when it was built and published, and the port
+        text = issue_to_json(
+            replace(issue, built_at=local.issue.built_at, published_at=local.issue.published_at)
+        )
         return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1", text)
 
     assert told(on_ray.issue) == told(local.issue)

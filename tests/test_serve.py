@@ -22,6 +22,7 @@ import pytest
 from digest.publish import PublishSettings, publish
 from digest.publish.render import make_environment
 from digest.publish.serve import make_app, running
+from digest.store import Store
 from tests.issues import two_weeks
 from tests.smtp import free_port
 
@@ -69,6 +70,7 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
         f'[site]\nbase_url = "{base}"\ndir = "{site}"\n'
         f"[serve]\nrequest_timeout = {REQUEST_TIMEOUT}\n"
     )
+    Store(f"sqlite:///{tmp / 'digest.db'}").close()  # as `digest init` makes it
     log = tmp / "serve.log"
     command = ["serve", "--config", str(config), "--port", str(port)]
     with log.open("wb") as out:  # a file, not a pipe nobody reads, which could stall it

@@ -17,6 +17,7 @@ from digest.store.mailing import Mailing, parse_address
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "digest.toml"
     path.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "digest.db"}"\n')
+    assert cli.main(["init", "--config", str(path)]) == 0
     return path
 
 

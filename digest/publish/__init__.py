@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from digest.errors import PublishError
 from digest.models import Issue
 from digest.publish import email, feeds, site
-from digest.publish.render import make_environment
+from digest.publish.render import make_environment, theme_slug
 
 __all__ = ["PublishResult", "PublishSettings", "build_site", "prepare", "publish"]
 
@@ -52,7 +52,9 @@ def prepare(issue: Issue, settings: PublishSettings) -> email.Edition:
     """The issue's email rendered once, ready to be addressed to each subscriber."""
     env = make_environment(settings.template_dir)
     base_url = _checked_base_url(settings.base_url)
-    return email.prepare_edition(issue, env, site_title=settings.site_title, base_url=base_url)
+    return email.prepare_edition(
+        _unique_slugs(issue), env, site_title=settings.site_title, base_url=base_url
+    )
 
 
 def build_site(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -> Path:
@@ -125,4 +127,22 @@ def _newest_first(issue: Issue, archive: Sequence[Issue]) -> list[Issue]:
                 f"issue id {issue_id!r} cannot name a folder or URL; use letters, digits, "
                 "'.', '_' and '-' only, e.g. '2026-W47'"
             )
-    return sorted(by_id.values(), key=lambda i: (i.week_start, i.id), reverse=True)
+    unique = (_unique_slugs(i) for i in by_id.values())
+    return sorted(unique, key=lambda i: (i.week_start, i.id), reverse=True)
+
+
+def _unique_slugs(issue: Issue) -> Issue:
+    """The issue with no two sections sharing a theme slug: the later ones get '-2', '-3'...,
+    so that every section keeps its own anchor, page and feed."""
+    seen: set[str] = set()
+    sections = []
+    for section in issue.sections:
+        slug = base = theme_slug(section.theme)
+        n = 2
+        while slug in seen:
+            slug, n = f"{base}-{n}", n + 1
+        seen.add(slug)
+        if slug != theme_slug(section.theme):
+            section = replace(section, theme=replace(section.theme, slug=slug))
+        sections.append(section)
+    return replace(issue, sections=tuple(sections))

@@ -17,7 +17,8 @@ from jinja2 import Environment
 
 from digest.errors import PublishError
 from digest.models import Issue
-from digest.publish.render import aware, render, strip_control
+from digest.publish.inbox import preheader, subject_line
+from digest.publish.render import published, render
 from digest.publish.sanitize import clean_html
 
 # SMTP line ends, and header lines up to RFC 5322's 998 characters: a long List-Unsubscribe
@@ -57,7 +58,7 @@ class Edition:
         text = self.text.replace(self.placeholder, link)
         html = self.html.replace(self.placeholder, link)
         message = EmailMessage()
-        message["Subject"] = " ".join(strip_control(self.issue.title).split())
+        message["Subject"] = subject_line(self.issue)
         for header, value, setting in (("From", sender, "email.from"), ("To", recipient, "to")):
             try:
                 message[header] = value
@@ -69,7 +70,7 @@ class Edition:
                     f"{setting} {value!r} is not a usable {header} header ({exc}); "
                     "use one address such as 'digest <digest@example.com>'"
                 ) from exc
-        message["Date"] = format_datetime(aware(self.issue.built_at))
+        message["Date"] = format_datetime(published(self.issue))
         message["Message-ID"] = message_id or f"<issue.{self.issue.id}@{self.host}>"
         message["List-Id"] = f"<{self.host}>"
         if unsubscribe is not None:
@@ -95,6 +96,8 @@ def prepare_edition(issue: Issue, env: Environment, *, site_title: str, base_url
         "root": base_url,
         "issue_url": f"{base_url}issues/{issue.id}/",
         "unsubscribe_url": placeholder,
+        "preheader": preheader(issue),
+        "in_email": True,
     }
     text = render(env, "email.txt", **context)
     page = render(env, "email.html", **context)

@@ -9,7 +9,7 @@ from feedgen.feed import FeedGenerator
 from jinja2 import Environment
 
 from digest.models import Issue
-from digest.publish.render import anchor, aware, render, strip_control
+from digest.publish.render import published, render, strip_control, theme_slug
 from digest.publish.sanitize import clean_html
 from digest.publish.site import ThemePage
 
@@ -52,7 +52,8 @@ def write_feeds(
     """feed.xml (Atom) and rss.xml at the root and in every theme's folder; newest first.
 
     Entry ids are the permanent URLs of issues (and of a theme's section within an issue),
-    which depend only on base_url and the issue id, so they never change once published.
+    which depend only on base_url, the issue id and the theme's slug, so they never change
+    once published; entry dates are the issue's publication date, not the time of a rebuild.
     """
     context = {"site_title": site_title, "base_url": base_url, "root": base_url}
     feed = _feed(
@@ -60,7 +61,7 @@ def write_feeds(
         f"{site_title}: the week's AI news, every sentence cited",
         base_url,
     )
-    feed.updated(max(aware(issue.built_at) for issue in issues))
+    feed.updated(max(published(issue) for issue in issues))
     for issue in issues:
         url = f"{base_url}issues/{issue.id}/"
         entry = feed.add_entry(order="append")
@@ -68,31 +69,31 @@ def write_feeds(
         entry.guid(url, permalink=True)
         entry.title(_text(issue.title))
         entry.link(href=url, rel="alternate")
-        entry.updated(aware(issue.built_at))
-        entry.published(aware(issue.built_at))
+        entry.updated(published(issue))
+        entry.published(published(issue))
         entry.summary(_text(issue.intro))
         entry.content(
             clean_html(render(env, "issue_body.html", issue=issue, **context)), type="html"
         )
     _save(feed, build_dir, base_url)
     for page in themes:
-        slug = anchor(page.theme.id)
+        slug = theme_slug(page.theme)
         page_url = f"{base_url}themes/{slug}/"
         feed = _feed(
             f"{page.theme.name} — {site_title}",
             f"{site_title} on {page.theme.name}",
             page_url,
         )
-        feed.updated(max(aware(e.issue.built_at) for e in page.entries))
+        feed.updated(max(published(e.issue) for e in page.entries))
         for item in page.entries:
-            url = f"{base_url}issues/{item.issue.id}/#{anchor(item.section.theme.id)}"
+            url = f"{base_url}issues/{item.issue.id}/#{theme_slug(item.section.theme)}"
             entry = feed.add_entry(order="append")
             entry.id(url)
             entry.guid(url, permalink=True)
             entry.title(_text(f"{item.section.theme.name}: {item.section.summary.headline}"))
             entry.link(href=url, rel="alternate")
-            entry.updated(aware(item.issue.built_at))
-            entry.published(aware(item.issue.built_at))
+            entry.updated(published(item.issue))
+            entry.published(published(item.issue))
             entry.summary(_text(item.section.summary.headline))
             body = render(env, "section.html", section=item.section, **context)
             entry.content(clean_html(body), type="html")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from jinja2 import (
 from markupsafe import Markup, escape
 
 from digest.errors import PublishError
-from digest.models import Citation, Issue, Sentence, Story, Theme
+from digest.models import Citation, Issue, Section, Sentence, Story, Theme
 from digest.publish.sanitize import clean_html
 
 # Characters XML 1.0 forbids (C0 controls but tab/newline/return, lone surrogates, U+FFFE/F):
@@ -73,9 +74,20 @@ def issue_path(issue: Issue) -> str:
     return f"issues/{issue.id}/index.html"
 
 
+def theme_slug(theme: Theme) -> str:
+    """The theme's stable name in URLs and anchors: its topic slug, else one made from its id."""
+    return anchor(theme.slug or theme.id)
+
+
 def theme_path(theme: Theme) -> str:
     """The theme page's path relative to the site root: one page per theme across issues."""
-    return f"themes/{anchor(theme.id)}/index.html"
+    return f"themes/{theme_slug(theme)}/index.html"
+
+
+def published(issue: Issue) -> datetime:
+    """When the issue was first published; a draft or an issue stored before that was kept
+    shows when it was built."""
+    return aware(issue.published_at or issue.built_at)
 
 
 def story_link(story: Story) -> str:
@@ -86,6 +98,34 @@ def story_link(story: Story) -> str:
 def story_anchor(story: Story) -> str:
     """The HTML id of a story within an issue page."""
     return f"story-{anchor(story.id)}"
+
+
+@dataclass(frozen=True)
+class StorySources:
+    """A section's sources, listed once: per cited story, the rest of its stories, and any
+    citation of an article outside them."""
+
+    cited: tuple[tuple[Story, tuple[Citation, ...]], ...]
+    more: tuple[Story, ...]
+    loose: tuple[Citation, ...]
+
+
+def story_sources(section: Section) -> StorySources:
+    """Each story of the section with the citations of its articles, in citation order."""
+    owner = {a.id: s.id for s in section.theme.stories for a in s.articles}
+    by_story: dict[str, list[Citation]] = {}
+    loose = []
+    for c in sorted(section.citations, key=lambda c: c.number):
+        if c.article_id in owner:
+            by_story.setdefault(owner[c.article_id], []).append(c)
+        else:
+            loose.append(c)
+    stories = {s.id: s for s in section.theme.stories}
+    return StorySources(
+        tuple((stories[key], tuple(cites)) for key, cites in by_story.items()),
+        tuple(s for s in section.theme.stories if s.id not in by_story),
+        tuple(loose),
+    )
 
 
 def _lookup(sentence: Sentence, citations: Sequence[Citation]) -> list[Citation]:
@@ -138,6 +178,9 @@ def make_environment(template_dir: Path | None = None) -> Environment:
         anchor=anchor,
         issue_path=issue_path,
         theme_path=theme_path,
+        theme_slug=theme_slug,
+        published=published,
+        story_sources=story_sources,
         story_anchor=story_anchor,
         story_link=story_link,
         sanitize=clean_html,

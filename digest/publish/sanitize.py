@@ -8,9 +8,9 @@ from markupsafe import Markup
 # Only what the packaged templates write around source text; anything else is dropped.
 ALLOWED_TAGS = frozenset(
     {
-        "a", "abbr", "article", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3",
-        "h4", "header", "i", "li", "nav", "ol", "p", "section", "small", "span", "strong", "sup",
-        "time", "ul",
+        "a", "abbr", "article", "b", "blockquote", "br", "code", "details", "div", "em", "h1",
+        "h2", "h3", "h4", "header", "i", "li", "nav", "ol", "p", "section", "small", "span",
+        "strong", "summary", "sup", "time", "ul",
     }
 )  # fmt: skip
 ALLOWED_ATTRIBUTES = {
@@ -28,9 +28,10 @@ URL_SCHEMES = frozenset({"http", "https", "mailto"})
 EMAIL_STYLE_PROPERTIES = frozenset(
     {
         "background", "background-color", "border", "border-bottom", "border-top", "color",
-        "font-family", "font-size", "font-weight", "letter-spacing", "line-height", "margin",
-        "max-width", "padding", "padding-left", "padding-top", "text-decoration",
-        "text-transform",
+        "display", "font-family", "font-size", "font-weight", "letter-spacing", "line-height",
+        "margin", "max-height", "max-width", "mso-hide", "opacity", "overflow", "overflow-wrap",
+        "padding", "padding-left", "padding-top", "text-decoration", "text-transform",
+        "word-break",
     }
 )  # fmt: skip
 

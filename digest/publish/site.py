@@ -18,11 +18,12 @@ from jinja2 import Environment
 
 from digest.models import Issue, Section, Theme
 from digest.publish.render import (
-    anchor,
     issue_path,
     render,
     story_anchor,
     strip_control,
+    theme_path,
+    theme_slug,
     week_range,
 )
 
@@ -51,7 +52,7 @@ def theme_pages(issues: Sequence[Issue]) -> list[ThemePage]:
     found: dict[str, list[ThemeEntry]] = {}
     for issue in issues:
         for section in issue.sections:
-            found.setdefault(anchor(section.theme.id), []).append(ThemeEntry(issue, section))
+            found.setdefault(theme_slug(section.theme), []).append(ThemeEntry(issue, section))
     return [ThemePage(entries[0].section.theme, tuple(entries)) for entries in found.values()]
 
 
@@ -81,7 +82,7 @@ def write_pages(
     )
     for theme in themes:
         page = render(env, "theme.html", page=theme, root="../../", **common)
-        _write(build_dir / "themes" / anchor(theme.theme.id) / "index.html", page)
+        _write(build_dir / theme_path(theme.theme), page)
     _write(build_dir / "search" / "index.html", render(env, "search.html", root="../", **common))
     _write(
         build_dir / "subscribe" / "index.html",
@@ -155,7 +156,7 @@ def sitemap(issues: Sequence[Issue], themes: Sequence[ThemePage], base_url: str)
     for issue in issues:
         add(f"issues/{issue.id}/", issue)
     for page in themes:
-        add(f"themes/{anchor(page.theme.id)}/", page.entries[0].issue)
+        add(f"themes/{theme_slug(page.theme)}/", page.entries[0].issue)
     tree = ElementTree.ElementTree(urlset)
     ElementTree.indent(tree)
     text: bytes = ElementTree.tostring(urlset, encoding="utf-8", xml_declaration=True)

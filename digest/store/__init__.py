@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, Insert, create_engine, event, func, select, update
+from sqlalchemy import Engine, Insert, create_engine, event, func, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from digest.errors import StoreError
+from digest.errors import StoreError, StoreMissingError
 from digest.models import Article, Issue
 from digest.store import schema
 from digest.store.crawled import CrawlStore, tags_from_json
 from digest.store.serialize import issue_from_json, issue_to_json
 from digest.store.upgrade import upgrade
 
-__all__ = ["Store"]
+__all__ = ["Store", "StoreMissingError"]
 
 _IN_LIST = 10_000
 
@@ -55,12 +56,19 @@ def _article(row: object) -> Article:
 class Store(CrawlStore):
     """One database, SQLite by default, PostgreSQL by URL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, create: bool = True) -> None:
+        """Open the store at url; one that does not exist yet is made only when create is set."""
         shown = _without_password(url)
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        sqlite_file = _sqlite_file(url)
+        if sqlite_file is not None:
+            if not create and not sqlite_file.is_file():
+                raise StoreMissingError(_missing(f"{shown} (the file {sqlite_file.resolve()})"))
+            sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = create_engine(url)
+            if not create and not _has_digest_tables(self.engine):
+                self.engine.dispose()
+                raise StoreMissingError(_missing(shown))
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             # (revision before, revision now): `digest migrate` reports it.
@@ -231,9 +239,17 @@ class Store(CrawlStore):
         with self.engine.connect() as conn:
             return [(i, n, int(c), v) for i, n, c, v in conn.execute(query.order_by(t.c.theme_id))]
 
-    def save_issue(self, issue: Issue) -> None:
-        """Store (or replace) the issue and mark its stories as published in it."""
+    def save_issue(self, issue: Issue) -> Issue:
+        """Store (or replace) the issue and mark its stories as published in it.
+
+        Returns the issue as stored: its publication date is the first one it was stored
+        with, kept across rebuilds (now, when it is stored for the first time).
+        """
         t = schema.issues
+        previous = self.issue(issue.id)
+        first = previous.published_at if previous is not None else None
+        published = first or issue.published_at or datetime.now(UTC).replace(microsecond=0)
+        issue = replace(issue, published_at=published)
         row = {
             "id": issue.id,
             "week_start": datetime.combine(issue.week_start, time(), UTC),
@@ -245,6 +261,7 @@ class Store(CrawlStore):
             conn.execute(t.delete().where(t.c.id == issue.id))
             conn.execute(t.insert(), [row])
             _mark_published(conn, story_ids, issue.id)
+        return issue
 
     def issue(self, issue_id: str) -> Issue | None:
         t = schema.issues
@@ -296,6 +313,30 @@ def _mark_published(conn: Connection, story_ids: Sequence[str], issue_id: str) -
             .where(t.c.id.in_(story_ids), t.c.published_in.is_(None))
             .values(published_in=issue_id)
         )
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for an in-memory database or another kind of store."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database or ""
+    if not parsed.drivername.startswith("sqlite") or database in ("", ":memory:"):
+        return None
+    return None if database.startswith("file:") else Path(database)
+
+
+def _has_digest_tables(engine: Engine) -> bool:
+    """True when the database holds a digest store (of any schema revision)."""
+    return bool(set(inspect(engine).get_table_names()) & {"alembic_version", "articles"})
+
+
+def _missing(shown: str) -> str:
+    return (
+        f"no digest store at {shown}; run `digest init` (with the same --config) to create "
+        "it, or set store.url in digest.toml to the store you meant"
+    )
 
 
 def _without_password(url: str) -> str:

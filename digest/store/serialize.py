@@ -71,6 +71,7 @@ def _section(d: dict[str, Any]) -> Section:
         t.get("trend", "new"),
         t.get("previous_count", 0),
         t.get("previous_name", ""),
+        t.get("slug", ""),
     )
     s = d["summary"]
     summary = Summary(
@@ -101,4 +102,5 @@ def issue_from_json(text: str) -> Issue:
         quick_hits=_notes(d["quick_hits"]),
         research=_notes(d.get("research", [])),
         watch=_notes(d.get("watch", [])),
+        published_at=datetime.fromisoformat(d["published_at"]) if d.get("published_at") else None,
     )

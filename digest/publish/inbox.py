@@ -1,0 +1,34 @@
+"""What a reader sees of an issue's email in the inbox: a short subject and a preheader."""
+
+from __future__ import annotations
+
+from digest.models import Issue
+from digest.publish.render import strip_control
+
+# Longer subjects are cut by most mail programs (phones show about 40 characters).
+SUBJECT_LIMIT = 70
+# The preview line after the subject; mail programs show 40 to 140 characters of it.
+PREHEADER_LIMIT = 140
+_TRAILING = " ,;:-\u2013\u2014\u00b7"
+
+
+def fit(text: str, limit: int) -> str:
+    """The text on one line, cut at a word boundary with an ellipsis when longer than limit."""
+    line = " ".join(strip_control(text).split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(_TRAILING) + "\u2026"
+
+
+def subject_line(issue: Issue) -> str:
+    """The email's subject: the issue's title (which names its top story), cut to fit."""
+    return fit(issue.title, SUBJECT_LIMIT)
+
+
+def preheader(issue: Issue) -> str:
+    """The inbox preview line: the issue's intro, cut to fit."""
+    return fit(issue.intro, PREHEADER_LIMIT)

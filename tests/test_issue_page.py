@@ -1,0 +1,92 @@
+"""An issue page as an editor would send it: contents first, one list of sources per story."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+from digest.models import Article, Citation, Issue, Section, Story
+from digest.publish import PublishSettings, publish
+from digest.publish.render import story_sources
+from tests.issues import BASE_URL, two_weeks
+
+
+def _article(key: str) -> Article:
+    return Article(
+        id=f"a-{key}",
+        url=f"https://news.example.org/{key}",
+        title=f"Page {key}",
+        summary="",
+        source=f"Source {key[0].upper()}",
+        published_at=datetime(2026, 11, 18, tzinfo=UTC),
+        content_hash=key,
+    )
+
+
+def _busy_section(section: Section) -> Section:
+    """The section with a story told by two articles, a story not cited, and a loose citation."""
+    told = Story("s-told", "Two outlets tell it", (_article("a1"), _article("b1")))
+    quiet = Story("s-quiet", "A story nobody cites", (_article("c1"),))
+    cited = [Citation(n, a.id, a.url, a.title, a.source) for n, a in enumerate(told.articles, 1)]
+    loose = Citation(3, "a-loose", "https://other.example.org/x", "Other page", "Other")
+    citations = (*cited, loose)
+    theme = replace(section.theme, stories=(told, quiet))
+    return replace(section, theme=theme, citations=citations)
+
+
+def _issue() -> Issue:
+    issue = two_weeks()[0]
+    return replace(issue, sections=(_busy_section(issue.sections[0]), *issue.sections[1:]))
+
+
+def test_story_sources_groups_citations_by_story() -> None:
+    section = _busy_section(two_weeks()[0].sections[0])
+    listed = story_sources(section)
+    assert [(s.id, [c.number for c in cites]) for s, cites in listed.cited] == [("s-told", [1, 2])]
+    assert [s.id for s in listed.more] == ["s-quiet"]
+    assert [c.number for c in listed.loose] == [3]
+
+
+def test_each_story_lists_its_sources_once(tmp_path: Path) -> None:
+    issue = _issue()
+    publish(issue, [], PublishSettings(tmp_path / "site", tmp_path / "email", BASE_URL))
+    page = tmp_path / "site" / "issues" / issue.id / "index.html"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    section = soup.find("section", attrs={"aria-labelledby": "agents"})
+    listed = [a["href"] for a in section.find_all("a") if a.find_parent("sup") is None]
+    told = section.find(id="story-s-told")
+    assert [a["href"] for a in told.find_all("a")] == [
+        "https://news.example.org/a1",
+        "https://news.example.org/b1",
+    ]
+    assert told.get_text(" ", strip=True) == "[1] Page a1 — Source A · [2] Page b1 — Source B"
+    for url in (
+        "https://news.example.org/a1",
+        "https://news.example.org/b1",
+        "https://news.example.org/c1",
+        "https://other.example.org/x",
+    ):
+        assert listed.count(url) == 1, url
+    more = section.find("details", class_="more")
+    assert more.find("summary").get_text() == "1 more story on this theme"
+    assert more.find(id="story-s-quiet").find("a")["href"] == "https://news.example.org/c1"
+    assert [h.get_text() for h in section.find_all("h3")] == [
+        "What happened",
+        "Why it matters",
+        "Sources",
+    ]
+
+
+def test_table_of_contents_lists_every_section(tmp_path: Path) -> None:
+    issue = _issue()
+    publish(issue, [], PublishSettings(tmp_path / "site", tmp_path / "email", BASE_URL))
+    for page in ("index.html", f"issues/{issue.id}/index.html"):
+        soup = BeautifulSoup((tmp_path / "site" / page).read_text(encoding="utf-8"), "html.parser")
+        toc = soup.find("nav", class_="toc")
+        targets = [a["href"] for a in toc.find_all("a")]
+        assert targets == ["#agents", "#audio", "#quick-hits"]
+        assert all(soup.find(id=t[1:]).name == "h2" for t in targets)
+        assert toc.find_next("h2")["id"] == "agents"  # the contents come before the first story
