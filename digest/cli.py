@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.engine import make_url
@@ -16,6 +17,7 @@ from sqlalchemy.engine import make_url
 from digest import cli_publish, demo, jobs, pipeline, scheduler, status
 from digest.config import EmbedSettings, load_settings, load_sources
 from digest.crawl import SourceResult
+from digest.crawl.expat import slow_expat_notice
 from digest.crawl.http import FetchPolicy
 from digest.errors import ConfigError, DigestError
 from digest.logs import configure_logging
@@ -32,6 +34,7 @@ LOCK_WAIT = 600.0  # seconds a command waits for another process's run to finish
 def _crawl(
     ops: Operations, sources: Sequence[Source], policy: FetchPolicy, force: bool = False
 ) -> pipeline.CrawlReport:
+    _expat_notice()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("crawling", total=len(sources))
 
@@ -43,7 +46,9 @@ def _crawl(
     for column in ("source", "items", "new", "problem"):
         table.add_column(column, justify="right" if column in ("items", "new") else "left")
     for o in report.outcomes:
-        problem = f"[red]{o.error}[/red]" if o.error else f"[dim]{o.note}[/dim]"
+        problem = f"[red]{escape(o.error)}[/red]" if o.error else f"[dim]{escape(o.note)}[/dim]"
+        if o.warning:
+            problem = f"[yellow]salvaged: {escape(o.warning)}[/yellow]"
         table.add_row(o.source, str(o.fetched), str(o.new), problem)
     console.print(table)
     ok = len(report.outcomes) - len(report.failed)
@@ -52,6 +57,11 @@ def _crawl(
         + (f"; [red]{len(report.failed)} failed and were skipped[/red]" if report.failed else "")
     )
     return report
+
+
+def _expat_notice() -> None:
+    if notice := slow_expat_notice():
+        console.print(f"[yellow]note:[/yellow] {notice}")
 
 
 def _build(ops: Operations, sources: Sequence[Source], week: str | None) -> pipeline.BuildReport:
@@ -175,7 +185,7 @@ def cmd_sources_check(args: argparse.Namespace) -> int:
     finally:
         store.close()
     table = Table(title=f"Sources ({settings.sources})", title_justify="left")
-    for column in ("source", "kind", "last success", "failures", "next fetch", "last error"):
+    for column in ("source", "kind", "last success", "failures", "next fetch", "problem"):
         table.add_column(column, justify="right" if column == "failures" else "left")
 
     def when(t: datetime | None) -> str:
@@ -186,15 +196,19 @@ def cmd_sources_check(args: argparse.Namespace) -> int:
         if h is None:
             table.add_row(s.name, s.kind, "never", "0", "now", "[dim]not crawled yet[/dim]")
             continue
-        error = f"[red]{h.last_error}[/red]" if h.last_error else ""
+        error = f"[red]{escape(h.last_error)}[/red]" if h.last_error else ""
+        if h.last_warning and not h.last_error:
+            error = f"[yellow]salvaged: {escape(h.last_warning)}[/yellow]"
         table.add_row(
             s.name, s.kind, when(h.last_success), str(h.failures), when(h.next_attempt), error
         )
     console.print(table)
     failing = [s.name for s in sources if (h := health.get(s.name)) and h.failures]
+    salvaged = [s.name for s in sources if (h := health.get(s.name)) and h.last_warning]
     console.print(
         f"{len(sources)} sources; "
         + (f"[red]{len(failing)} failing[/red]" if failing else "none failing")
+        + (f"; [yellow]{len(salvaged)} read from faulty documents[/yellow]" if salvaged else "")
     )
     return 0
 
@@ -261,6 +275,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     sources = load_sources(settings.sources)
     configure_logging(settings.log)
+    _expat_notice()
     store = Store(settings.store.url, create=False)
     try:
         scheduler.run_forever(settings, sources, store, lambda text: console.print(text))

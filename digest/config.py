@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from digest.config_sources import SOURCE_KINDS, SourceEntry
+from digest.crawl.allowance import parse_allowance
 from digest.errors import ConfigError
 from digest.models import Source
 
@@ -46,8 +47,10 @@ class CrawlSettings(_Section):
 
     @field_validator("allowed_hosts")
     @classmethod
-    def _lowercase(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(h.lower() for h in v)
+    def _allowances(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in v:
+            parse_allowance(entry)  # a ValueError names the entry and how to write it
+        return tuple(h.strip().lower() for h in v)
 
 
 class EmbedSettings(_Section):

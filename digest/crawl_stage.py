@@ -29,6 +29,7 @@ class SourceOutcome:
     error: str | None
     note: str = ""  # "not modified", or why the source was not fetched this time
     withdrawn: bool = False  # not fetched because the crawl was stopping
+    warning: str = ""  # what was salvaged from a faulty document
 
 
 @dataclass(frozen=True)
@@ -88,20 +89,19 @@ def crawl(
             outcomes[r.source.name] = SourceOutcome(r.source.name, 0, 0, None, STOPPED, True)
             continue
         name, previous, new = r.source.name, health.get(r.source.name), storing.new(position)
+        warning = "; ".join(r.warnings)
+        if r.not_modified and previous is not None:
+            warning = previous.last_warning  # the same document, so the same faults
         if r.error is None:
             v = r.validators
-            states.append(
-                succeeded(
-                    r.source, previous, fetched_at, new,
-                    validated_url=v.url, etag=v.etag, last_modified=v.last_modified,
-                )
-            )  # fmt: skip
+            validated = (v.url, v.etag, v.last_modified, v.at)
+            states.append(succeeded(r.source, previous, fetched_at, new, validated, warning))
         else:
             states.append(
                 failed(r.source, previous, fetched_at, r.error, backoff_max, r.retry_after)
             )
         note = "not modified" if r.not_modified else ""
-        outcomes[name] = SourceOutcome(name, len(r.articles), new, r.error, note)
+        outcomes[name] = SourceOutcome(name, len(r.articles), new, r.error, note, warning=warning)
     store.save_source_health(states)
     store.save_robots_files({o: f for o, f in memory.robots.items() if f[2] >= now})
     for s in sources:

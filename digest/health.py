@@ -24,6 +24,7 @@ class SourceStatus:
     failures: int  # consecutive
     next_attempt: datetime | None  # not fetched before this (its interval, or backoff)
     new_articles: int  # over the history window
+    warning: str = ""  # what the last successful crawl salvaged from a faulty document
 
 
 @dataclass
@@ -72,6 +73,7 @@ def source_statuses(
                 h.failures,
                 h.next_attempt,
                 new.get(name, 0),
+                h.last_warning,
             )
         )
     return statuses

@@ -49,6 +49,9 @@ class Article:
     comments: int = 0
     text_status: str = ""  # one of TEXT_STATUSES
     full_text: str = ""
+    # The date the source gave, kept for display when it was not believable (before the web
+    # began, or in the future) and published_at is the time we fetched the item instead.
+    stated_published_at: datetime | None = None
 
     @property
     def text(self) -> str:
@@ -172,6 +175,8 @@ class SourceHealth:
     validated_url: str = ""  # the URL the validators below belong to
     etag: str = ""
     last_modified: str = ""
+    validated_at: datetime | None = None  # when that URL last sent its whole document
+    last_warning: str = ""  # what the last successful crawl salvaged from a faulty document
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,11 @@ def gather(settings: Settings, store: Store, names: Sequence[str], now: datetime
         due = issue_id(week)
         if ledger.finished_run(due, ISSUE_STAGES) is None:
             problems.append(f"issue {due} is due and not made yet")
-    notes = []
+    notes = [
+        f"source {h.source!r} was read from a faulty document: {h.warning}"
+        for h in health
+        if h.warning and not h.failing_since
+    ]
     if not alerts_to:
         notes.append("no alert channel: set [alerts] webhook or email in digest.toml")
     page = settings.site.dir / "issues" / issue.id / "index.html" if issue else None
@@ -197,6 +201,8 @@ def render(status: Status, console: Console) -> None:
         problem = (
             f"[red]failing since {_when(h.failing_since, zone)}: {escape(h.last_error or '')}[/red]"
             if h.failing_since
+            else f"[yellow]salvaged: {escape(h.warning)}[/yellow]"
+            if h.warning
             else ""
         )
         nxt = _when(h.next_attempt, zone) if h.next_attempt and h.next_attempt > now else "now"

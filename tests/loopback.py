@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,6 +51,19 @@ def send(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
     if handler.command != "HEAD":
         with contextlib.suppress(OSError):  # the client hung up, as a capped fetch should
             handler.wfile.write(reply.body)
+
+
+def drip(handler: BaseHTTPRequestHandler, seconds: float, every: float = 0.25) -> None:
+    """A 200 that promises 1000 bytes and sends one every `every` seconds for `seconds`."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/rss+xml")
+    handler.send_header("Content-Length", "1000")
+    handler.end_headers()
+    with contextlib.suppress(OSError):  # the client hung up at its deadline, as it should
+        for _ in range(int(seconds / every)):
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+            time.sleep(every)
 
 
 @contextmanager

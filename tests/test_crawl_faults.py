@@ -12,15 +12,19 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import brotli
 import pytest
 
+from digest import pipeline
 from digest.crawl import FetchPolicy, SourceResult, crawl_sync
 from digest.crawl.decode import BodyDecoder, TooLarge
 from digest.crawl.http import retry_after
+from digest.crawl.urls import canonical_id
 from digest.models import Source
-from tests.loopback import Reply, Server, send, serve
+from digest.store import Store
+from tests.loopback import Reply, Server, drip, send, serve
 
 try:
     from compression import zstd  # type: ignore[import-not-found]
@@ -98,20 +102,6 @@ def _endless(handler: BaseHTTPRequestHandler, with_length: bool) -> None:
     handler.close_connection = True
 
 
-def _drip(handler: BaseHTTPRequestHandler) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/rss+xml")
-    handler.send_header("Content-Length", "1000")
-    handler.end_headers()
-    try:
-        for _ in range(20):
-            handler.wfile.write(b" ")
-            handler.wfile.flush()
-            time.sleep(0.4)
-    except OSError:
-        pass
-
-
 ZEROS = 64 * MiB
 BOMBS = {
     "gzip": gzip.compress(b"\0" * ZEROS, compresslevel=9),
@@ -163,7 +153,7 @@ def site(sentinel: Server) -> Iterator[Server]:
         "/to-mapped": Reply(status=307, headers={"Location": f"http://[::ffff:127.0.0.2]:{port}/"}),
         "/to-gopher": Reply(status=302, headers={"Location": "gopher://example.com/"}),
         "/loop": Reply(status=302, headers={"Location": "/loop"}),
-        "/drip": _drip,
+        "/drip": lambda h: drip(h, 8.0, every=0.4),
         "/big-with-length": lambda h: _endless(h, True),
         "/big-without-length": lambda h: _endless(h, False),
         "/broken.xml": Reply(b"<rss><channel><item><title>x</ti", "application/rss+xml"),
@@ -392,3 +382,35 @@ def test_the_user_agent_names_digest_and_its_url() -> None:
         _one(f"{server.base}/feed")
         agent = server.hits("/feed")[0]["User-Agent"]
     assert agent.startswith("digest/") and "https://" in agent
+
+
+def test_compressed_article_pages_never_inflate_past_the_cap(tmp_path: Path) -> None:
+    """Pages sent compressed without saying so: the extractor must not inflate them."""
+    brotli_bomb = brotli.compress(b"\0" * 19_000_000)  # trafilatura's own cap is 20 MB
+    article = (Path(__file__).parent / "data" / "crawl" / "article.html").read_bytes()
+    routes: dict[str, Reply] = {
+        f"/page/{n}": Reply(brotli_bomb, "text/html; charset=utf-8") for n in range(20)
+    }
+    routes["/gzipped"] = Reply(gzip.compress(article), "text/html; charset=utf-8")
+    routes["/gzip-bomb"] = Reply(BOMBS["gzip"], "text/html")
+    with serve(routes) as server:  # type: ignore[arg-type]
+        items = "".join(
+            f"<item><title>Page {p}</title><link>{server.base}{p}</link></item>" for p in routes
+        )
+        routes["/feed"] = Reply(_rss(items), "application/rss+xml")
+        store = Store(f"sqlite:///{tmp_path / 'digest.db'}")
+        source = Source("Blog", "feed", f"{server.base}/feed", full_text=True)
+        tracemalloc.start()
+        try:
+            pipeline.crawl([source], store, _policy(deadline=10.0), full_text_pages=30)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    pages = {
+        a.title: a
+        for a in store.articles_by_id([canonical_id(f"{server.base}{p}") for p in routes])
+    }
+    assert peak < 24 * MiB, f"{peak / MiB:.0f} MiB held"
+    assert pages["Page /gzipped"].text_status == "full"  # unwrapped by its magic number
+    assert pages["Page /gzip-bomb"].text_status == "failed"
+    assert all(pages[f"Page /page/{n}"].text_status != "full" for n in range(20))

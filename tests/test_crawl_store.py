@@ -42,29 +42,48 @@ def store(tmp_path: Path) -> Store:
     return Store(f"sqlite:///{tmp_path / 'digest.db'}")
 
 
-def test_guid_churn_and_edited_titles_add_no_article(store: Store) -> None:
-    first = [
-        ("OpenAI ships GPT-5 to everyone", "https://blog.example.com/openai-ships-gpt-5", "g1"),
-        ("Anthropic releases Claude Opus 4.1", "https://blog.example.com/opus-4-1", "g2"),
-        ("Google shows Genie 3", "https://blog.example.com/genie-3", "g3"),
-    ]
-    churned = [
-        ("OpenAI ships GPT-5 to everyone!", "https://blog.example.com/openai-ships-gpt-5-x", "n1"),
-        ("Anthropic releases Claude Opus 4.1 ", "https://blog.example.com/opus-4-1", "n2"),
-        ("Google shows off Genie 3", "https://blog.example.com/genie-3-world", "n3"),
-        ("Anthropic releases Claude Opus 4.2", "https://blog.example.com/opus-4-2", "n4"),
-    ]
+def _crawl_twice(
+    store: Store, first: list[tuple[str, str, str]], then: list[tuple[str, str, str]]
+) -> tuple[int, int]:
+    """The new articles of a crawl of a feed listing `first`, then of one listing `then`."""
     feed = Reply(_rss(first), "application/rss+xml")
     with serve({"/feed": feed}) as server:
         source = Source("Blog", "feed", f"{server.base}/feed")
-        assert pipeline.crawl([source], store, POLICY).new_articles == 3
-        feed.body = _rss(churned)
-        report = pipeline.crawl([source], store, POLICY, force=True)
-    assert report.new_articles == 1  # only 4.2 is new: a new number is a new item
-    assert store.count_articles() == 4
-    assert store.known_urls(["https://blog.example.com/genie-3-world"]) == {
-        "https://blog.example.com/genie-3-world"
+        before = pipeline.crawl([source], store, POLICY).new_articles
+        feed.body = _rss(then)
+        return before, pipeline.crawl([source], store, POLICY, force=True).new_articles
+
+
+def test_a_relisting_by_url_or_guid_adds_nothing(store: Store) -> None:
+    first = [
+        ("OpenAI ships GPT-5 to everyone", "https://blog.example.com/openai-ships-gpt-5", "g1"),
+        ("Anthropic releases Claude Opus 4.1", "https://blog.example.com/opus-4-1", "g2"),
+    ]
+    again = [  # the same URL under a new GUID, the same GUID under an edited slug
+        ("GPT-5 for all", "https://blog.example.com/openai-ships-gpt-5?utm_source=x", "n1"),
+        ("Anthropic releases Claude Opus 4.1 today", "https://blog.example.com/opus-4-1-now", "g2"),
+    ]
+    assert _crawl_twice(store, first, again) == (2, 0)
+    assert store.count_articles() == 2
+    assert store.known_urls(["https://blog.example.com/opus-4-1-now"]) == {
+        "https://blog.example.com/opus-4-1-now"
     }
+
+
+def test_distinct_articles_with_similar_titles_are_all_kept(store: Store) -> None:
+    """Near-identical titles are how AI releases are named: each is its own article."""
+    day_one = [
+        ("Introducing Gemini 3", "https://blog.example.com/gemini-3", "urn:gemini-3"),
+        ("Introducing GPT-5 mini", "https://blog.example.com/gpt-5-mini", "urn:gpt-5-mini"),
+        ("The AI roundup: Monday edition", "https://blog.example.com/roundup-1", "urn:r1"),
+    ]
+    day_two = [
+        ("Introducing Gemma 3", "https://blog.example.com/gemma-3", "urn:gemma-3"),
+        ("Introducing GPT-5 nano", "https://blog.example.com/gpt-5-nano", "urn:gpt-5-nano"),
+        ("The AI roundup: Tuesday edition", "https://blog.example.com/roundup-2", "urn:r2"),
+    ]
+    assert _crawl_twice(store, day_one, day_two + day_one) == (3, 3)
+    assert sorted(a.title for a in _all(store)) == sorted(t for t, _, _ in day_one + day_two)
 
 
 def test_items_sharing_a_guid_are_all_stored(store: Store) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from digest.crawl.arxiv import read_arxiv
 from digest.crawl.extract import with_full_text
@@ -70,6 +70,7 @@ class SourceResult:
     validators: Validators = field(default_factory=Validators)
     retry_after: float | None = None  # seconds the server asked us to wait
     withdrawn: bool = False  # not fetched: the crawl was stopping when its turn came
+    warnings: tuple[str, ...] = ()  # what was wrong with a document read anyway
 
     @property
     def ok(self) -> bool:
@@ -106,7 +107,7 @@ async def _crawl_all(
         robots = RobotsRules(fetcher, memory.robots)
 
         async def crawl_one(source: Source) -> SourceResult:
-            visit = Visit(fetcher, memory.health.get(source.name), stopping)
+            visit = Visit(fetcher, source.url, memory.health.get(source.name), stopping)
             result = await _read(visit, source)
             if result.articles and source.full_text and memory.full_text_pages:
                 result = await _add_full_text(result, visit, robots, memory)
@@ -137,7 +138,7 @@ def add_full_text_sync(
     async def add() -> SourceResult:
         async with open_fetcher(policy) as fetcher:
             robots = RobotsRules(fetcher, memory.robots)
-            return await _add_full_text(result, Visit(fetcher), robots, memory)
+            return await _add_full_text(result, Visit(fetcher, result.source.url), robots, memory)
 
     return asyncio.run(add())
 
@@ -161,7 +162,11 @@ async def _read(visit: Visit, source: Source) -> SourceResult:
             source, (), f"unexpected {type(exc).__name__} while reading {source.url}: {exc}"
         )
     return SourceResult(
-        source, articles, not_modified=visit.not_modified, validators=visit.validators
+        source,
+        articles,
+        not_modified=visit.not_modified,
+        validators=visit.validators,
+        warnings=tuple(visit.warnings),
     )
 
 
@@ -173,8 +178,6 @@ async def _add_full_text(
     wanted = [a for a in result.articles if a.url not in known and a.url != a.discussion_url][
         : memory.full_text_pages
     ]
-    texts = {a.id: a for a in await with_full_text(visit.fetcher, robots, wanted)}
-    articles = tuple(texts.get(a.id, a) for a in result.articles)
-    return SourceResult(
-        result.source, articles, result.error, result.not_modified, result.validators
-    )
+    pages = await with_full_text(visit.fetcher, robots, wanted, visit.permit)
+    texts = {a.id: a for a in pages}
+    return replace(result, articles=tuple(texts.get(a.id, a) for a in result.articles))

@@ -18,7 +18,11 @@ ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 
 
 class TooLarge(Exception):
-    """The decoded body passed the cap."""
+    """The decoded body passed the cap; `head` is what of the last chunk fits under it."""
+
+    def __init__(self, head: bytes = b"") -> None:
+        super().__init__()
+        self.head = head
 
 
 class _Decoder(Protocol):
@@ -36,7 +40,7 @@ class _Zlib:
             chunk = self._d.decompress(data, limit - len(out) + 1)
             out += chunk
             if len(out) > limit:
-                raise TooLarge
+                raise TooLarge(bytes(out))
             data = self._d.unconsumed_tail
             if self._d.eof:  # a second gzip member follows the first
                 data = self._d.unused_data
@@ -71,7 +75,7 @@ class _Brotli:
         while len(out) <= limit and not self._d.can_accept_more_data():
             out += self._d.process(b"", output_buffer_limit=limit - len(out) + 1)
         if len(out) > limit:
-            raise TooLarge
+            raise TooLarge(bytes(out))
         return bytes(out)
 
 
@@ -90,7 +94,7 @@ class _Zstd:
             out += self._d.decompress(data, limit - len(out) + 1)
             data = b""
             if len(out) > limit:
-                raise TooLarge
+                raise TooLarge(bytes(out))
             if self._d.needs_input and not self._d.eof:
                 break
         return bytes(out)
@@ -126,9 +130,24 @@ class BodyDecoder:
 
     def decode(self, data: bytes) -> bytes:
         """The decoded bytes of the next raw chunk."""
+        over = False
         for decoder in self._chain:
-            data = decoder.decode(data, self._limit - self._size)
+            try:
+                data = decoder.decode(data, self._limit - self._size)
+            except TooLarge as exc:  # what came out so far still goes through the rest
+                data, over = exc.head, True
+        room = self._limit - self._size
         self._size += len(data)
-        if self._size > self._limit:
-            raise TooLarge
+        if over or self._size > self._limit:
+            raise TooLarge(data[:room])
         return data
+
+
+# Magic numbers no text starts with; brotli has none, so it is never guessed.
+_MAGIC = ((b"\x1f\x8b\x08", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"))
+
+
+def sniffed_encoding(body: bytes) -> str:
+    """The compression a body is still in though its Content-Encoding did not say so
+    (a misconfigured server, a pre-compressed file served as is), or ""."""
+    return next((name for magic, name in _MAGIC if body.startswith(magic)), "")

@@ -43,14 +43,11 @@ def private_kind(address: IPAddress) -> str | None:
 
 
 def _blocked(host: str, address: IPAddress, kind: str) -> BlockedAddress:
-    return BlockedAddress(
-        f"{host} resolves to {address}, a {kind} address; if this source really lives on "
-        f"your network, add {host!r} to crawl.allowed_hosts in digest.toml"
-    )
+    return BlockedAddress(f"{host} resolves to {address}, a {kind} address")
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Connects only to public addresses, except for hosts the settings allow by name.
+    """Connects only to public addresses.
 
     The host is resolved here, every address it resolves to is vetted, and the connection is
     made to a vetted address, so a second DNS answer (rebinding) can never be used; the peer
@@ -58,8 +55,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     because httpcore starts TLS with the original host as server name.
     """
 
-    def __init__(self, allowed_hosts: Iterable[str]) -> None:
-        self._allowed = frozenset(h.lower() for h in allowed_hosts)
+    def __init__(self) -> None:
         self._inner = httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -70,8 +66,6 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        if host.lower().strip("[]") in self._allowed:
-            return await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         addresses = await vetted_addresses(host, port)
         last: Exception | None = None
         for address in addresses:

@@ -23,10 +23,18 @@ def backoff(failures: int, cap: float, rng: random.Random) -> float:
 
 
 def succeeded(
-    source: Source, health: SourceHealth | None, now: datetime, new: int, **validators: str
+    source: Source,
+    health: SourceHealth | None,
+    now: datetime,
+    new: int,
+    validated: tuple[str, str, str, datetime | None],
+    warning: str = "",
 ) -> SourceHealth:
-    """The state after a successful visit (a 304 is one)."""
+    """The state after a successful visit (a 304 is one): `validated` is the validators'
+    URL, ETag, Last-Modified and when they came with a whole document; `warning` says what
+    was salvaged from a faulty one."""
     previous = health or SourceHealth(source.name)
+    url, etag, last_modified, at = validated
     return replace(
         previous,
         last_attempt=now,
@@ -35,7 +43,11 @@ def succeeded(
         failures=0,
         next_attempt=now + timedelta(seconds=source.interval),
         last_new=new,
-        **validators,
+        validated_url=url,
+        etag=etag,
+        last_modified=last_modified,
+        validated_at=at,
+        last_warning=warning,
     )
 
 

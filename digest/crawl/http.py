@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,9 +14,12 @@ from email.utils import parsedate_to_datetime
 import httpcore
 import httpx
 
-from digest.crawl.decode import ACCEPT_ENCODING, BodyDecoder, TooLarge
+from digest.crawl.allowance import Origin, origin_of, private_origin
+from digest.crawl.body import read_capped
+from digest.crawl.decode import ACCEPT_ENCODING
 from digest.crawl.explain import BadStatus, explain, status_error
 from digest.crawl.guard import BlockedAddress, GuardedBackend
+from digest.crawl.health import BACKOFF_BASE
 from digest.errors import FetchError
 
 _SCHEMES = ("http", "https")
@@ -36,7 +40,9 @@ class FetchPolicy:
     host_delay: float = 0.0  # seconds between the starts of two fetches from one host
     retry_wait: float = 10.0  # a Retry-After up to this long is waited out, then retried once
     max_retry_after: float = 6 * 3600.0  # a longer Retry-After is believed only up to this
-    allowed_hosts: frozenset[str] = frozenset()  # may resolve to loopback or private addresses
+    # Entries of crawl.allowed_hosts: origins (or hosts) a source whose own URL is there may
+    # reach though they resolve to loopback or private addresses.
+    allowed_hosts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -70,12 +76,15 @@ class Withdrawn(Exception):
 
 
 class _Host:
-    """One host's share of the crawl: its own slots and the earliest next start."""
+    """One host's share of the crawl: its own slots, the earliest next start, and how long
+    it asked every request to wait (a 429 to one of its feeds holds them all)."""
 
     def __init__(self, slots: int) -> None:
         self.slots = asyncio.Semaphore(slots)
         self.lock = asyncio.Lock()
         self.next_start = 0.0
+        self.held_until = 0.0  # loop time
+        self.held_by = 0  # the status that asked for the wait
 
     async def wait_turn(self, delay: float) -> None:
         async with self.lock:
@@ -84,15 +93,49 @@ class _Host:
                 await asyncio.sleep(self.next_start - now)
             self.next_start = time.monotonic() + delay
 
+    def hold(self, seconds: float, status: int) -> None:
+        until = time.monotonic() + seconds
+        if until > self.held_until:
+            self.held_until, self.held_by = until, status
+
+
+class _Budget:
+    """What is left of one fetch's deadline, which covers its redirects, retries and waits."""
+
+    def __init__(self, seconds: float) -> None:
+        self.total = self.left = seconds
+
+    def spend(self, seconds: float) -> None:
+        self.left -= seconds
+
+    def exceeded(self, url: str) -> FetchError:
+        return FetchError(
+            f"{url} took longer than {self.total:g} s to download; the site may be "
+            "overloaded — try again later or raise crawl.deadline in digest.toml"
+        )
+
 
 class Fetcher:
-    """Fetches URLs through one shared client, within global and per-host limits."""
+    """Fetches URLs through one shared client, within global and per-host limits.
 
-    def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy) -> None:
-        self._client = client
+    Requests go through a client that connects only to public addresses, except a request
+    to the private origin crawl.allowed_hosts opens to the source it is made for, which goes
+    through a second client; so a connection to a private address, once open, is never
+    reused on behalf of another source.
+    """
+
+    def __init__(
+        self, public: httpx.AsyncClient, private: httpx.AsyncClient, policy: FetchPolicy
+    ) -> None:
+        self._public = public
+        self._private = private
         self.policy = policy
         self._slots = asyncio.Semaphore(policy.concurrency)
         self._hosts: dict[str, _Host] = {}
+
+    def permit_for(self, source_url: str) -> Origin | None:
+        """The private origin crawl.allowed_hosts opens to the source at `source_url`."""
+        return private_origin(source_url, self.policy.allowed_hosts)
 
     async def get(
         self,
@@ -102,101 +145,158 @@ class Fetcher:
         last_modified: str = "",
         host_delay: float = 0.0,
         max_bytes: int | None = None,
+        cut: bool = False,
+        permit: Origin | None = None,
         proceed: Callable[[], bool] | None = None,
     ) -> Fetched:
         """The body at `url`; FetchError says why when there is none.
 
         `etag` and `last_modified` make the request conditional; `host_delay` raises the
-        policy's delay for this host (arXiv asks for 3 s between requests). `proceed` is asked
-        once the fetch has its turn, just before each request: False raises Withdrawn.
+        policy's delay for this host (arXiv asks for 3 s between requests). A body past
+        `max_bytes` (default: the policy's) is refused, or with `cut` cut there. `permit` is
+        the private origin this fetch may reach (see `permit_for`). `proceed` is asked once
+        the fetch has its turn, just before each request: False raises Withdrawn. One
+        deadline covers the fetch, its redirects, and a retry after a short Retry-After.
         """
         headers = {"Accept-Encoding": ACCEPT_ENCODING}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        limit = max_bytes or self.policy.max_bytes
+        request = _Request(url, headers, host_delay, max_bytes or self.policy.max_bytes, cut)
+        budget = _Budget(self.policy.deadline)
         try:
-            return await self._attempt(url, headers, host_delay, limit, proceed)
+            return await self._attempt(request, budget, permit, proceed)
         except RetryLater as exc:
-            if exc.retry_after > self.policy.retry_wait:
+            if exc.retry_after > self.policy.retry_wait or exc.retry_after >= budget.left:
                 raise
             await asyncio.sleep(exc.retry_after)
-            return await self._attempt(url, headers, host_delay, limit, proceed)
+            budget.spend(exc.retry_after)
+            return await self._attempt(request, budget, permit, proceed)
 
     async def _attempt(
         self,
-        url: str,
-        headers: dict[str, str],
-        host_delay: float,
-        limit: int,
+        request: _Request,
+        budget: _Budget,
+        permit: Origin | None,
         proceed: Callable[[], bool] | None,
     ) -> Fetched:
-        current, spent, loop = url, 0.0, asyncio.get_running_loop()
+        current, loop = request.url, asyncio.get_running_loop()
         for _ in range(self.policy.max_redirects + 1):
             target = _checked(current)
             host = self._hosts.setdefault(target.host, _Host(self.policy.per_host))
             async with host.slots:
-                await host.wait_turn(max(host_delay, self.policy.host_delay))
+                await host.wait_turn(max(request.host_delay, self.policy.host_delay))
+                await self._wait_for_hold(host, current, budget)
                 async with self._slots:
                     if proceed is not None and not proceed():
-                        raise Withdrawn(url)
+                        raise Withdrawn(request.url)
+                    if budget.left <= 0:
+                        raise budget.exceeded(request.url)
                     # The clock runs only while a request is out, not while waiting for slots
                     # (a redirect waits for a slot again), so a busy crawl is not "slow".
                     sent = loop.time()
                     try:
-                        async with asyncio.timeout_at(sent + self.policy.deadline - spent):
-                            fetched, current = await self._hop(target, current, headers, limit)
+                        async with asyncio.timeout_at(sent + budget.left):
+                            fetched, current = await self._hop(
+                                request, target, current, host, permit
+                            )
                     except TimeoutError:
-                        raise FetchError(
-                            f"{url} took longer than {self.policy.deadline:g} s to download; the "
-                            "site may be overloaded — try again later or raise crawl.deadline "
-                            "in digest.toml"
-                        ) from None
+                        raise budget.exceeded(request.url) from None
+                    finally:
+                        budget.spend(loop.time() - sent)
                     if fetched is not None:
                         return fetched
-                    spent += loop.time() - sent
         raise FetchError(
-            f"{url} redirected more than {self.policy.max_redirects} times; open it in a "
-            "browser and put the address it ends at in sources.yaml"
+            f"{request.url} redirected more than {self.policy.max_redirects} times; open it in "
+            "a browser and put the address it ends at in sources.yaml"
         )
 
+    async def _wait_for_hold(self, host: _Host, url: str, budget: _Budget) -> None:
+        """Wait out a short hold the host asked for; a long one fails the fetch unasked."""
+        wait = host.held_until - time.monotonic()
+        if wait <= 0:
+            return
+        if wait > self.policy.retry_wait or wait >= budget.left:
+            raise RetryLater(
+                f"{url} was not fetched: its host answered {host.held_by} to another request, "
+                f"so it is left alone for {wait:.0f} s more; the source is retried after that",
+                host.held_by,
+                wait,
+            )
+        await asyncio.sleep(wait)
+        budget.spend(wait)
+
     async def _hop(
-        self, target: httpx.URL, current: str, headers: dict[str, str], limit: int
+        self,
+        request: _Request,
+        target: httpx.URL,
+        current: str,
+        host: _Host,
+        permit: Origin | None,
     ) -> tuple[Fetched | None, str]:
         """The response at `target`, or None and the address it redirects to."""
+        private = permit is not None and origin_of(target) == permit
+        client = self._private if private else self._public
         try:
-            async with self._client.stream("GET", target, headers=headers) as response:
+            async with client.stream("GET", target, headers=request.headers) as response:
                 if response.has_redirect_location:
                     return None, _redirect_target(target, response.headers["location"])
-                return await self._answer(response, current, limit), current
+                return await self._answer(response, current, request, host), current
         except BlockedAddress as exc:
-            raise FetchError(f"refused to fetch {current}: {exc}") from None
+            if current == request.url:
+                raise FetchError(
+                    f"refused to fetch {current}: {exc}; if this source really lives on your "
+                    f"network, add '{origin_of(target)}' to crawl.allowed_hosts in digest.toml"
+                ) from None
+            raise FetchError(
+                f"refused to follow {request.url} to {current}: {exc}; crawl.allowed_hosts "
+                "lets a source reach a private address only at the origin of its own URL"
+            ) from None
         except httpx.HTTPError as exc:
             raise explain(exc, target, self.policy) from exc
 
-    async def _answer(self, response: httpx.Response, url: str, limit: int) -> Fetched:
+    async def _answer(
+        self, response: httpx.Response, url: str, request: _Request, host: _Host
+    ) -> Fetched:
         status = response.status_code
         if status in (429, 503) and "retry-after" in response.headers:
             wait = retry_after(response.headers["retry-after"], self.policy.max_retry_after)
             if wait is not None:
+                host.hold(wait, status)
                 raise RetryLater(
                     f"{url} answered {status} and asked us to wait {wait:g} s; "
                     "the source is retried after that",
                     status,
                     wait,
                 )
+        if status == 429:
+            host.hold(BACKOFF_BASE, status)  # no Retry-After: as long as a first backoff
         if status != 304:
             status_error(response, url)
+        body = b""
+        if status != 304:
+            body = await read_capped(response, request.max_bytes, url, request.cut)
         return Fetched(
             url=url,
             content_type=response.headers.get("content-type", ""),
-            body=b"" if status == 304 else await _read_capped(response, limit, url),
+            body=body,
             fetched_at=datetime.now(UTC),
             status=status,
             etag=response.headers.get("etag", ""),
             last_modified=response.headers.get("last-modified", ""),
         )
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One fetch as asked for, the same for each of its hops and its retry."""
+
+    url: str
+    headers: dict[str, str]
+    host_delay: float
+    max_bytes: int
+    cut: bool
 
 
 def retry_after(value: str, cap: float) -> float | None:
@@ -216,25 +316,42 @@ def retry_after(value: str, cap: float) -> float | None:
 @asynccontextmanager
 async def open_fetcher(policy: FetchPolicy) -> AsyncIterator[Fetcher]:
     """A Fetcher whose connections are closed when the block ends."""
+    tls = httpx.create_ssl_context()  # loading the CA store takes ~0.1 s: done once
+    async with (
+        _client(policy, GuardedBackend(), tls) as public,
+        _client(policy, httpcore.AnyIOBackend(), tls) as private,
+    ):
+        yield Fetcher(public, private, policy)
+
+
+def _client(
+    policy: FetchPolicy, backend: httpcore.AsyncNetworkBackend, tls: ssl.SSLContext
+) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=policy.concurrency)
-    transport = httpx.AsyncHTTPTransport(limits=limits)
-    # httpx takes no network backend, so its pool is rebuilt with the guarded one.
+    transport = httpx.AsyncHTTPTransport(verify=tls, limits=limits)
+    # httpx takes no network backend, so its pool is rebuilt with the one given.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=tls,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=GuardedBackend(policy.allowed_hosts),
+        network_backend=backend,
     )
-    client = httpx.AsyncClient(
+    return httpx.AsyncClient(
         headers={"User-Agent": policy.user_agent},
         timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
         transport=transport,
         follow_redirects=False,  # each hop is checked by Fetcher before it is followed
         trust_env=False,  # a proxy from the environment would bypass the private-address guard
+        # httpx prepares the next request of a redirect even when it does not follow it, and
+        # fails on a Location it cannot parse (data:...): the hop is vetted before that.
+        event_hooks={"response": [_vet_redirect]},
     )
-    async with client:
-        yield Fetcher(client, policy)
+
+
+async def _vet_redirect(response: httpx.Response) -> None:
+    if response.has_redirect_location:
+        _redirect_target(response.request.url, response.headers["location"])
 
 
 def _checked(url: str) -> httpx.URL:
@@ -264,44 +381,3 @@ def _redirect_target(url: httpx.URL, location: str) -> str:
             "so this feed cannot be read"
         )
     return str(target)
-
-
-async def _read_capped(response: httpx.Response, max_bytes: int, url: str) -> bytes:
-    encoding = response.headers.get("content-encoding", "")
-    try:
-        decoder = BodyDecoder(encoding, max_bytes)
-    except ValueError as exc:
-        raise FetchError(
-            f"{url} was sent in the {exc} encoding, which digest does not read; "
-            "the site ignores the encodings we ask for"
-        ) from None
-    length = response.headers.get("content-length", "")
-    if not encoding and length.isdigit() and int(length) > max_bytes:
-        raise _too_large(url, max_bytes)
-    chunks: list[bytes] = []
-    try:
-        async for raw in response.aiter_raw():
-            chunks.append(decoder.decode(raw))
-    except TooLarge:
-        raise _too_large(url, max_bytes) from None
-    except Exception as exc:
-        if isinstance(exc, httpx.HTTPError):
-            raise
-        raise FetchError(
-            f"{url} sent a body that could not be decompressed ({exc}); try again later"
-        ) from None
-    return b"".join(chunks)
-
-
-def _too_large(url: str, max_bytes: int) -> FetchError:
-    return FetchError(
-        f"{url} is larger than {_size(max_bytes)}; raise crawl.max_bytes in digest.toml "
-        "if this source is legitimate"
-    )
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:g} {unit}"
-    return f"{n} bytes"

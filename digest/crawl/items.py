@@ -13,6 +13,9 @@ from digest.models import Article, Source
 
 SUMMARY_LIMIT = 2000
 _FUTURE_SLACK = timedelta(days=1)
+# Nothing a source lists was published before the web began (1991; arXiv's first paper came
+# that August). Earlier dates are software defaults: the Unix epoch, 1900, the year 1.
+WEB_BEGAN = datetime(1991, 1, 1, tzinfo=UTC)
 
 
 def make_article(
@@ -34,16 +37,18 @@ def make_article(
 ) -> Article | None:
     """An article, or None when its link is no http(s) page a reader could open.
 
-    `title` and `summary` are plain text already; a date missing, or more than a day in the
-    future (a clock or a typo), becomes the time we fetched the item.
+    `title` and `summary` are plain text already; a date missing, more than a day in the
+    future (a clock or a typo), or before the web began (a default such as 1970-01-01)
+    becomes the time we fetched the item, and a date given is kept as stated_published_at.
     """
     try:
         url = canonical_url(urljoin(base, link.strip()) if base else link.strip())
     except ValueError:
         return None  # a mailto: or javascript: link is nothing a reader should open
     summary = truncate(summary, SUMMARY_LIMIT)
-    if published_at is None or published_at > fetched_at + _FUTURE_SLACK:
-        published_at = fetched_at
+    stated = None
+    if published_at is None or not WEB_BEGAN <= published_at <= fetched_at + _FUTURE_SLACK:
+        stated, published_at = published_at, fetched_at
     if discussion_url:
         try:
             discussion_url = canonical_url(discussion_url)
@@ -64,6 +69,7 @@ def make_article(
         discussion_url=discussion_url,
         score=score,
         comments=comments,
+        stated_published_at=stated.astimezone(UTC) if stated else None,
     )
 
 

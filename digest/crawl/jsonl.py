@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,6 @@ from digest.crawl.text import one_line
 from digest.crawl.visit import Visit
 from digest.errors import FeedError
 from digest.models import Article, Source
-
-_log = logging.getLogger(__name__)
 
 
 def _first(item: dict[str, Any], *keys: str) -> Any:
@@ -58,7 +55,7 @@ async def read_jsonl(visit: Visit, source: Source) -> tuple[Article, ...]:
     if bad and not items:
         raise FeedError(f"{where}: no line is a JSON object; is it really a JSON Lines archive?")
     if bad:
-        _log.warning("%s: skipped %d lines that are not JSON objects", where, bad)
+        visit.warn(f"{where}: skipped {bad} lines that are not JSON objects")
     articles = [_item(i, fetched_at, source) for i in items]
     kept = sorted((a for a in articles if a), key=lambda a: a.published_at, reverse=True)
     return unique(kept[:limit])

@@ -11,6 +11,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from multiprocessing.context import BaseContext
 
 from digest.crawl.packed import PackedArticles
@@ -19,6 +20,14 @@ from digest.models import Article
 POOL_FROM = 40  # sources in one crawl from which worker processes repay their start-up
 
 _pool: ContextVar[Executor | None] = ContextVar("digest_parse_pool", default=None)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A source's articles, and what was wrong with the document they were salvaged from."""
+
+    articles: Sequence[Article]
+    warnings: tuple[str, ...] = ()
 
 
 @contextmanager
@@ -47,8 +56,8 @@ def worker_context() -> BaseContext:
     return context
 
 
-async def off_loop(parse: Callable[..., Sequence[Article]], *args: object) -> Sequence[Article]:
-    """`parse(*args)` in a worker process when a pool is open (packed), else here."""
+async def off_loop(parse: Callable[..., Parsed], *args: object) -> Parsed:
+    """`parse(*args)` in a worker process when a pool is open (articles packed), else here."""
     pool = _pool.get()
     if pool is None:
         return parse(*args)
@@ -58,5 +67,6 @@ async def off_loop(parse: Callable[..., Sequence[Article]], *args: object) -> Se
         return parse(*args)  # a worker died (out of memory, killed): parse here instead
 
 
-def _packed(parse: Callable[..., Sequence[Article]], *args: object) -> PackedArticles:
-    return PackedArticles.pack(parse(*args))
+def _packed(parse: Callable[..., Parsed], *args: object) -> Parsed:
+    parsed = parse(*args)
+    return replace(parsed, articles=PackedArticles.pack(parsed.articles))

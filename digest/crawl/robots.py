@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from protego import Protego
 
+from digest.crawl.allowance import Origin
 from digest.crawl.explain import BadStatus
 from digest.crawl.http import Fetcher
 from digest.errors import FetchError
@@ -30,14 +31,17 @@ class RobotsRules:
         self._locks: dict[str, asyncio.Lock] = {}
         self._parsed: dict[str, Protego] = {}
 
-    async def allowed(self, url: str) -> bool:
-        """True when robots.txt lets digest fetch `url` (4xx: yes; 5xx or unreachable: no)."""
+    async def allowed(self, url: str, permit: Origin | None) -> bool:
+        """True when robots.txt lets digest fetch `url` (4xx: yes; 5xx or unreachable: no).
+
+        `permit` is the private origin the fetch may reach (see Fetcher.permit_for).
+        """
         origin = _origin(url)
         async with self._locks.setdefault(origin, asyncio.Lock()):
             status, body, fetched_at = self.files.get(origin, (UNREACHABLE, "", _LONG_AGO))
             fresh = _FRESH if 200 <= status < 500 else _FRESH_AFTER_ERROR
             if datetime.now(UTC) - fetched_at > fresh:
-                status, body = await self._fetch(origin)
+                status, body = await self._fetch(origin, permit)
                 self.files[origin] = (status, body, datetime.now(UTC))
                 self._parsed.pop(origin, None)
         if 400 <= status < 500:
@@ -48,9 +52,12 @@ class RobotsRules:
             self._parsed[origin] = Protego.parse(body)
         return bool(self._parsed[origin].can_fetch(url, AGENT))
 
-    async def _fetch(self, origin: str) -> tuple[int, str]:
+    async def _fetch(self, origin: str, permit: Origin | None) -> tuple[int, str]:
         try:
-            fetched = await self._fetcher.get(f"{origin}/robots.txt", max_bytes=_MAX_BYTES)
+            # RFC 9309 2.5: a longer file is parsed up to the limit, not given up on.
+            fetched = await self._fetcher.get(
+                f"{origin}/robots.txt", max_bytes=_MAX_BYTES, cut=True, permit=permit
+            )
         except BadStatus as exc:
             return exc.status, ""
         except FetchError:

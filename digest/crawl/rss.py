@@ -11,11 +11,13 @@ from xml.sax import SAXException, SAXParseException
 
 import feedparser
 
+from digest.crawl.charset import repaired
+from digest.crawl.expat import refuse_huge_tokens
 from digest.crawl.feedxml import fast_entries
 from digest.crawl.http import Fetched
 from digest.crawl.items import make_article, unique
 from digest.crawl.jsonfeed import is_json_feed, parse_json_feed
-from digest.crawl.parsing import off_loop
+from digest.crawl.parsing import Parsed, off_loop
 from digest.crawl.text import collapse_whitespace, html_to_text, one_line
 from digest.crawl.visit import Visit
 from digest.errors import FeedError
@@ -28,17 +30,31 @@ _OLDEST = datetime(1970, 1, 1, tzinfo=UTC)
 async def read_feed(visit: Visit, source: Source) -> Sequence[Article]:
     """The articles a feed source lists right now (none when it answers 304)."""
     fetched = await visit.get(source.url)
-    return () if fetched.not_modified else await off_loop(parse_feed, fetched, source)
+    if fetched.not_modified:
+        return ()
+    parsed = await off_loop(salvage_feed, fetched, source)
+    for warning in parsed.warnings:
+        visit.warn(warning)
+    return parsed.articles
 
 
-def parse_feed(fetched: Fetched, source: Source) -> tuple[Article, ...]:
+def parse_feed(fetched: Fetched, source: Source) -> Sequence[Article]:
     """The newest `max_items` articles of a fetched feed; FeedError when it is no feed."""
+    return salvage_feed(fetched, source).articles
+
+
+def salvage_feed(fetched: Fetched, source: Source) -> Parsed:
+    """`parse_feed`'s articles, and what was wrong with the feed if they were salvaged from
+    a faulty one (bad bytes, forbidden characters, XML cut off or malformed)."""
     limit = int(source.params.get("max_items", 200))
     if is_json_feed(fetched):
-        return parse_json_feed(fetched, source, limit)
+        return Parsed(parse_json_feed(fetched, source, limit))
+    fetched, repairs = repaired(fetched)
+    warnings = tuple(repairs)
     entries = fast_entries(fetched)
     if entries is not None:
-        return _articles(entries, fetched, source, limit)
+        return Parsed(_articles(entries, fetched, source, limit), warnings)
+    refuse_huge_tokens(fetched)
     # A stream, because feedparser opens a bytes argument as a local file name when it can.
     # Sanitising is off: every title and summary is turned into plain text below anyway.
     parsed = feedparser.parse(
@@ -47,14 +63,19 @@ def parse_feed(fetched: Fetched, source: Source) -> tuple[Article, ...]:
         sanitize_html=False,
         resolve_relative_uris=False,
     )
-    if parsed.bozo and not parsed.entries:
-        raise FeedError(_not_a_feed(fetched, parsed.get("bozo_exception")))
-    articles = _articles(parsed.entries, fetched, source, limit)
     problem = parsed.get("bozo_exception")
-    if not articles and isinstance(problem, SAXException):
-        # feedparser's loose parser "recovers" broken XML into entries that hold no link.
+    if parsed.bozo and not parsed.entries:
         raise FeedError(_not_a_feed(fetched, problem))
-    return articles
+    articles = _articles(parsed.entries, fetched, source, limit)
+    if isinstance(problem, SAXException):
+        if not articles:
+            # feedparser's loose parser "recovers" broken XML into entries that hold no link.
+            raise FeedError(_not_a_feed(fetched, problem))
+        warnings += (
+            f"{fetched.url} is cut off or malformed ({_reason(fetched, problem)}); "
+            f"{len(articles)} items were salvaged from it",
+        )
+    return Parsed(articles, warnings)
 
 
 def _articles(
@@ -121,13 +142,16 @@ def _published(entry: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-def _not_a_feed(fetched: Fetched, problem: object) -> str:
+def _reason(fetched: Fetched, problem: object) -> str:
     if isinstance(problem, SAXParseException):
         # feedparser puts a line with an XML declaration in front of a body that lacks one.
         line = (problem.getLineNumber() or 1) - (0 if b"<?xml" in fetched.body[:100] else 1)
-        reason = f"not well-formed XML at line {max(line, 1)}: {problem.getMessage()}"
-    else:
-        reason = str(problem) or "no RSS or Atom entries in it"
+        return f"not well-formed XML at line {max(line, 1)}: {problem.getMessage()}"
+    return str(problem) or "no RSS or Atom entries in it"
+
+
+def _not_a_feed(fetched: Fetched, problem: object) -> str:
+    reason = _reason(fetched, problem)
     if fetched.content_type.split(";")[0].strip().lower() == "text/html":
         hint = "it is a web page; use the address of the page's RSS or Atom feed in sources.yaml"
     else:

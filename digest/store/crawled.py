@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
-from difflib import SequenceMatcher
 from typing import Any
 
 from sqlalchemy import Engine, Insert, select, update
@@ -17,10 +15,7 @@ from sqlalchemy.engine import Connection
 from digest.models import Article, SourceHealth
 from digest.store import schema
 
-_WORD = re.compile(r"\w+")
-_NUMBER = re.compile(r"\d+(?:\.\d+)*")
 _CHURN_WINDOW = timedelta(days=2)
-_SIMILAR_TITLE = 0.85
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 _HEALTH_FIELDS = tuple(f.name for f in fields(SourceHealth))  # all flat: no deep copies needed
 
@@ -35,23 +30,12 @@ def tags_from_json(text: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
-def same_title(a: str, b: str) -> bool:
-    """True when `b` is `a` lightly edited: nearly the same words, and the same numbers."""
-    wa, wb = " ".join(_WORD.findall(a.lower())), " ".join(_WORD.findall(b.lower()))
-    if not wa or not wb:
-        return False
-    if wa == wb:
-        return True
-    if _NUMBER.findall(wa) != _NUMBER.findall(wb):  # "v1.2 released" is not "v1.3 released"
-        return False
-    return SequenceMatcher(None, wa, wb).ratio() >= _SIMILAR_TITLE
-
-
 def _row(a: Article, fetched_at: datetime) -> dict[str, Any]:
     # Not asdict: it deep-copies every field, which was a quarter of the time a crawl stored.
     row = {name: getattr(a, name) for name in _ARTICLE_FIELDS}
     row.update(
         published_at=_utc(a.published_at),
+        stated_published_at=_utc(a.stated_published_at) if a.stated_published_at else None,
         fetched_at=_utc(fetched_at),
         tags=json.dumps(list(a.tags), ensure_ascii=False),
     )
@@ -69,9 +53,11 @@ class CrawlStore:
     def add_crawled(self, articles: Sequence[Article], fetched_at: datetime) -> int:
         """Store what a crawl found; returns how many articles were new.
 
-        An article held already (by canonical URL, by an alias URL, by the source's GUID, or
-        by a lightly edited title from the same source within two days) is not added again;
-        a discussion (HN, Reddit, Lobsters) of an article held is attached to it.
+        An article held already (by canonical URL, by an alias URL, or by the GUID the same
+        source gave it within two days) is not added again; a discussion (HN, Reddit,
+        Lobsters) of an article held is attached to it. A similar title alone never makes
+        two articles one: near-identical names are how releases are named ("GPT-5 mini",
+        "GPT-5 nano"), and telling which articles tell one event is the analyze stage's work.
         """
         return self.add_crawled_sources([articles], fetched_at)[0]
 
@@ -144,7 +130,7 @@ class CrawlStore:
             conn.execute(t.insert(), rows)
 
 
-_Held = tuple[str, str, str, datetime]  # id, title, guid, published_at of a stored article
+_Held = tuple[str, str, datetime]  # id, guid, published_at of a stored article
 
 
 def _add_crawled(
@@ -173,7 +159,7 @@ def _add_crawled(
     for article in articles:
         target = article.id if article.id in held_ids else aliases.get(article.url)
         if target is None:
-            target = _churned(article, guids, recent.get(article.source, ()))
+            target = _relisted(article, guids, recent.get(article.source, ()))
             if target is not None:
                 conn.execute(
                     insert(schema.article_aliases),
@@ -199,31 +185,32 @@ def _recent(conn: Connection, articles: Sequence[Article]) -> dict[str, list[_He
     """Per source, the stored articles a re-listing among `articles` could be: one query each."""
     a = schema.articles
     found: dict[str, list[_Held]] = {}
-    for source in {x.source for x in articles}:
-        times = [_utc(x.published_at) for x in articles if x.source == source]
-        query = select(a.c.id, a.c.title, a.c.guid, a.c.published_at).where(
+    for source in {x.source for x in articles if x.guid}:
+        listed = [x for x in articles if x.source == source and x.guid]
+        times = [_utc(x.published_at) for x in listed]
+        query = select(a.c.id, a.c.guid, a.c.published_at).where(
             a.c.source == source,
+            a.c.guid.in_(sorted({x.guid for x in listed})),
             a.c.published_at >= min(times) - _CHURN_WINDOW,
             a.c.published_at <= max(times) + _CHURN_WINDOW,
         )
-        found[source] = [(str(i), t, g, _utc(p)) for i, t, g, p in conn.execute(query)]
+        found[source] = [(str(i), g, _utc(p)) for i, g, p in conn.execute(query)]
     return found
 
 
-def _churned(article: Article, guids: Counter[str], held: Sequence[_Held]) -> str | None:
-    """The stored article from the same source that `article` is a re-listing of, if any.
+def _relisted(article: Article, guids: Counter[str], held: Sequence[_Held]) -> str | None:
+    """The stored article from the same source that `article` is a re-listing of under a new
+    URL (an edited slug), by the GUID the source gave both within two days; else None.
 
-    `guids` counts the GUIDs of the batch `article` came in.
+    `guids` counts the GUIDs of the batch `article` came in: a GUID identifies an item only
+    when the feed does not give it to several items, and the window keeps a feed that reuses
+    GUIDs over time (numbering its items 1, 2, 3 every day) from merging new items into old.
     """
+    if not article.guid or guids[article.guid] != 1:
+        return None
     when = _utc(article.published_at)
-    candidates = [(i, t, g) for i, t, g, p in held if abs(p - when) <= _CHURN_WINDOW]
-    # A GUID identifies an item only when the feed does not give it to several items.
-    guid_is_unique = bool(article.guid) and guids[article.guid] == 1
-    for cid, _title, guid in candidates:
-        if guid_is_unique and guid == article.guid:
-            return cid
-    for cid, title, _guid in candidates:
-        if same_title(title, article.title):
+    for cid, guid, published in held:
+        if guid == article.guid and abs(published - when) <= _CHURN_WINDOW:
             return cid
     return None
 

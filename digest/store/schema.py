@@ -37,6 +37,8 @@ articles = Table(
     Column("comments", Integer, nullable=False, server_default="0"),
     Column("text_status", String(10), nullable=False, server_default=""),
     Column("full_text", Text, nullable=False, server_default=""),
+    # The date the source gave, when it was not believable and published_at is the fetch time.
+    Column("stated_published_at", DateTime(timezone=True), nullable=True),
     Index("ix_articles_published_at", "published_at"),
     Index("ix_articles_source_published", "source", "published_at"),
 )
@@ -76,6 +78,8 @@ source_state = Table(
     Column("failures", Integer, nullable=False, server_default="0"),
     Column("next_attempt", DateTime(timezone=True), nullable=True),
     Column("last_new", Integer, nullable=False, server_default="0"),
+    Column("validated_at", DateTime(timezone=True), nullable=True),
+    Column("last_warning", Text, nullable=False, server_default=""),
 )
 
 # robots.txt per scheme and host: the HTTP status class it answered with and its text.

@@ -33,7 +33,15 @@ def issue_to_json(issue: Issue) -> str:
 
 def _article(d: dict[str, Any]) -> Article:
     published = datetime.fromisoformat(d["published_at"])
-    return Article(**{**d, "published_at": published, "tags": tuple(d.get("tags", ()))})
+    stated = d.get("stated_published_at")
+    return Article(
+        **{
+            **d,
+            "published_at": published,
+            "stated_published_at": datetime.fromisoformat(stated) if stated else None,
+            "tags": tuple(d.get("tags", ())),
+        }
+    )
 
 
 def _story(d: dict[str, Any]) -> Story:
