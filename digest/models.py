@@ -49,6 +49,14 @@ class Article:
     comments: int = 0
     text_status: str = ""  # one of TEXT_STATUSES
     full_text: str = ""
+    # The link exactly as the source gave it, when it differs from the canonical `url`:
+    # `url` is the article's identity, `link` is where a reader is sent.
+    link: str = ""
+
+    @property
+    def href(self) -> str:
+        """Where a link to this article goes: the source's own link, else the canonical URL."""
+        return self.link or self.url
 
     @property
     def text(self) -> str:
@@ -64,6 +72,12 @@ class Story:
     title: str
     articles: tuple[Article, ...]
     is_update: bool = False
+    link: str = ""  # the post its title was taken from; "" for its first article's
+
+    @property
+    def href(self) -> str:
+        """Where the story's title links to: the post the title was taken from."""
+        return self.link or (self.articles[0].href if self.articles else "")
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -83,6 +97,7 @@ class Theme:
     trend: str = "new"
     previous_count: int = 0
     previous_name: str = ""
+    slug: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +128,7 @@ class Summary:
     why_it_matters: tuple[Sentence, ...]
     technical: tuple[Sentence, ...] = ()
     winners_losers: tuple[Sentence, ...] = ()
+    headline_link: str = ""  # the post the headline was taken from
 
 
 @dataclass(frozen=True)
@@ -137,6 +153,8 @@ class Note:
 
     sentence: Sentence
     citations: tuple[Citation, ...]
+    title: str = ""  # a paper's title (research corner)
+    authors: str = ""  # a paper's authors (research corner)
 
 
 @dataclass(frozen=True)

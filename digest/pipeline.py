@@ -14,6 +14,7 @@ import numpy as np
 from digest.analyze import WeekAnalysis, build_themes, make_story
 from digest.analyze.embed import Embedder, embed_articles
 from digest.analyze.stories import group_stories
+from digest.analyze.topics import TopicNamer, load_topics
 from digest.analyze.trends import PastTheme, mark_trends
 from digest.config import Settings, smtp_password
 from digest.crawl.http import FetchPolicy
@@ -160,8 +161,9 @@ def analyze(
     stories, centroids = _week_stories(store, embedder, monday, settings, issue_id(monday))
     week_end = datetime.combine(monday + timedelta(days=7), time(), UTC)
     a = settings.analyze
+    namer = TopicNamer(load_topics(a.topics), embedder.embed)
     analysis = build_themes(
-        stories, centroids, weights, week_end, a.min_theme_size, a.max_themes, paper_sources
+        stories, centroids, weights, week_end, a.min_theme_size, a.max_themes, paper_sources, namer
     )
     last_week = [
         PastTheme(i, n, c, v) for i, n, c, v in store.week_themes(issue_id(monday - timedelta(7)))

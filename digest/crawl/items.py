@@ -37,8 +37,9 @@ def make_article(
     `title` and `summary` are plain text already; a date missing, or more than a day in the
     future (a clock or a typo), becomes the time we fetched the item.
     """
+    given = urljoin(base, link.strip()) if base else link.strip()
     try:
-        url = canonical_url(urljoin(base, link.strip()) if base else link.strip())
+        url = canonical_url(given)
     except ValueError:
         return None  # a mailto: or javascript: link is nothing a reader should open
     summary = truncate(summary, SUMMARY_LIMIT)
@@ -64,6 +65,7 @@ def make_article(
         discussion_url=discussion_url,
         score=score,
         comments=comments,
+        link=given if given != url else "",
     )
 
 

@@ -48,6 +48,7 @@ def _article(row: object) -> Article:
         comments=r["comments"],
         text_status=r["text_status"],
         full_text=r["full_text"],
+        link=r["link"],
     )
 
 

@@ -37,6 +37,8 @@ articles = Table(
     Column("comments", Integer, nullable=False, server_default="0"),
     Column("text_status", String(10), nullable=False, server_default=""),
     Column("full_text", Text, nullable=False, server_default=""),
+    # The link as the source gave it when it differs from `url` (canonical, for identity).
+    Column("link", Text, nullable=False, server_default=""),
     Index("ix_articles_published_at", "published_at"),
     Index("ix_articles_source_published", "source", "published_at"),
 )

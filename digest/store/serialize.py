@@ -42,6 +42,7 @@ def _story(d: dict[str, Any]) -> Story:
         title=d["title"],
         articles=tuple(_article(a) for a in d["articles"]),
         is_update=d["is_update"],
+        link=d.get("link", ""),
     )
 
 
@@ -63,6 +64,7 @@ def _section(d: dict[str, Any]) -> Section:
         t.get("trend", "new"),
         t.get("previous_count", 0),
         t.get("previous_name", ""),
+        t.get("slug", ""),
     )
     s = d["summary"]
     summary = Summary(
@@ -71,12 +73,21 @@ def _section(d: dict[str, Any]) -> Section:
         tuple(_sentence(x) for x in s["why_it_matters"]),
         tuple(_sentence(x) for x in s.get("technical", ())),
         tuple(_sentence(x) for x in s.get("winners_losers", ())),
+        s.get("headline_link", ""),
     )
     return Section(theme, summary, _citations(d["citations"]))
 
 
 def _notes(items: list[dict[str, Any]]) -> tuple[Note, ...]:
-    return tuple(Note(_sentence(n["sentence"]), _citations(n["citations"])) for n in items)
+    return tuple(
+        Note(
+            _sentence(n["sentence"]),
+            _citations(n["citations"]),
+            n.get("title", ""),
+            n.get("authors", ""),
+        )
+        for n in items
+    )
 
 
 def issue_from_json(text: str) -> Issue:
