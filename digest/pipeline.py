@@ -227,10 +227,20 @@ def write_reported(
     fallback = ExtractiveWriter(vectors, settings.writer.stories_per_theme)
     writer, usage = make_writer(settings, fallback, cache or NoCache())
     report = WriteReport(settings.writer.backend, usage=usage)
-    papers = analysis.papers[: settings.writer.research]
-    quick = [s for s in analysis.unthemed if s not in papers][: settings.analyze.quick_hits]
+    papers = analysis.papers
+    quick = [s for s in analysis.unthemed if s not in papers]
     grounder = Grounder(vectors, settings.writer.support_threshold)
-    written = write_issue(writer, fallback, grounder, analysis.themes, quick, papers, report)
+    written = write_issue(
+        writer,
+        fallback,
+        grounder,
+        analysis.themes,
+        quick,
+        papers,
+        report,
+        settings.analyze.quick_hits,
+        settings.writer.research,
+    )
     if isinstance(writer, LLMWriter):
         report.fallbacks[:0] = writer.fallbacks
     year, week, _ = monday.isocalendar()

@@ -8,7 +8,8 @@ from collections.abc import Collection, Sequence
 from datetime import date
 
 from digest.models import Article, Citation, Note, Sentence, Story
-from digest.write.sentences import normalise, quotable, split_sentences, standalone
+from digest.write.sentences import normalise, source_sentences, standalone
+from digest.write.style import states_fact
 
 _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
@@ -61,8 +62,8 @@ def _score(text: str, published: date) -> int:
 
 
 def _lines(article: Article) -> list[tuple[int, str]]:
-    sentences = split_sentences(article.summary)
-    return [(i, s) for i, s in enumerate(sentences) if quotable(s) and standalone(s)]
+    sentences = source_sentences(article.summary)
+    return [(i, s) for i, s in enumerate(sentences) if states_fact(s) and standalone(s)]
 
 
 def watch_notes(stories: Sequence[Story], used: Collection[str]) -> list[Note]:
@@ -80,7 +81,7 @@ def watch_notes(stories: Sequence[Story], used: Collection[str]) -> list[Note]:
                     best = (score, article, text)
         if best is not None:
             score, article, text = best
-            citation = Citation(1, article.id, article.url, article.title, article.source)
+            citation = Citation(1, article.id, article.href, article.title, article.source)
             found.append((-score, rank, Note(Sentence(text, (1,)), (citation,))))
     found.sort(key=lambda item: item[:2])
     return [note for _, _, note in found[:MAX_NOTES]]
