@@ -37,6 +37,7 @@ class WriteReport:
     fallbacks: list[str] = field(default_factory=list)
     repeated: int = 0
     off_style: int = 0  # sentences dropped for breaking the house style (digest.write.style)
+    left_out: list[str] = field(default_factory=list)  # themes with nothing fit to print
     usage: Usage | None = None
 
 
@@ -217,12 +218,17 @@ def write_issue(
         sources = _sources(theme.stories)
         section = grounder.section(writer.section(theme), sources, counts)
         section = styled_section(section, report) if section is not None else None
-        if section is None:
+        if section is None and writer is not fallback:
             counts.regenerated += 1
             report.fallbacks.append(f"theme {theme.name!r}: written extractively after checks")
-            fresh = fallback.section(theme)
-            section = grounder.section(fresh, sources, counts) or fresh
-        sections.append(cited_only(once.section(section)))
+            fresh = grounder.section(fallback.section(theme), sources, counts)
+            section = styled_section(fresh, report) if fresh is not None else None
+        if section is not None:
+            section = once.section(section)
+        if section is None or not section.summary.what_happened:
+            report.left_out.append(f"theme {theme.name!r}: no source sentence states its news")
+            continue
+        sections.append(cited_only(section))
     hits = notes(quick, "quick hit", quick_hits)
     intro = writer.intro(sections, len(hits), len(corner))
     headlines = [s.summary.headline for s in sections[:3]]

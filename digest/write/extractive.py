@@ -200,10 +200,8 @@ class ExtractiveWriter:
         story: Story,
         numbering: _Numbering,
         pool: list[tuple[_Candidate, np.ndarray]],
-        title: str,
     ) -> Sentence | None:
-        """The story's most central sentence that tells it, else its headline as a sentence
-        (unless that is the entry's headline already)."""
+        """The story's most central sentence that tells it, else its headline as a sentence."""
         candidates = self._fresh(_candidates(story))
         if candidates:
             vectors = self._embed([c.text for c in candidates])
@@ -220,7 +218,7 @@ class ExtractiveWriter:
                 backing = self._supporters(best, candidates, vectors)
                 return Sentence(candidates[best].text, numbering.cite(backing))
         told = headline(story)
-        if told is None or not has_verb(told[0]) or normalise(told[0]) == normalise(title):
+        if told is None or not has_verb(told[0]):
             return None
         text = f"{told[0]}."
         if normalise(text) in self.used or not states_fact(text):
@@ -231,17 +229,25 @@ class ExtractiveWriter:
     def section(self, theme: Theme) -> Section:
         numbering = _Numbering()
         stories = list(theme.stories[: self._stories_per_theme])
-        # The entry leads with the first story (by rank) whose title reads as a headline.
-        lead = next((i for i, s in enumerate(stories) if headline(s)), 0)
+        # The entry leads with the first story (by rank) whose title reads as a headline and
+        # whose sources tell it in a sentence; else whose headline is a statement (it is then
+        # its own first sentence); else the first with a headline.
+        told_by_text = [
+            i
+            for i, s in enumerate(stories)
+            if headline(s) and any(_tells(c) for c in self._fresh(_candidates(s)))
+        ]
+        stated = [i for i, s in enumerate(stories) if (h := headline(s)) and has_verb(h[0])]
+        headed = [i for i, s in enumerate(stories) if headline(s)]
+        lead = next(iter(told_by_text or stated or headed), 0)
         stories.insert(0, stories.pop(lead))
         told = headline(stories[0])
-        title = told[0] if told else ""
         happened: list[Sentence] = []
         pool: list[tuple[_Candidate, np.ndarray]] = []
         for story in stories:
             if len(happened) == MAX_HAPPENED:
                 break
-            sentence = self._happened(story, numbering, pool, title)
+            sentence = self._happened(story, numbering, pool)
             if sentence is not None:
                 happened.append(sentence)
         if told is None and happened:

@@ -116,6 +116,12 @@ class Grounder:
             return "unsupported"
         return None
 
+    def problem(
+        self, sentence: Sentence, citations: Sequence[Citation], sources: Mapping[str, Article]
+    ) -> str | None:
+        """What grounding finds wrong with a sentence (a GroundingCounts field), or None."""
+        return self._problem(sentence, {c.number: c for c in citations}, sources, True)
+
     def sentences(
         self,
         written: Sequence[Sentence],

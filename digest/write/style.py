@@ -11,6 +11,7 @@ import re
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|~~|`)(?=\S)(.+?)(?<=\S)\1")
+_REFERENCE = re.compile(r"\s*\[\d+(?:\s*[,\u2013-]\s*\d+)*\]")
 _MD_LEFT = re.compile(r"\*\*|__|~~|`|^\s*(?:#{1,6}|>|[*+-]\s)|\s[*+]\s|\]\(|\\[\[\]()*_#]")
 _PREFIX = re.compile(
     r"^\s*(?:\[[A-Za-z][\w .-]{0,15}\]\s*|\((?:OC|PSA|News|Update)\)\s*|"
@@ -62,9 +63,22 @@ _VERB = re.compile(
     r"bans|rules|passes|joins|leaves|plans|wants|offers|reaches|claims|warns|signs|fails|"
     r"loses|outperforms|surpasses|matches|arrives|comes|came|begins|began|starts|ends|shuts|"
     r"delays|expands|becomes|became|turns|enters|targets|trains|gives|gave|keeps|kept|"
-    r"allows|enables|lands|debuts|knows|knew|thinks|thought|"
+    r"allows|enables|lands|debuts|knows|knew|thinks|thought|provides|includes|contains|"
+    r"describes|requires|reduces|improves|uses|supports|needs|costs|works|looks|seems|"
+    r"appears|remains|stays|helps|means|matters|produces|generates|handles|performs|scores|"
+    r"achieves|exceeds|competes|sells|pays|earns|hires|moves|shifts|grows|falls|rises|"
+    r"jumps|doubles|replaces|removes|blocks|limits|accepts|rejects|approves|tells|asks|"
+    r"writes|reads|translates|speaks|plays|builds|creates|designs|develops|tests|measures|"
+    r"evaluates|compares|predicts|detects|learns|teaches|follows|tracks|serves|hosts|"
+    r"stores|holds|lacks|tries|reveals|confirms|explains|proposes|presents|applies|"
+    r"combines|converts|extends|features|focuses|integrates|lowers|outputs|powers|"
+    r"processes|ranks|receives|relies|responds|returns|scales|solves|splits|streams|"
+    r"teams|understands|updates|wraps|"
     r"\w{3,}ed|\w{3,}izes|\w{3,}ises)\b",
     re.IGNORECASE,
+)
+_AUXILIARY = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|will|can|could|may|might|must|does|did)\b", re.I
 )
 _CONSEQUENCE = re.compile(
     r"\b(?:means?|meaning|matters?|signals?|implications?|impact on|consequences?|"
@@ -76,7 +90,7 @@ _CONSEQUENCE = re.compile(
     r"so (?:that|developers|users|anyone)|anyone can|available to (?:anyone|everyone|all)|"
     r"for (?:developers|users|companies|teams|enterprises|researchers|startups|businesses|"
     r"customers|creators|regulators) (?:who|that|it|this)|cheaper than|faster than|"
-    r"risks?|liabilit\w+|fines?|competition|rivals?)\b",
+    r"risks?|liabilit\w+|fined|fines|competition|rivals?)\b",
     re.IGNORECASE,
 )
 _FILLER = re.compile(
@@ -105,7 +119,8 @@ def plain_markdown(text: str) -> str:
     for _ in range(2):
         text = _MD_EMPHASIS.sub(r"\2", text)
     text = re.sub(r"^\s*(?:#{1,6}|>|[*+-]|\d+[.)])\s+", "", text)
-    return re.sub(r"\\([\[\]()*_#])", r"\1", text)
+    text = re.sub(r"\\([\[\]()*_#])", r"\1", text)
+    return _REFERENCE.sub("", text)  # a paper's "[12]" reference marks
 
 
 def clean_title(title: str) -> str:
@@ -113,7 +128,7 @@ def clean_title(title: str) -> str:
     site suffix stripped, and only its first sentence when it runs on."""
     text = plain_markdown(decode(title))
     text = _SUFFIX.sub("", _PREFIX.sub("", text)).strip(" -:\u2013")
-    first = re.split(r"(?<=[.!])\s+(?=[A-Z])", text, maxsplit=1)[0]
+    first = re.split(r"(?<=[a-z0-9]{2}[.!])\s+(?=[A-Z])", text, maxsplit=1)[0]
     if len(first.split()) >= 3:
         text = first
     if text.endswith(".") and not text.endswith(".."):
@@ -154,7 +169,14 @@ def teaser(text: str) -> bool:
 def has_verb(text: str) -> bool:
     """Whether the text has a finite verb of its own, outside a relative clause ("Models that
     know they are tested" has none)."""
-    main = re.split(r"\b(?:that|which|who|whose)\b", text, maxsplit=1)[0]
+    main = re.split(
+        r"\b(?:that|which|who|whose|because|when|while|if|since|after|before|until|"
+        r"although|though)\b",
+        text,
+        maxsplit=1,
+    )[0]
+    if re.match(r"[A-Z][a-z]+ing\b", main):  # "Adding a feature ...": a heading unless it
+        return _AUXILIARY.search(main) is not None  # goes on ("Running X is now easy")
     return _VERB.search(main) is not None
 
 
@@ -171,7 +193,7 @@ def complete(text: str) -> bool:
 def sentence_faults(text: str) -> list[str]:
     """What keeps a sentence from stating a fact in an entry; empty when it does."""
     faults = []
-    if not complete(text):
+    if not complete(text) or not has_verb(text) or _unbalanced(text):
         faults.append("not a complete sentence")
     if is_question(text):
         faults.append("a question")
@@ -190,6 +212,12 @@ def sentence_faults(text: str) -> list[str]:
     return faults
 
 
+def _unbalanced(text: str) -> bool:
+    straight = text.count('"') % 2 == 1
+    curly = text.count("\u201c") != text.count("\u201d")
+    return straight or curly or text.count("(") != text.count(")")
+
+
 def states_fact(text: str) -> bool:
     return not sentence_faults(text)
 
@@ -200,6 +228,8 @@ def headline_faults(text: str) -> list[str]:
     words = text.split()
     if len(words) < 3 or len(text) > HEADLINE_MAX_CHARS:
         faults.append(f"not 3 words to {HEADLINE_MAX_CHARS} characters")
+    if shouting(text):
+        faults.append("written in capitals")
     if clean_title(text) != text:
         faults.append("an entity, markdown or a prefix such as '[D]' or 'Show HN:'")
     if is_question(text):
@@ -221,6 +251,12 @@ def news_line_faults(text: str) -> list[str]:
     if not has_verb(text):
         faults.append("a heading, not a statement")
     return faults
+
+
+def shouting(text: str) -> bool:
+    """Whether most of the words are written in capitals ("GROK 4 IS NOW LIVE")."""
+    words = [w for w in re.findall(r"[A-Za-z]{3,}", text)]
+    return len(words) >= 3 and sum(w.isupper() for w in words) > 0.6 * len(words)
 
 
 def states_consequence(text: str) -> bool:

@@ -53,6 +53,11 @@ def _all_past(text: str, published: date) -> bool:
     return bool(found) and all(d < published for d in found)
 
 
+def looks_ahead(text: str, published: date) -> bool:
+    """Whether a sentence speaks of something still to come: a date, period or event ahead."""
+    return _score(text, published) > 0
+
+
 def _score(text: str, published: date) -> int:
     whens = _WHEN.findall(text)
     if not whens or not _AHEAD.search(text) or _all_past(text, published):
