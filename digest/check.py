@@ -226,9 +226,7 @@ def _took_headline(headline: str, article: Article) -> bool:
     return normalise(headline) in said
 
 
-def check_issue(
-    issue: Issue, articles: Mapping[str, Article], grounder: Grounder
-) -> CheckReport:
+def check_issue(issue: Issue, articles: Mapping[str, Article], grounder: Grounder) -> CheckReport:
     """Every rule of RULES the issue breaks, and where; `articles` holds each cited article."""
     known = {a.id: a for s in issue.sections for st in s.theme.stories for a in st.articles}
     checker = _Checker({**articles, **known}, grounder)

@@ -225,9 +225,7 @@ def add_commands(command: Command, with_config: Option, with_week: Option) -> No
     )
     p.set_defaults(run=cmd_publish)
 
-    p = command(
-        "check", "List every editorial rule the week's draft (or issue) breaks, and where."
-    )
+    p = command("check", "List every editorial rule the week's draft (or issue) breaks, and where.")
     with_config(p)
     with_week(p)
     p.set_defaults(run=cmd_check)

@@ -15,8 +15,8 @@ from digest.analyze import WeekAnalysis, build_themes, make_story
 from digest.analyze.embed import Embedder, embed_articles
 from digest.analyze.stories import group_stories
 from digest.analyze.topics import TopicNamer, load_topics
-from digest.check import CheckReport, check_issue, cited_ids
 from digest.analyze.trends import PastTheme, mark_trends
+from digest.check import CheckReport, check_issue, cited_ids
 from digest.config import Settings, smtp_password
 from digest.crawl.http import FetchPolicy
 from digest.crawl_stage import STOPPED as STOPPED

@@ -23,16 +23,18 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _URLISH = re.compile(r"https?|www\.|\.(?:com|org|net|io|ai|dev|co)\b|/", re.I)
 _VERSION = re.compile(r"v?\d+(?:[.\-_]\d+)*[a-z]?", re.I)
 # Words c-TF-IDF ranks high that are no thing a section could be about.
-_NOT_NOUNS = frozenset(
-    """added adds amid able actually add again already always amazing anyone around asked
-    available based best better big bit called came can't come coming could did does doing
-    done don't even ever every feel find first free getting give go going good got great
-    guys had has have help here how i'm it's know last let let's look looking lot many may
-    maybe might more most much need needs never next now old one only open other out over
-    own pretty real really right run running same see seems should since small so some
-    someone something still such sure take than thanks that's then there these they thing
-    things think this those though top try trying two very want was way well were what
-    when where which while who why will with without work working would yes yet you your""".split()
+_NOT_NOUNS = re.compile(
+    r"(?:added|adds|amid|able|actually|add|again|already|always|amazing|anyone|around|asked|"
+    r"available|based|best|better|big|bit|called|came|can't|come|coming|could|did|does|"
+    r"doing|done|don't|even|ever|every|feel|find|first|free|getting|give|go|going|good|got|"
+    r"great|guys|had|has|have|help|here|how|i'm|it's|know|last|let|let's|look|looking|lot|"
+    r"many|may|maybe|might|more|most|much|need|needs|never|next|now|old|one|only|open|other|"
+    r"out|over|own|pretty|real|really|right|run|running|same|see|seems|should|since|small|"
+    r"so|some|someone|something|still|such|sure|take|than|thanks|that's|then|there|these|"
+    r"they|thing|things|think|this|those|though|top|try|trying|two|very|want|was|way|well|"
+    r"were|what|when|where|which|while|who|why|will|with|without|work|working|would|yes|yet|"
+    r"you|your)",
+    re.IGNORECASE,
 )
 
 
@@ -110,7 +112,7 @@ def telling_phrase(keywords: Sequence[str], surface: Callable[[str], str]) -> st
     for rank, keyword in enumerate(keywords):
         form = surface(keyword)
         words = form.split()
-        if not readable_name(form) or any(w.lower() in _NOT_NOUNS for w in words):
+        if not readable_name(form) or any(_NOT_NOUNS.fullmatch(w) for w in words):
             continue
         # Written with a capital inside a sentence: a name. (Sentence-initial capitals are
         # outvoted by the other mentions in `surface`.)

@@ -130,9 +130,9 @@ class _Numbering:
         return tuple(self.by_article.values())
 
 
-def primary_first(summary: Summary, citations: Sequence[Citation], primary: Article) -> tuple[
-    Summary, tuple[Citation, ...]
-]:
+def primary_first(
+    summary: Summary, citations: Sequence[Citation], primary: Article
+) -> tuple[Summary, tuple[Citation, ...]]:
     """The section renumbered so that its primary source is [1] (listed even when no
     sentence cites it, so the entry's first link is the thing itself)."""
     rest = [c for c in citations if c.article_id != primary.id]
@@ -220,7 +220,7 @@ class ExtractiveWriter:
         told = headline(story)
         if told is None or not has_verb(told[0]):
             return None
-        text = f"{told[0]}."
+        text = told[0] if told[0].endswith((".", "!")) else f"{told[0]}."
         if normalise(text) in self.used or not states_fact(text):
             return None
         self._take(text)
@@ -309,9 +309,7 @@ class ExtractiveWriter:
         """One line of news: the story's best short sentence that names it, else its headline
         when that is a statement; None when it has neither."""
         numbering = _Numbering()
-        short = [
-            c for c in self._fresh(_candidates(story)) if len(c.text) <= QUICK_HIT_CHARS
-        ]
+        short = [c for c in self._fresh(_candidates(story)) if len(c.text) <= QUICK_HIT_CHARS]
         ranked = sorted(short, key=lambda c: (-_fit(c), c.position, len(c.text)))
         if ranked and names(ranked[0].text, story.title) > 0:
             best = ranked[0]

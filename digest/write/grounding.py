@@ -112,7 +112,9 @@ class Grounder:
         if _LINK.search(sentence.text):
             return "foreign_link"
         # Each citation must bear the sentence out, not only the best of them.
-        if need_support and any(self.support(sentence.text, [a]) < self.threshold for a in articles):
+        if need_support and any(
+            self.support(sentence.text, [a]) < self.threshold for a in articles
+        ):
             return "unsupported"
         return None
 

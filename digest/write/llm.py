@@ -10,11 +10,11 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from digest.analyze.topics import readable_name
 from digest.errors import LLMCallError
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
 from digest.write.backends import MAX_REPLY_CHARS
 from digest.write.calls import Caller
-from digest.analyze.topics import readable_name
 from digest.write.extractive import MAX_HAPPENED, ExtractiveWriter, headline
 from digest.write.grounding import carries_link, clean_text, quotes_in
 from digest.write.prompts import Prompts, sources_block

@@ -9,13 +9,49 @@ from digest.models import Article
 
 # Hosts where AI labs and companies publish their own announcements.
 FIRST_PARTY_HOSTS = frozenset(
-    """openai.com anthropic.com deepmind.google blog.google ai.google.dev research.google
-    ai.meta.com about.fb.com mistral.ai qwenlm.github.io qwen.ai moonshotai.github.io
-    deepseek.com api-docs.deepseek.com x.ai nvidia.com nvidianews.nvidia.com blogs.nvidia.com
-    microsoft.com blogs.microsoft.com azure.microsoft.com machinelearning.apple.com
-    ollama.com cohere.com ai21.com stability.ai elevenlabs.io runwayml.com figure.ai
-    kyutai.org allenai.org huggingface.co together.ai groq.com cerebras.ai perplexity.ai
-    z.ai minimax.io bfl.ai ai.google blog.research.google""".split()
+    [
+        "openai.com",
+        "anthropic.com",
+        "deepmind.google",
+        "blog.google",
+        "ai.google.dev",
+        "research.google",
+        "ai.meta.com",
+        "about.fb.com",
+        "mistral.ai",
+        "qwenlm.github.io",
+        "qwen.ai",
+        "moonshotai.github.io",
+        "deepseek.com",
+        "api-docs.deepseek.com",
+        "x.ai",
+        "nvidia.com",
+        "nvidianews.nvidia.com",
+        "blogs.nvidia.com",
+        "microsoft.com",
+        "blogs.microsoft.com",
+        "azure.microsoft.com",
+        "machinelearning.apple.com",
+        "ollama.com",
+        "cohere.com",
+        "ai21.com",
+        "stability.ai",
+        "elevenlabs.io",
+        "runwayml.com",
+        "figure.ai",
+        "kyutai.org",
+        "allenai.org",
+        "huggingface.co",
+        "together.ai",
+        "groq.com",
+        "cerebras.ai",
+        "perplexity.ai",
+        "z.ai",
+        "minimax.io",
+        "bfl.ai",
+        "ai.google",
+        "blog.research.google",
+    ]
 )
 _PAPER = re.compile(r"^(?:arxiv\.org/(?:abs|pdf|html)/|openreview\.net/|aclanthology\.org/)")
 _REPOSITORY = re.compile(r"^(?:github\.com|gitlab\.com|codeberg\.org)/[\w.-]+/[\w.-]+/?$")

@@ -73,7 +73,8 @@ _VERB = re.compile(
     r"stores|holds|lacks|tries|reveals|confirms|explains|proposes|presents|applies|"
     r"combines|converts|extends|features|focuses|integrates|lowers|outputs|powers|"
     r"processes|ranks|receives|relies|responds|returns|scales|solves|splits|streams|"
-    r"teams|understands|updates|wraps|"
+    r"teams|understands|updates|wraps|expects|estimates|forecasts|hopes|aims|intends|"
+    r"promises|calls|names|lists|notes|lifts|slashes|trims|tops|triples|halves|"
     r"\w{3,}ed|\w{3,}izes|\w{3,}ises)\b",
     re.IGNORECASE,
 )
@@ -185,8 +186,8 @@ def complete(text: str) -> bool:
     return (
         SENTENCE_MIN_CHARS <= len(text) <= SENTENCE_MAX_CHARS
         and re.match(r"[A-Z0-9\"\u201c\u2018(]|[a-z]{1,3}[A-Z]", text) is not None
-        and text.rstrip("\"\u201d\u2019)").endswith((".", "!"))
-        and not text.rstrip("\"\u201d\u2019)").endswith(("..", "!!"))
+        and text.rstrip('"\u201d\u2019)').endswith((".", "!"))
+        and not text.rstrip('"\u201d\u2019)').endswith(("..", "!!"))
     )
 
 
@@ -260,8 +261,10 @@ def shouting(text: str) -> bool:
 
 
 def states_consequence(text: str) -> bool:
-    """Whether a source sentence says what follows from the news (who it affects, what changes)."""
-    return _CONSEQUENCE.search(text) is not None and states_fact(text)
+    """Whether a source sentence says what follows from the news (who it affects, what changes);
+    advice to the reader ("you will need to...") is not that."""
+    addressed = re.search(r"\b(?:you|your)\b", text, re.IGNORECASE) is not None
+    return _CONSEQUENCE.search(text) is not None and states_fact(text) and not addressed
 
 
 def _names_of(headline: str) -> set[str]:

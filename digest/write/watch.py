@@ -29,8 +29,9 @@ _WHEN = re.compile(
 )
 # Ahead: the sentence speaks of something still to come.
 _AHEAD = re.compile(
-    r"\b(?:will|would|coming (?:in|to|soon|next|later)|upcoming|next|expected|plans?|planned|"
-    r"scheduled|due|pushed back|delayed|goes to|heads to|later|starting|until|opens?|waitlist)\b",
+    r"\b(?:will|would|coming (?:in|to|soon|next|later)|upcoming|next|expect(?:s|ed)?|plans?|"
+    r"planned|scheduled|due|pushed back|delayed|goes to|heads to|later|starting|until|opens?|"
+    r"waitlist)\b",
     re.IGNORECASE,
 )
 # Dates that tell what already happened this week, not what is ahead.
