@@ -102,6 +102,7 @@ _FILLER = re.compile(
 SENTENCE_MIN_CHARS = 25
 SENTENCE_MAX_CHARS = 400
 HEADLINE_MAX_CHARS = 140
+FRAGMENT_WORDS = 8
 
 
 def decode(text: str) -> str:
@@ -194,7 +195,9 @@ def complete(text: str) -> bool:
 def sentence_faults(text: str) -> list[str]:
     """What keeps a sentence from stating a fact in an entry; empty when it does."""
     faults = []
-    if not complete(text) or not has_verb(text) or _unbalanced(text):
+    # A long sentence has a verb somewhere; a short one must show one ("Just early dreams.").
+    verb = has_verb(text) or len(text.split()) >= FRAGMENT_WORDS
+    if not complete(text) or not verb or _unbalanced(text):
         faults.append("not a complete sentence")
     if is_question(text):
         faults.append("a question")
