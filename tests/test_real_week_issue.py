@@ -58,11 +58,10 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     _week_sources(SHARED_DATA, folder)
     config = folder / "digest.toml"
     config.write_text(
-        '[store]\nurl = "sqlite:///digest.db"\n[crawl]\nmax_bytes = 67108864\n'
+        f'[store]\nurl = "sqlite:///{folder / "digest.db"}"\n[crawl]\nmax_bytes = 67108864\n'
         '[site]\ndir = "site"\n[email]\ndir = "outbox"\n'
     )
     with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(folder)
         mp.setattr(cli.console, "print", lambda *a, **_: None)
         assert cli.main(["crawl", "--config", str(config)]) == 0
         assert cli.main(["build", "--config", str(config), "--week", WEEK]) == 0
