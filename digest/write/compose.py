@@ -10,7 +10,7 @@ import numpy as np
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Theme
 from digest.write import EmbedTexts, Writer
 from digest.write.calls import Usage
-from digest.write.extractive import ExtractiveWriter, retitled
+from digest.write.extractive import ExtractiveWriter, renumbered, retitled
 from digest.write.grounding import Grounder, GroundingCounts
 from digest.write.primary import is_primary
 from digest.write.sentences import normalise
@@ -145,19 +145,8 @@ def cited_only(section: Section) -> Section:
         if c.number in used or (c.number == 1 and is_primary_citation(section, c))
     ]
     number = {c.number: n for n, c in enumerate(kept, 1)}
-
-    def again(sentences: tuple[Sentence, ...]) -> tuple[Sentence, ...]:
-        return tuple(replace(x, citations=tuple(number[n] for n in x.citations)) for x in sentences)
-
-    summary = replace(
-        s,
-        what_happened=again(s.what_happened),
-        why_it_matters=again(s.why_it_matters),
-        technical=again(s.technical),
-        winners_losers=again(s.winners_losers),
-    )
     citations = tuple(replace(c, number=number[c.number]) for c in kept)
-    return replace(section, summary=summary, citations=citations)
+    return replace(section, summary=renumbered(s, number), citations=citations)
 
 
 def is_primary_citation(section: Section, citation: Citation) -> bool:

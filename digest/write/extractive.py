@@ -141,21 +141,25 @@ def primary_first(
         Citation(0, primary.id, primary.href, primary.title, primary.source),
     )
     order = [first, *rest]
-    renumber = {c.number: n for n, c in enumerate(order, 1) if c.number}
+    summary = renumbered(summary, {c.number: n for n, c in enumerate(order, 1) if c.number})
+    return summary, tuple(replace(c, number=n) for n, c in enumerate(order, 1))
+
+
+def renumbered(summary: Summary, number: dict[int, int]) -> Summary:
+    """The summary with its [n] citation marks renumbered by `number`."""
 
     def again(sentences: tuple[Sentence, ...]) -> tuple[Sentence, ...]:
         return tuple(
-            Sentence(s.text, tuple(renumber.get(n, n) for n in s.citations)) for s in sentences
+            Sentence(s.text, tuple(number.get(n, n) for n in s.citations)) for s in sentences
         )
 
-    summary = replace(
+    return replace(
         summary,
         what_happened=again(summary.what_happened),
         why_it_matters=again(summary.why_it_matters),
         technical=again(summary.technical),
         winners_losers=again(summary.winners_losers),
     )
-    return summary, tuple(replace(c, number=n) for n, c in enumerate(order, 1))
 
 
 class ExtractiveWriter:
