@@ -24,15 +24,18 @@ from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.slow
 WEEK = "2025-W28"
+DAYS = ("2025-07-07", "2025-07-13")  # the week's Monday to Sunday
 DATASET = "ai_news_multisource_2025-07"
 
 
 def _week_sources(data: Path, folder: Path) -> Path:
-    """sources.yaml reading the dev split's items (never the held-out test split), by source."""
+    """sources.yaml reading the week's items of the dev split (never the held-out test split),
+    by source."""
     by_source: dict[str, list[str]] = {}
     for line in (data / DATASET / "items.dev.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            by_source.setdefault(json.loads(line)["source"], []).append(line)
+        item = json.loads(line) if line.strip() else None
+        if item and DAYS[0] <= item["published_at"][:10] <= DAYS[1]:
+            by_source.setdefault(item["source"], []).append(line)
     entries = []
     for n, (name, lines) in enumerate(sorted(by_source.items())):
         path = folder / f"source-{n}.jsonl"
