@@ -46,7 +46,7 @@ class _Ledger:
         return None
 
 
-def _year() -> list:
+def year_of_issues() -> list:
     newer, _ = two_weeks()
     issues = []
     for n in range(WEEKS):
@@ -63,7 +63,7 @@ def _median(times: list[float]) -> dict[str, float]:
 def main() -> None:
     root = Path(tempfile.mkdtemp())
     settings = PublishSettings(root / "site", root / "email", BASE_URL)
-    issues = _year()
+    issues = year_of_issues()
     site = []
     for _ in range(REPEAT):
         start = time.perf_counter()

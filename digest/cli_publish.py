@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -15,11 +16,13 @@ from digest import pipeline
 from digest.check import CheckReport
 from digest.config import load_settings, load_sources
 from digest.errors import SubscriberError
-from digest.publish.render import make_environment
+from digest.logs import configure_logging
 from digest.publish.send import summary
-from digest.publish.serve import make_server
+from digest.publish.serve import listening_socket, serve
+from digest.serving import site_app
 from digest.store import Store
 from digest.store.mailing import Mailing, parse_address
+from digest.store.signups import Signups
 
 console = Console(highlight=False)
 Command = Callable[[str, str], argparse.ArgumentParser]
@@ -143,6 +146,9 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
                 table.add_column(column)
             for s in mailing.subscribers():
                 table.add_row(str(s.id), s.address, s.name, s.status, s.added_at.date().isoformat())
+            valid = timedelta(hours=settings.serve.confirm_hours)
+            for address, asked in Signups(store.engine, valid).pending():
+                table.add_row("", address, "", "unconfirmed", asked.date().isoformat())
             console.print(table)
         elif args.action == "remove":
             for address in args.addresses:
@@ -184,21 +190,20 @@ def _address_lines(file: Path) -> list[str]:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
+    configure_logging(settings.log)
     store = Store(settings.store.url)
-    site = pipeline.publish_settings(settings)
-    server = make_server(
-        site.site_dir,
-        make_environment(site.template_dir),
-        {"site_title": site.site_title, "base_url": site.base_url},
-        pipeline.unsubscriber(store),
-        args.host,
-        args.port,
-    )
-    console.print(f"serving {site.site_dir} at http://{args.host}:{server.server_address[1]}/")
     try:
-        server.serve_forever()
+        served = site_app(settings, store)
+        sock = listening_socket(args.host, args.port)
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        console.print(
+            f"serving {settings.site.dir} at http://{host}:{sock.getsockname()[1]}/ (Ctrl-C stops)"
+        )
+        try:
+            serve(served.app, sock, settings.serve)
+        finally:
+            served.outbox.close()
     finally:
-        server.server_close()
         store.close()
     return 0
 
@@ -262,7 +267,7 @@ def add_commands(command: Command, with_config: Option, with_week: Option) -> No
     actions.add_parser("list", help="Show every subscriber.", description="Show every subscriber.")
     p.set_defaults(run=cmd_subscribers)
 
-    p = command("serve", "Serve the site locally and handle one-click unsubscribe links.")
+    p = command("serve", "Serve the site, its subscribe form, confirmation and unsubscribe links.")
     with_config(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="port to listen on")

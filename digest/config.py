@@ -125,6 +125,31 @@ class EmailSettings(_Section):
     unsubscribe_mailto: str = ""
 
 
+class ServeSettings(_Section):
+    """How `digest serve` bounds its connections and sign-ups."""
+
+    request_timeout: float = Field(10.0, gt=0)  # from connect (or the last answer) to a request
+    max_connections: int = Field(2048, ge=16)
+    threads: int = Field(8, ge=1, le=256)  # threads for store and SMTP work
+    signups_per_client: str = "5/hour"
+    signups_per_address: str = "3/day"
+    confirm_hours: float = Field(48.0, gt=0)
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+
+    @field_validator("signups_per_client", "signups_per_address")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        from limits import parse
+
+        try:
+            parse(v)
+        except ValueError:
+            raise ValueError(
+                f"{v!r} is not a rate; write it like '5/hour', '3 per day' or '10/15 minutes'"
+            ) from None
+        return v
+
+
 class ScheduleSettings(_Section):
     crawl_every_minutes: int = Field(15, ge=1)
     analyze_after_crawl: bool = True
@@ -212,6 +237,7 @@ class Settings(_Section):
     writer: WriterSettings = WriterSettings()
     site: SiteSettings = SiteSettings()
     email: EmailSettings = EmailSettings()
+    serve: ServeSettings = ServeSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     log: LogSettings = LogSettings()
     alerts: AlertSettings = AlertSettings()

@@ -39,8 +39,11 @@ def assert_no_executable_html(
 
 
 def _our_form(form: Tag) -> bool:
-    """The search and unsubscribe forms the templates write; never a form from a source."""
-    return form.get("role") == "search" or (form.get("method") == "post" and not form.get("action"))
+    """The search, subscribe and unsubscribe forms the templates write; never a source's."""
+    action = str(form.get("action", ""))
+    return form.get("role") == "search" or (
+        form.get("method") == "post" and (not action or action.endswith("subscribe/"))
+    )
 
 
 def _ids(page: Path, cache: dict[Path, set[str]]) -> set[str]:

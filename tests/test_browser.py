@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import pytest
 
 from digest.publish import PublishSettings, publish
 from digest.publish.render import make_environment
-from digest.publish.serve import make_server
+from digest.publish.serve import make_app, running
 from tests.browser import ARTIFACTS, chromium
 from tests.issues import BASE_URL, hostile_issue, two_weeks
 
@@ -38,17 +37,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     hostile = out / "hostile"
     publish(hostile_issue(), [], PublishSettings(hostile / "site", hostile / "email", BASE_URL))
     env = make_environment()
-    server = make_server(
-        out, env, {"site_title": "digest", "base_url": BASE_URL}, lambda t, a: False, port=0
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with chromium() as driver:
-            yield Site(f"http://127.0.0.1:{server.server_address[1]}/", driver)
-    finally:
-        server.shutdown()
-        server.server_close()
+    app = make_app(out, env, {"site_title": "digest", "base_url": BASE_URL}, lambda t, a: False)
+    with running(app) as url, chromium() as driver:
+        yield Site(url, driver)
 
 
 def _open(site: Site, path: str) -> None:

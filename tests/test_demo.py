@@ -8,7 +8,6 @@ import io
 import json
 import re
 import sqlite3
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from digest.crawl.urls import article_id
 from digest.models import Issue
 from digest.pipeline import load_embedder
 from digest.publish.render import anchor, make_environment
-from digest.publish.serve import make_server
+from digest.publish.serve import make_app, running
 from digest.store import Store
 from digest.store.schema import story_articles
 from digest.store.serialize import issue_to_json
@@ -345,37 +344,29 @@ def test_demo_site_in_chromium(run: DemoRun) -> None:
     """The demo's site as a reader opens it: renders, links resolve, search finds a story."""
     site = run.out / "site"
     assert assert_links_resolve(site) > 100
-    server = make_server(
-        site,
-        make_environment(),
-        {"site_title": "digest", "base_url": "/"},
-        lambda t, a: False,
-        port=0,
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    app = make_app(site, make_environment(), {"site_title": "digest", "base_url": "/"}, _nobody)
     story = run.issue.sections[1].theme.stories[0]
-    try:
-        with chromium(1200, 1600) as driver:
-            driver.get(base + "index.html")
-            assert driver.execute_script("return document.querySelectorAll('main h2').length") >= 6
-            ARTIFACTS.mkdir(exist_ok=True)
-            driver.save_screenshot(str(ARTIFACTS / "demo-home.png"))
-            words = " ".join(story.title.split()[:4])
-            driver.get(base + "search/index.html?q=" + quote(words))
-            deadline = time.monotonic() + 10
-            links: list[str] = []
-            while not links and time.monotonic() < deadline:
-                links = driver.execute_script(
-                    "return [...document.querySelectorAll('#search-results a')].map(a => a.href)"
-                )
-                time.sleep(0.05)
-            assert f"{base}issues/2026-w47/index.html#story-{anchor(story.id)}" in links
-            errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-            assert errors == []
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(app) as base, chromium(1200, 1600) as driver:
+        driver.get(base + "index.html")
+        assert driver.execute_script("return document.querySelectorAll('main h2').length") >= 6
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "demo-home.png"))
+        words = " ".join(story.title.split()[:4])
+        driver.get(base + "search/index.html?q=" + quote(words))
+        deadline = time.monotonic() + 10
+        links: list[str] = []
+        while not links and time.monotonic() < deadline:
+            links = driver.execute_script(
+                "return [...document.querySelectorAll('#search-results a')].map(a => a.href)"
+            )
+            time.sleep(0.05)
+        assert f"{base}issues/2026-w47/index.html#story-{anchor(story.id)}" in links
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []
+
+
+def _nobody(token: str, apply: bool) -> bool:
+    return False
 
 
 def test_draft_edit_publish_through_the_cli(run: DemoRun, tmp_path: Path) -> None:

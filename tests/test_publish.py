@@ -198,6 +198,7 @@ def test_pages_are_accessible_and_run_only_our_script(result: PublishResult) -> 
         "issues/2026-W46/index.html",
         "issues/2026-W47/index.html",
         "search/index.html",
+        "subscribe/index.html",
         "themes/agents/index.html",
         "themes/chips/index.html",
         "themes/index.html",
@@ -212,6 +213,9 @@ def test_pages_are_accessible_and_run_only_our_script(result: PublishResult) -> 
         assert soup.find("main")["id"] == "content"
         assert soup.find("a", class_="skip")["href"] == "#content"
         assert soup.find("label", attrs={"for": "site-search"})
+        signup = soup.find("form", class_="subscribe")  # on every page, posting to one place
+        assert signup["method"] == "post" and signup.find("input", type="email")["name"] == "email"
+        assert (page.parent / signup["action"]).resolve() == (site_dir / "subscribe").resolve()
         assert "\x0b" not in page.read_text(encoding="utf-8")
     title = _soup(result.issue_page).find("h1").get_text()
     assert title == HOSTILE_TITLE.replace("\x0b", "")

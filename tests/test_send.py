@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections import Counter
@@ -17,12 +16,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from starlette.types import ASGIApp
 
 from digest import pipeline
 from digest.config import EmailSettings, Settings, SiteSettings, StoreSettings
 from digest.errors import ConfigError, PublishError
 from digest.publish.render import make_environment
-from digest.publish.serve import make_server
+from digest.publish.serve import make_app, running
 from digest.publish.tokens import make_token
 from digest.store import Store
 from digest.store.mailing import Mailing
@@ -163,33 +163,30 @@ def test_server_down_then_up_resumes_without_duplicates(setup: Setup, tmp_path: 
     assert second.result.sent == 1 and len(delivered) == 4
 
 
-def test_unsubscribe_during_a_send_is_honoured(setup: Setup, tmp_path: Path) -> None:
-    web = make_server(
-        tmp_path,
+def _unsubscribe_app(setup: Setup) -> ASGIApp:
+    return make_app(
+        setup.tmp,
         make_environment(),
         {"site_title": "digest", "base_url": BASE_URL},
         pipeline.unsubscriber(setup.store),
-        port=0,
     )
-    thread = threading.Thread(target=web.serve_forever, daemon=True)
-    thread.start()
+
+
+def test_unsubscribe_during_a_send_is_honoured(setup: Setup, tmp_path: Path) -> None:
     leaving = setup.mailing.subscribers()[3]
     token = make_token(SECRET.encode(), leaving.id, leaving.address)
+    with running(_unsubscribe_app(setup)) as web:
 
-    def one_click(count: int) -> None:
-        if count == 1:  # a mail program's one-click POST while the send runs
-            url = f"http://127.0.0.1:{web.server_address[1]}/unsubscribe/?token={token}"
-            request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click")
-            with urllib.request.urlopen(request, timeout=10) as response:
-                assert response.status == 200
+        def one_click(count: int) -> None:
+            if count == 1:  # a mail program's one-click POST while the send runs
+                url = f"{web}unsubscribe/?token={token}"
+                request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click")
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    assert response.status == 200
 
-    try:
         with smtp_server(tmp_path) as server:
             server.inbox.on_message = one_click
             report = pipeline.send_issue(setup.settings(server), setup.store)
-    finally:
-        web.shutdown()
-        web.server_close()
     assert leaving.address not in server.inbox.recipients()
     assert report.result.sent == 4 and report.result.skipped == 1
     assert report.ledger == {"sent": 4, "skipped": 1}
@@ -248,18 +245,10 @@ def test_kill_9_mid_send_then_send_again_gives_exactly_one_each(
 
 
 def test_one_click_post_unsubscribes_but_get_only_asks(setup: Setup, tmp_path: Path) -> None:
-    web = make_server(
-        tmp_path,
-        make_environment(),
-        {"site_title": "digest", "base_url": BASE_URL},
-        pipeline.unsubscriber(setup.store),
-        port=0,
-    )
-    threading.Thread(target=web.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{web.server_address[1]}/unsubscribe/"
     reader = setup.mailing.subscribers()[0]
     token = make_token(SECRET.encode(), reader.id, reader.address)
-    try:
+    with running(_unsubscribe_app(setup)) as web:
+        base = f"{web}unsubscribe/"
         with urllib.request.urlopen(f"{base}?token={token}", timeout=10) as response:
             page = BeautifulSoup(response.read(), "html.parser")
             assert "script-src 'self'" in response.headers["Content-Security-Policy"]
@@ -275,7 +264,4 @@ def test_one_click_post_unsubscribes_but_get_only_asks(setup: Setup, tmp_path: P
         assert refused.value.code == 400
         other = setup.mailing.subscribers()[1]
         assert setup.mailing.subscriber(other.id).status == "active"  # type: ignore[union-attr]
-    finally:
-        web.shutdown()
-        web.server_close()
     assert urlsplit(base).hostname == "127.0.0.1"

@@ -233,6 +233,21 @@ def send_edition(
     return result
 
 
+def send_one(smtp: SmtpSettings, message: EmailMessage) -> None:
+    """Send one message on a connection of its own (a sign-up's confirmation).
+
+    Raises SendError when the server cannot be reached or refuses the message.
+    """
+    recipient = message["To"].addresses[0].addr_spec
+    connection = _Connection(smtp)
+    try:
+        connection.deliver(_envelope(str(message["From"])), recipient, _bytes(message))
+    except (_Answer, _NotSent) as exc:
+        raise SendError(f"the message to {recipient} was not sent ({exc})") from exc
+    finally:
+        connection.close()
+
+
 def _refused(
     ledger: Ledger,
     issue_id: str,

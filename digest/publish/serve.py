@@ -1,100 +1,264 @@
-"""`digest serve`: the built site over HTTP, and the unsubscribe page (POST acts, GET asks)."""
+"""`digest serve`: the built site and its forms (subscribe, confirm, unsubscribe) on uvicorn.
+
+One event loop serves every connection (uvicorn with httptools, and uvloop where installed);
+store and SMTP work runs on a bounded pool of threads. Every connection has
+`serve.request_timeout` seconds to send a whole request (digest.publish.connections), so idle
+and half-open connections cannot pile up, and past `serve.max_connections` a request is
+answered 503.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-from http import HTTPStatus
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+import asyncio
+import math
+import resource
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
 
+import anyio.to_thread
+import uvicorn
 from jinja2 import Environment
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from digest.config import ServeSettings
+from digest.errors import SubscriberError
+from digest.publish.connections import with_deadline
+from digest.publish.pages import Moved, SiteFiles
 from digest.publish.render import render
+from digest.publish.signup import SignupDesk
+from digest.store.mailing import parse_address
 
 # token, apply -> whether the token is valid (and, with apply, the subscriber is now out).
 Unsubscriber = Callable[[str, bool], bool]
+T = TypeVar("T")
 _MAX_FORM = 4096
-_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+_BACKLOG = 2048
+_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    env: Environment
-    page: dict[str, Any]
-    unsubscribe: Unsubscriber
+class _SecurityHeaders:
+    """Adds the site's Content-Security-Policy and friends to every answer."""
 
-    def log_message(self, format: str, *args: object) -> None:
-        return None
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-    def end_headers(self) -> None:
-        for name, value in _HEADERS.items():
-            self.send_header(name, value)
-        super().end_headers()
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *_HEADERS]
+            await send(message)
 
-    def _is_unsubscribe(self) -> bool:
-        return urlsplit(self.path).path.rstrip("/") == "/unsubscribe"
+        await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
 
-    def _token(self, body: str = "") -> str:
-        query = parse_qs(urlsplit(self.path).query)
-        form = parse_qs(body)
-        return (query.get("token") or form.get("token") or [""])[0]
 
-    def _answer(self, state: str, token: str, status: HTTPStatus) -> None:
-        html = render(self.env, "unsubscribe.html", state=state, token=token, **self.page)
-        data = html.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(data)
+class _Site:
+    """The pages and the unsubscribe link's handler, bound to the site folder and templates."""
 
-    def do_GET(self) -> None:
-        if not self._is_unsubscribe():
-            super().do_GET()
-            return
-        token = self._token()
-        if self.unsubscribe(token, False):
-            self._answer("confirm", token, HTTPStatus.OK)
+    def __init__(
+        self,
+        site_dir: Path,
+        env: Environment,
+        page: dict[str, Any],
+        unsubscribe: Unsubscriber,
+        settings: ServeSettings,
+    ) -> None:
+        self.files = SiteFiles(site_dir)
+        self.env = env
+        self.page = page
+        self.unsubscriber = unsubscribe
+        self.limiter = anyio.CapacityLimiter(settings.threads)
+
+    async def blocking(self, work: Callable[..., T], *args: object) -> T:
+        return await anyio.to_thread.run_sync(work, *args, limiter=self.limiter)
+
+    def page_for(self, name: str, status: int, root: str, **context: Any) -> Response:
+        html = render(self.env, name, **self.page, root=root, **context)
+        return Response(
+            html, status, {"Cache-Control": "no-store"}, media_type="text/html; charset=utf-8"
+        )
+
+    async def static(self, request: Request) -> Response:
+        found = self.files.find(request.url.path)
+        if isinstance(found, Moved):
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(found.location + query, 301)
+        if found is None:
+            return PlainTextResponse("Not found", 404)
+        headers = {"ETag": found.etag, "Last-Modified": found.last_modified}
+        if found.etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        if found.body is None:
+            return FileResponse(found.path, headers=headers, media_type=found.content_type)
+        body = b"" if request.method == "HEAD" else found.body
+        headers["Content-Length"] = str(len(found.body))
+        return Response(body, headers=headers, media_type=found.content_type)
+
+    async def unsubscribe(self, request: Request) -> Response:
+        form = await _form(request)
+        token = request.query_params.get("token") or form.get("token", "")
+        apply = request.method == "POST"
+        if not await self.blocking(self.unsubscriber, token, apply):
+            return self.page_for("unsubscribe.html", 400, "../", state="invalid", token="")
+        state = "done" if apply else "confirm"
+        return self.page_for("unsubscribe.html", 200, "../", state=state, token=token)
+
+
+class _Signups:
+    """The subscribe form's handler and the confirmation links' page."""
+
+    def __init__(self, site: _Site, desk: SignupDesk) -> None:
+        self.site = site
+        self.desk = desk
+
+    async def subscribe(self, request: Request) -> Response:
+        form = await _form(request)
+        context: dict[str, Any] = {"token": "", "address": ""}
+        # behind a trusted proxy, uvicorn has put the forwarded-for address here
+        client = request.client.host if request.client else ""
+        if not self.desk.client_allowed(client):
+            response = self.site.page_for("subscribe.html", 429, "../", state="busy", **context)
+            response.headers["Retry-After"] = "3600"
+            return response
+        try:
+            context["address"] = parse_address(form.get("email", ""))[1]
+        except SubscriberError:
+            return self.site.page_for("subscribe.html", 400, "../", state="bad", **context)
+        await self.site.blocking(self.desk.request, context["address"])
+        return self.site.page_for("subscribe.html", 200, "../", state="sent", **context)
+
+    async def confirm(self, request: Request) -> Response:
+        form = await _form(request)
+        token = request.query_params.get("token") or form.get("token", "")
+        if request.method == "POST":
+            address = await self.site.blocking(self.desk.confirm, token)
+            state = "confirmed"
         else:
-            self._answer("invalid", "", HTTPStatus.BAD_REQUEST)
-
-    def do_POST(self) -> None:
-        if not self._is_unsubscribe():
-            self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > _MAX_FORM:
-            self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-            return
-        body = self.rfile.read(length).decode("utf-8", errors="replace")
-        token = self._token(body)
-        if self.unsubscribe(token, True):
-            self._answer("done", "", HTTPStatus.OK)
-        else:
-            self._answer("invalid", "", HTTPStatus.BAD_REQUEST)
+            address = await self.site.blocking(self.desk.pending_address, token)
+            state = "confirm"
+        if address is None:
+            state, token, address = "invalid", "", ""
+        status = 400 if state == "invalid" else 200
+        return self.site.page_for(
+            "subscribe.html", status, "../../", state=state, token=token, address=address
+        )
 
 
-def make_server(
+async def _form(request: Request) -> dict[str, str]:
+    """The urlencoded form in the body (first value of each field); 413 over 4 KiB."""
+    if request.method != "POST":
+        return {}
+    length = request.headers.get("content-length", "0")
+    if not length.isdigit() or int(length) > _MAX_FORM:
+        raise HTTPException(413, "The form is too large")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_FORM:
+            raise HTTPException(413, "The form is too large")
+    fields = parse_qs(body.decode("utf-8", errors="replace"))
+    return {name: values[0] for name, values in fields.items()}
+
+
+def make_app(
     site_dir: Path,
     env: Environment,
     page: dict[str, Any],
     unsubscribe: Unsubscriber,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-) -> ThreadingHTTPServer:
-    """A server for the site folder; page holds site_title and base_url for the templates."""
-    handler = type(
-        "Handler",
-        (_Handler,),
-        {"env": env, "page": {**page, "root": "../"}, "unsubscribe": staticmethod(unsubscribe)},
+    signups: SignupDesk | None = None,
+    settings: ServeSettings | None = None,
+) -> ASGIApp:
+    """The site folder as a web app; page holds site_title and base_url for the templates."""
+    site = _Site(site_dir, env, page, unsubscribe, settings or ServeSettings())
+    forms = ["GET", "HEAD", "POST"]
+    routes = [
+        Route("/unsubscribe/", site.unsubscribe, methods=forms),
+        Route("/unsubscribe", site.unsubscribe, methods=forms),
+    ]
+    if signups is not None:
+        desk = _Signups(site, signups)
+        routes.append(Route("/subscribe/", desk.subscribe, methods=["POST"]))
+        routes.append(Route("/subscribe/confirm/", desk.confirm, methods=forms))
+    routes.append(Route("/{path:path}", site.static, methods=["GET", "HEAD"]))
+    return _SecurityHeaders(Starlette(routes=routes))
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to host and port (0: any free port), listening."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(_BACKLOG)
+    return sock
+
+
+def _server(app: ASGIApp, settings: ServeSettings) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        http=with_deadline(settings.request_timeout),
+        loop="auto",  # uvloop where installed
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        backlog=_BACKLOG,
+        timeout_keep_alive=math.ceil(settings.request_timeout),
+        limit_concurrency=settings.max_connections,
+        proxy_headers=True,
+        forwarded_allow_ips=list(settings.trusted_proxies),
     )
-    return ThreadingHTTPServer((host, port), partial(handler, directory=str(site_dir)))
+    return uvicorn.Server(config)
+
+
+def _enough_file_descriptors(connections: int) -> None:
+    """Raise the soft limit on open files to fit the connections (systemd's default is 1024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
+def serve(app: ASGIApp, sock: socket.socket, settings: ServeSettings) -> None:
+    """Serve until SIGINT or SIGTERM; answers in flight are finished first."""
+    _enough_file_descriptors(settings.max_connections)
+    _server(app, settings).run(sockets=[sock])
+
+
+@contextmanager
+def running(
+    app: ASGIApp, settings: ServeSettings | None = None, sock: socket.socket | None = None
+) -> Iterator[str]:
+    """The app served from a thread while the block runs (on sock, or a free loopback port);
+    yields its base URL."""
+    sock = sock or listening_socket("127.0.0.1", 0)
+    host, port = sock.getsockname()[:2]
+    server = _server(app, settings or ServeSettings())
+    thread = threading.Thread(target=asyncio.run, args=(server.serve(sockets=[sock]),), daemon=True)
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            time.sleep(0.01)
+        yield f"http://{host}:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(10)

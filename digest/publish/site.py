@@ -83,6 +83,10 @@ def write_pages(
         page = render(env, "theme.html", page=theme, root="../../", **common)
         _write(build_dir / "themes" / anchor(theme.theme.id) / "index.html", page)
     _write(build_dir / "search" / "index.html", render(env, "search.html", root="../", **common))
+    _write(
+        build_dir / "subscribe" / "index.html",
+        render(env, "subscribe.html", state="form", token="", address="", root="../", **common),
+    )
     _write(build_dir / "search.json", search_index(issues))
     _write(build_dir / "static" / "style.css", render(env, "style.css"))
     for name in _STATIC:

@@ -153,6 +153,16 @@ subscribers = Table(
     Column("unsubscribed_at", DateTime(timezone=True), nullable=True),
 )
 
+# Sign-ups from the site awaiting their confirmation link; confirmed ones become subscribers.
+signups = Table(
+    "signups",
+    metadata,
+    Column("nonce", String(32), primary_key=True),
+    Column("address", String(320), nullable=False, unique=True),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Index("ix_signups_requested_at", "requested_at"),
+)
+
 # One row per (issue, subscriber): pending, sending, sent, deferred, rejected, failed, skipped.
 deliveries = Table(
     "deliveries",
