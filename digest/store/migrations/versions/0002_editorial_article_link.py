@@ -1,7 +1,7 @@
 """Articles keep the link their source gave, beside the canonical URL that identifies them.
 
 Revision ID: 0002_editorial_article_link
-Revises: 0001
+Revises: 0002_serve
 Create Date: 2026-11-24
 
 The canonical URL (https, bare host, no tracking) files an article once however it is
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_editorial_article_link"
-down_revision = "0001"
+down_revision = "0002_serve"
 branch_labels = None
 depends_on = None
 
