@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from digest import pipeline
+from digest.check import CheckReport
 from digest.config import load_settings, load_sources
 from digest.errors import SubscriberError
 from digest.logs import configure_logging
@@ -66,7 +67,38 @@ def cmd_draft(args: argparse.Namespace) -> int:
         f"edit:    {report.markdown}\npreview: {report.preview}\n"
         "then `digest publish` (site and feeds, then email)"
     )
+    if report.check is not None:
+        print_check(report.check)
     return 0
+
+
+def print_check(report: CheckReport) -> None:
+    """The editorial check as the editor reads it: grounding, then each rule broken."""
+    g = report.grounding
+    console.print(
+        f"editorial check of {report.issue_id}: grounding checked {g.checked} sentences, "
+        f"{g.dropped} unsupported or miscited; {len(report.violations)} rule(s) broken"
+    )
+    if not report.violations:
+        return
+    table = Table(title_justify="left", show_lines=False)
+    for column in ("rule", "where", "what"):
+        table.add_column(column, overflow="fold")
+    for v in report.violations:
+        table.add_row(v.rule, v.where, v.detail)
+    console.print(table)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    store = Store(settings.store.url)
+    try:
+        with console.status("checking the issue"):
+            report = pipeline.check_week(settings, store, _issue_arg(args.week))
+    finally:
+        store.close()
+    print_check(report)
+    return 0 if report.ok else 1
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -74,7 +106,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
     store = Store(settings.store.url, create=False)
     try:
         report = pipeline.publish_draft(
-            settings, store, _issue_arg(args.week), send=not args.no_email, say=console.print
+            settings,
+            store,
+            _issue_arg(args.week),
+            send=not args.no_email,
+            say=console.print,
+            force=args.force,
         )
     finally:
         store.close()
@@ -188,7 +225,15 @@ def add_commands(command: Command, with_config: Option, with_week: Option) -> No
     with_config(p)
     with_week(p)
     p.add_argument("--no-email", action="store_true", help="publish the site and feeds only")
+    p.add_argument(
+        "--force", action="store_true", help="publish even when the editorial check finds errors"
+    )
     p.set_defaults(run=cmd_publish)
+
+    p = command("check", "List every editorial rule the week's draft (or issue) breaks, and where.")
+    with_config(p)
+    with_week(p)
+    p.set_defaults(run=cmd_check)
 
     p = command("send", "Email a published issue to subscribers not sent it yet (resumable).")
     with_config(p)

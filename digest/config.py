@@ -66,6 +66,7 @@ class AnalyzeSettings(_Section):
     min_theme_size: int = Field(3, ge=2)
     max_themes: int = Field(8, ge=1)
     quick_hits: int = Field(8, ge=0)
+    topics: Path = Path("topics.toml")
 
 
 class WriterSettings(_Section):
@@ -298,6 +299,7 @@ def _rebase(settings: Settings, root: Path) -> Settings:
     email = settings.email.model_copy(update={"dir": at(settings.email.dir)})
     writer = settings.writer.model_copy(update={"prompts": at(settings.writer.prompts)})
     store = settings.store.model_copy(update={"url": _rebase_sqlite(settings.store.url, root)})
+    analyze = settings.analyze.model_copy(update={"topics": at(settings.analyze.topics)})
     return settings.model_copy(
         update={
             "sources": at(settings.sources),
@@ -305,6 +307,7 @@ def _rebase(settings: Settings, root: Path) -> Settings:
             "email": email,
             "writer": writer,
             "store": store,
+            "analyze": analyze,
         }
     )
 

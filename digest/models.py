@@ -52,6 +52,14 @@ class Article:
     # The date the source gave, kept for display when it was not believable (before the web
     # began, or in the future) and published_at is the time we fetched the item instead.
     stated_published_at: datetime | None = None
+    # The link exactly as the source gave it, when it differs from the canonical `url`:
+    # `url` is the article's identity, `link` is where a reader is sent.
+    link: str = ""
+
+    @property
+    def href(self) -> str:
+        """Where a link to this article goes: the source's own link, else the canonical URL."""
+        return self.link or self.url
 
     @property
     def text(self) -> str:
@@ -67,6 +75,12 @@ class Story:
     title: str
     articles: tuple[Article, ...]
     is_update: bool = False
+    link: str = ""  # the post its title was taken from; "" for its first article's
+
+    @property
+    def href(self) -> str:
+        """Where the story's title links to: the post the title was taken from."""
+        return self.link or (self.articles[0].href if self.articles else "")
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -117,6 +131,7 @@ class Summary:
     why_it_matters: tuple[Sentence, ...]
     technical: tuple[Sentence, ...] = ()
     winners_losers: tuple[Sentence, ...] = ()
+    headline_link: str = ""  # the post the headline was taken from
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,8 @@ class Note:
 
     sentence: Sentence
     citations: tuple[Citation, ...]
+    title: str = ""  # a paper's title (research corner)
+    authors: str = ""  # a paper's authors (research corner)
 
 
 @dataclass(frozen=True)

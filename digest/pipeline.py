@@ -14,7 +14,9 @@ import numpy as np
 from digest.analyze import WeekAnalysis, build_themes, make_story
 from digest.analyze.embed import Embedder, embed_articles
 from digest.analyze.stories import group_stories
+from digest.analyze.topics import TopicNamer, load_topics
 from digest.analyze.trends import PastTheme, mark_trends
+from digest.check import CheckReport, check_issue, cited_ids
 from digest.config import Settings, smtp_password
 from digest.crawl.http import FetchPolicy
 from digest.crawl_stage import STOPPED as STOPPED
@@ -160,8 +162,9 @@ def analyze(
     stories, centroids = _week_stories(store, embedder, monday, settings, issue_id(monday))
     week_end = datetime.combine(monday + timedelta(days=7), time(), UTC)
     a = settings.analyze
+    namer = TopicNamer(load_topics(a.topics), embedder.embed)
     analysis = build_themes(
-        stories, centroids, weights, week_end, a.min_theme_size, a.max_themes, paper_sources
+        stories, centroids, weights, week_end, a.min_theme_size, a.max_themes, paper_sources, namer
     )
     last_week = [
         PastTheme(i, n, c, v) for i, n, c, v in store.week_themes(issue_id(monday - timedelta(7)))
@@ -225,10 +228,20 @@ def write_reported(
     fallback = ExtractiveWriter(vectors, settings.writer.stories_per_theme)
     writer, usage = make_writer(settings, fallback, cache or NoCache())
     report = WriteReport(settings.writer.backend, usage=usage)
-    papers = analysis.papers[: settings.writer.research]
-    quick = [s for s in analysis.unthemed if s not in papers][: settings.analyze.quick_hits]
+    papers = analysis.papers
+    quick = [s for s in analysis.unthemed if s not in papers]
     grounder = Grounder(vectors, settings.writer.support_threshold)
-    written = write_issue(writer, fallback, grounder, analysis.themes, quick, papers, report)
+    written = write_issue(
+        writer,
+        fallback,
+        grounder,
+        analysis.themes,
+        quick,
+        papers,
+        report,
+        settings.analyze.quick_hits,
+        settings.writer.research,
+    )
     if isinstance(writer, LLMWriter):
         report.fallbacks[:0] = writer.fallbacks
     week = monday.isocalendar()[1]
@@ -306,6 +319,7 @@ class DraftReport:
     issue: Issue
     markdown: Path
     preview: Path
+    check: CheckReport | None = None  # the editorial check of the draft as written
 
 
 @dataclass(frozen=True)
@@ -357,7 +371,36 @@ def draft(
     issue = write(analysis, embedder, monday, settings)
     Mailing(store.engine).save_draft(issue)
     _write_atomically(markdown, to_markdown(issue))
-    return DraftReport(issue, markdown, _preview(settings, store, issue))
+    say("checking the draft")
+    checked = check(settings, store, issue, embedder)
+    return DraftReport(issue, markdown, _preview(settings, store, issue), checked)
+
+
+def check(
+    settings: Settings, store: Store, issue: Issue, embedder: Embedder | None = None
+) -> CheckReport:
+    """The editorial check of an issue: every house rule it breaks, and its grounding."""
+    embedder = embedder or load_embedder(settings)
+    articles = {a.id: a for a in store.articles_by_id(cited_ids(issue))}
+    grounder = Grounder(SentenceVectors(embedder.embed), settings.writer.support_threshold)
+    return check_issue(issue, articles, grounder)
+
+
+def check_week(
+    settings: Settings, store: Store, issue: str | None = None, embedder: Embedder | None = None
+) -> CheckReport:
+    """The editorial check of a week's draft, with the editor's edits (else of the week's
+    published issue); the newest draft when no week is given."""
+    mailing = Mailing(store.engine)
+    if mailing.draft(issue) is not None:
+        edited, _ = _edited_draft(settings, store, issue)
+    elif issue is not None and (published := store.issue(issue)) is not None:
+        edited = published
+    else:
+        raise PublishError(
+            f"no draft {issue or ''} in the store to check; run `digest draft` first"
+        )
+    return check(settings, store, edited, embedder)
 
 
 def preview_draft(settings: Settings, store: Store, issue: str | None = None) -> DraftReport:
@@ -372,11 +415,26 @@ def publish_draft(
     issue: str | None = None,
     send: bool = True,
     say: Say = _quiet,
+    force: bool = False,
+    embedder: Embedder | None = None,
 ) -> PublishReport:
-    """Publish the edited draft: the site and feeds first, then the email to subscribers."""
+    """Publish the edited draft: the site and feeds first, then the email to subscribers.
+
+    A draft that breaks an editorial rule (see `check`) is refused unless `force` is set.
+    """
     if send:
         unsubscribe_secret()  # refuse before publishing anything, not halfway through
-    edited, _ = _edited_draft(settings, store, issue)
+    edited, markdown = _edited_draft(settings, store, issue)
+    if not force:
+        say("checking the draft")
+        checked = check(settings, store, edited, embedder)
+        if not checked.ok:
+            first = checked.violations[0]
+            raise PublishError(
+                f"draft {edited.id} breaks {len(checked.violations)} editorial rule(s), the "
+                f"first: {first.rule} at {first.where}: {first.detail}; run `digest check` to "
+                f"see them all and fix {markdown}, or publish anyway with `digest publish --force`"
+            )
     edited = store.save_issue(edited)
     say("publishing site and feeds")
     result = publish(edited, store.issues(), publish_settings(settings))
@@ -520,7 +578,7 @@ def weekly_issue(
         return WeeklyReport(
             made.issue, action, (("draft", made.markdown), ("preview", made.preview))
         )
-    done = publish_draft(settings, store, week_id, send=True, say=say)
+    done = publish_draft(settings, store, week_id, send=True, say=say, embedder=embedder)
     p = done.published
     files = (("site", p.index), ("issue", p.issue_page), ("feed", p.feed))
     return WeeklyReport(done.issue, action, files, done.sent)

@@ -183,11 +183,15 @@ def test_valid_json_is_written_with_articles_as_delimited_untrusted_data(
     model: tuple[ModelServer, str], embedder: SentenceTransformerEmbedder
 ) -> None:
     server, base = model
-    server.queue(Step(json.dumps(GOOD)))
+    server.queue(Step(json.dumps({**GOOD, "name": "Open-weight models"})))
     writer, caller, _ = _writer(base, embedder)
     section = writer.section(THEME)
     assert _texts(section)[0].startswith("DeepSeek released DeepSeek-R3")
-    assert section.summary.headline == GOOD["headline"]
+    # The headline is a post's own title, linked to that post; the model may name the theme.
+    lead = THEME.stories[0]
+    assert section.summary.headline in [a.title for a in lead.articles]
+    assert section.summary.headline_link in [a.href for a in lead.articles]
+    assert section.theme.name == "Open-weight models" and section.theme.slug == THEME.slug
     assert section.summary.technical[0].text.startswith("R3 has 685 billion")
     # [3, 4] given are renumbered in order of first use: a1 -> 1, a3 -> 2, a4 -> 3.
     assert section.summary.what_happened[1].citations == (2, 3)
@@ -299,6 +303,9 @@ def test_reply_obeying_a_planted_instruction_is_caught_and_the_issue_still_publi
     assert "evil.example" not in text and "end of OpenAI" not in text
     cited = {c.url for s in issue.sections for c in s.citations}
     cited |= {c.url for n in issue.quick_hits + issue.research + issue.watch for c in n.citations}
+    # Headlines and story titles link to the posts they were taken from.
+    cited |= {s.summary.headline_link for s in issue.sections}
+    cited |= {story.href for s in issue.sections for story in s.theme.stories}
     links = {a["href"] for a in page.select("main a, article a, section a") if a.get("href")}
     assert {h for h in links if h.startswith("http")} <= cited
 

@@ -36,7 +36,7 @@ def test_name_keeps_the_sources_capitalisation() -> None:
     keywords = theme_keywords([POLICY, AUDIO, CHIPS])
     assert "EU AI Act" in theme_name(keywords[0], POLICY)
     assert "GPU" in theme_name(keywords[2], CHIPS)
-    assert theme_name([], "") == "Other news"
+    assert theme_name([], "") == "More AI news"
 
 
 def test_sentences_split_without_breaking_abbreviations() -> None:

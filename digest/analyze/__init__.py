@@ -11,6 +11,7 @@ import numpy as np
 
 from digest.analyze.rank import engagement_ranks, mmr_order, story_score, theme_score
 from digest.analyze.themes import UNASSIGNED, cluster_stories, theme_keywords, theme_name
+from digest.analyze.topics import TopicNamer
 from digest.models import Article, Story, Theme
 
 MIN_HEADLINE_WORDS = 5
@@ -46,13 +47,13 @@ def make_story(
     return Story(story_id, articles[central].title, tuple(ordered), is_update), centroid
 
 
+def _no_texts(texts: Sequence[str]) -> np.ndarray:
+    return np.zeros((len(texts), 1))
+
+
 def is_paper(story: Story, paper_sources: frozenset[str]) -> bool:
     """A story about a paper: it links arXiv (or a like venue) or comes from a paper source."""
     return any(_PAPER_LINK.match(a.url) or a.source in paper_sources for a in story.articles)
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:48] or "theme"
 
 
 def build_themes(
@@ -63,8 +64,12 @@ def build_themes(
     min_theme_size: int,
     max_themes: int,
     paper_sources: frozenset[str] = frozenset(),
+    namer: TopicNamer | None = None,
 ) -> WeekAnalysis:
     """Cluster the week's stories into themes, name them, and rank all of it.
+
+    A theme is named after the closest of `namer`'s topics (each at most once), else after
+    its most telling noun phrase; its id is the name's slug, the topic's slug for a topic.
 
     Themes are put in order by maximal marginal relevance over their centroids, so that two
     themes about nearly the same thing do not both lead the issue; quick hits likewise.
@@ -83,15 +88,15 @@ def build_themes(
     keywords = theme_keywords(documents)
     themes: list[Theme] = []
     centroids: dict[str, np.ndarray] = {}
-    for (_, members), words, document in zip(clustered, keywords, documents, strict=True):
-        name = theme_name(words, document)
-        theme_id = base = _slug(name)
-        n = 2
-        while theme_id in centroids:
-            theme_id, n = f"{base}-{n}", n + 1
-        centroids[theme_id] = _unit(vectors[[row[s.id] for s in members]].mean(axis=0))
+    means = [_unit(vectors[[row[s.id] for s in m]].mean(axis=0)) for _, m in clustered]
+    fallbacks = [theme_name(w, d) for w, d in zip(keywords, documents, strict=True)]
+    named = (namer or TopicNamer([], _no_texts)).names(means, fallbacks)
+    for (_, members), words, (name, slug), mean in zip(
+        clustered, keywords, named, means, strict=True
+    ):
+        centroids[slug] = mean
         ranked = tuple(sorted(members, key=lambda s: -scores[s.id]))
-        themes.append(Theme(theme_id, name, tuple(words), ranked))
+        themes.append(Theme(slug, name, tuple(words), ranked, slug=slug))
     if themes:
         order = mmr_order(
             [theme_score(t, scores) for t in themes], np.vstack([centroids[t.id] for t in themes])

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from digest.analyze.topics import telling_phrase
+
 # scikit-learn and scipy are imported where they are used: ~2 s of import that every process
 # importing digest.analyze (the crawl's worker server among them) would pay otherwise.
 
@@ -217,18 +219,23 @@ def _stems(term: str) -> set[str]:
     }
 
 
+_SENTENCE_START = re.compile(r"(?:[.!?:]\s|\n)\W?$")
+
+
 def _surface(term: str, document: str) -> str:
     """The term as the sources most often write it ('EU AI Act', not 'eu ai act')."""
     pattern = re.compile(r"\b" + r"\s+".join(map(re.escape, term.split())) + r"\b", re.I)
-    forms = Counter(m.group(0) for m in pattern.finditer(document))
-    if not forms:
-        return term
-    form = forms.most_common(1)[0][0]
-    return form if form != form.lower() else form.capitalize()
+    found = list(pattern.finditer(document))
+    # A capital at the start of a sentence says nothing about a name: count those last.
+    inside = [
+        m
+        for m in found
+        if m.start() > 0 and not _SENTENCE_START.search(document[max(0, m.start() - 4) : m.start()])
+    ]
+    forms = Counter(m.group(0) for m in inside or found)
+    return forms.most_common(1)[0][0] if forms else term
 
 
 def theme_name(keywords: Sequence[str], document: str) -> str:
-    """A short readable name from a theme's top keywords, e.g. 'EU AI Act · Compliance'."""
-    if not keywords:
-        return "Other news"
-    return " · ".join(_surface(k, document) for k in keywords[:3])
+    """A theme's name when no topic fits it: its most telling noun phrase, e.g. 'EU AI Act'."""
+    return telling_phrase(keywords, lambda term: _surface(term, document))

@@ -41,8 +41,9 @@ def make_article(
     future (a clock or a typo), or before the web began (a default such as 1970-01-01)
     becomes the time we fetched the item, and a date given is kept as stated_published_at.
     """
+    given = urljoin(base, link.strip()) if base else link.strip()
     try:
-        url = canonical_url(urljoin(base, link.strip()) if base else link.strip())
+        url = canonical_url(given)
     except ValueError:
         return None  # a mailto: or javascript: link is nothing a reader should open
     summary = truncate(summary, SUMMARY_LIMIT)
@@ -70,6 +71,7 @@ def make_article(
         score=score,
         comments=comments,
         stated_published_at=stated.astimezone(UTC) if stated else None,
+        link=given if given != url else "",
     )
 
 

@@ -91,8 +91,10 @@ def published(issue: Issue) -> datetime:
 
 
 def story_link(story: Story) -> str:
-    """The first web link among the story's articles, or '' when none may be linked."""
-    return next((a.url.strip() for a in story.articles if is_web_url(a.url)), "")
+    """The post the story's title was taken from, else its first web link; '' when none may
+    be linked."""
+    links = [story.href, *(a.href for a in story.articles)]
+    return next((url.strip() for url in links if is_web_url(url)), "")
 
 
 def story_anchor(story: Story) -> str:

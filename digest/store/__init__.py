@@ -50,6 +50,7 @@ def _article(row: object) -> Article:
         text_status=r["text_status"],
         full_text=r["full_text"],
         stated_published_at=_utc(stated) if (stated := r["stated_published_at"]) else None,
+        link=r["link"],
     )
 
 

@@ -39,6 +39,8 @@ articles = Table(
     Column("full_text", Text, nullable=False, server_default=""),
     # The date the source gave, when it was not believable and published_at is the fetch time.
     Column("stated_published_at", DateTime(timezone=True), nullable=True),
+    # The link as the source gave it when it differs from `url` (canonical, for identity).
+    Column("link", Text, nullable=False, server_default=""),
     Index("ix_articles_published_at", "published_at"),
     Index("ix_articles_source_published", "source", "published_at"),
 )

@@ -50,6 +50,7 @@ def _story(d: dict[str, Any]) -> Story:
         title=d["title"],
         articles=tuple(_article(a) for a in d["articles"]),
         is_update=d["is_update"],
+        link=d.get("link", ""),
     )
 
 
@@ -80,12 +81,21 @@ def _section(d: dict[str, Any]) -> Section:
         tuple(_sentence(x) for x in s["why_it_matters"]),
         tuple(_sentence(x) for x in s.get("technical", ())),
         tuple(_sentence(x) for x in s.get("winners_losers", ())),
+        s.get("headline_link", ""),
     )
     return Section(theme, summary, _citations(d["citations"]))
 
 
 def _notes(items: list[dict[str, Any]]) -> tuple[Note, ...]:
-    return tuple(Note(_sentence(n["sentence"]), _citations(n["citations"])) for n in items)
+    return tuple(
+        Note(
+            _sentence(n["sentence"]),
+            _citations(n["citations"]),
+            n.get("title", ""),
+            n.get("authors", ""),
+        )
+        for n in items
+    )
 
 
 def issue_from_json(text: str) -> Issue:

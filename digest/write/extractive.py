@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import numpy as np
 
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
 from digest.write import EmbedTexts
-from digest.write.cues import (
-    first_person,
-    names,
-    relative_time,
-    significance,
-    stakes,
-    takeaway,
-    technical,
+from digest.write.cues import names, relative_time, stakes, takeaway, technical
+from digest.write.primary import is_primary, own_post
+from digest.write.sentences import normalise, source_sentences, standalone
+from digest.write.style import (
+    clean_title,
+    has_verb,
+    headline_faults,
+    news_line_faults,
+    states_consequence,
+    states_fact,
 )
-from digest.write.sentences import normalise, quotable, split_sentences, standalone
 from digest.write.vectors import remembering
 
 SUPPORT = 0.6  # a sentence is supported by another article when one of its sentences is this close
 LEDE_BONUS = 0.05
 CUE_WEIGHT = 0.2
 NAME_WEIGHT = 0.15
-FIRST_PERSON_PENALTY = 0.3
+PRIMARY_BONUS = 0.1
+RELATIVE_TIME_PENALTY = 0.3
 QUICK_HIT_CHARS = 220
+MAX_HAPPENED = 3  # sentences under "what happened"
+MAX_WHY = 2
 
 
 @dataclass(frozen=True)
@@ -47,25 +51,63 @@ def from_paper(article: Article) -> bool:
 
 
 def _candidates(story: Story) -> list[_Candidate]:
+    """The sentences of the story's sources that state a fact and stand on their own."""
     found: list[_Candidate] = []
     for article in story.articles:
         paper = from_paper(article)
-        for position, said in enumerate(split_sentences(article.summary)):
+        for position, said in enumerate(source_sentences(article.summary)):
             text = third_person(said) if paper else said
-            if quotable(text) and standalone(text):
+            if standalone(text) and states_fact(text):
                 found.append(_Candidate(text, article, position, story))
     return found
+
+
+def _tells(candidate: _Candidate) -> bool:
+    """Whether a sentence is about its story: it names it, or it is a first-hand lede."""
+    c = candidate
+    return names(c.text, c.story.title) > 0 or (c.position == 0 and is_primary(c.article))
 
 
 def _fit(candidate: _Candidate) -> float:
     """How well a sentence tells its story on its own: names it, speaks of it, states results."""
     text, story = candidate.text, candidate.story
     score = NAME_WEIGHT * names(text, story.title)
-    score -= FIRST_PERSON_PENALTY if first_person(text) else 0.0
-    score -= FIRST_PERSON_PENALTY if relative_time(text) else 0.0
+    score -= RELATIVE_TIME_PENALTY if relative_time(text) else 0.0
+    score += PRIMARY_BONUS if is_primary(candidate.article) else 0.0
     if from_paper(candidate.article):
         score += CUE_WEIGHT * min(takeaway(text), 2)
     return score + (LEDE_BONUS if candidate.position == 0 else 0.0)
+
+
+def headline(story: Story) -> tuple[str, Article] | None:
+    """The story's headline and the post it was taken from: the first-party title when there
+    is one, else the clearest news title (a statement, cleaned); None when no title reads as
+    a headline."""
+    best: tuple[tuple[int, int, int], str, Article] | None = None
+    for position, article in enumerate(story.articles):
+        title = clean_title(article.title)
+        if headline_faults(title):
+            continue
+        primary = is_primary(article)
+        if primary and own_post(article):
+            rank = 0  # the lab's, the paper's own title
+        elif has_verb(title):
+            rank = 1 if primary else 2
+        else:
+            rank = 3
+        key = (rank, 0 if title == clean_title(story.title) else 1, position)
+        if best is None or key < best[0]:
+            best = (key, title, article)
+    return (best[1], best[2]) if best else None
+
+
+def retitled(story: Story) -> Story:
+    """The story titled by its headline and linked to the post that headline came from."""
+    told = headline(story)
+    if told is not None:
+        return replace(story, title=told[0], link=told[1].href)
+    source = next((a for a in story.articles if a.title == story.title), story.articles[0])
+    return replace(story, title=clean_title(story.title), link=source.href)
 
 
 class _Numbering:
@@ -79,7 +121,7 @@ class _Numbering:
         for a in articles:
             if a.id not in self.by_article:
                 n = len(self.by_article) + 1
-                self.by_article[a.id] = Citation(n, a.id, a.url, a.title, a.source)
+                self.by_article[a.id] = Citation(n, a.id, a.href, a.title, a.source)
             numbers.append(self.by_article[a.id].number)
         return tuple(dict.fromkeys(numbers))
 
@@ -88,8 +130,36 @@ class _Numbering:
         return tuple(self.by_article.values())
 
 
-def _listed(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+def primary_first(
+    summary: Summary, citations: Sequence[Citation], primary: Article
+) -> tuple[Summary, tuple[Citation, ...]]:
+    """The section renumbered so that its primary source is [1] (listed even when no
+    sentence cites it, so the entry's first link is the thing itself)."""
+    rest = [c for c in citations if c.article_id != primary.id]
+    first = next(
+        (c for c in citations if c.article_id == primary.id),
+        Citation(0, primary.id, primary.href, primary.title, primary.source),
+    )
+    order = [first, *rest]
+    summary = renumbered(summary, {c.number: n for n, c in enumerate(order, 1) if c.number})
+    return summary, tuple(replace(c, number=n) for n, c in enumerate(order, 1))
+
+
+def renumbered(summary: Summary, number: dict[int, int]) -> Summary:
+    """The summary with its [n] citation marks renumbered by `number`."""
+
+    def again(sentences: tuple[Sentence, ...]) -> tuple[Sentence, ...]:
+        return tuple(
+            Sentence(s.text, tuple(number.get(n, n) for n in s.citations)) for s in sentences
+        )
+
+    return replace(
+        summary,
+        what_happened=again(summary.what_happened),
+        why_it_matters=again(summary.why_it_matters),
+        technical=again(summary.technical),
+        winners_losers=again(summary.winners_losers),
+    )
 
 
 class ExtractiveWriter:
@@ -98,7 +168,7 @@ class ExtractiveWriter:
     One writer writes one issue: it remembers every sentence it used, so none is repeated.
     """
 
-    def __init__(self, embed: EmbedTexts, stories_per_theme: int = 4) -> None:
+    def __init__(self, embed: EmbedTexts, stories_per_theme: int = MAX_HAPPENED) -> None:
         self._embed = remembering(embed)
         self._stories_per_theme = stories_per_theme
         self.used: set[str] = set()
@@ -129,38 +199,83 @@ class ExtractiveWriter:
                 backing.append(article)
         return backing
 
-    def section(self, theme: Theme) -> Section:
-        numbering = _Numbering()
-        stories = theme.stories[: self._stories_per_theme]
-        happened: list[Sentence] = []
-        pool: list[tuple[_Candidate, np.ndarray]] = []
-        for story in stories:
-            candidates = self._fresh(_candidates(story))
-            if not candidates:
-                self._take(story.title)
-                happened.append(Sentence(f"{story.title}.", numbering.cite(story.articles[:1])))
-                continue
+    def _happened(
+        self,
+        story: Story,
+        numbering: _Numbering,
+        pool: list[tuple[_Candidate, np.ndarray]],
+    ) -> Sentence | None:
+        """The story's most central sentence that tells it, else its headline as a sentence."""
+        candidates = self._fresh(_candidates(story))
+        if candidates:
             vectors = self._embed([c.text for c in candidates])
             centroid = vectors.mean(axis=0)
-            fit = np.array([_fit(c) for c in candidates])
+            fit = np.array([_fit(c) if _tells(c) else -9.0 for c in candidates])
             best = int(np.argmax(vectors @ centroid + fit))
-            self._take(candidates[best].text)
-            backing = self._supporters(best, candidates, vectors)
-            happened.append(Sentence(candidates[best].text, numbering.cite(backing)))
             pool.extend(
                 (c, v)
                 for i, (c, v) in enumerate(zip(candidates, vectors, strict=True))
                 if i != best
             )
-        why = self._pick(pool, significance, numbering, 2)
-        if not why:
-            why = self._coverage(theme, numbering)
+            if fit[best] > -9.0:
+                self._take(candidates[best].text)
+                backing = self._supporters(best, candidates, vectors)
+                return Sentence(candidates[best].text, numbering.cite(backing))
+        told = headline(story)
+        if told is None or not has_verb(told[0]):
+            return None
+        text = told[0] if told[0].endswith((".", "!")) else f"{told[0]}."
+        if normalise(text) in self.used or not states_fact(text):
+            return None
+        self._take(text)
+        return Sentence(text, numbering.cite([told[1]]))
+
+    def section(self, theme: Theme) -> Section:
+        numbering = _Numbering()
+        stories = list(theme.stories[: self._stories_per_theme])
+        # The entry leads with the first story (by rank) whose title reads as a headline and
+        # whose sources tell it in a sentence; else whose headline is a statement (it is then
+        # its own first sentence); else the first with a headline.
+        told_by_text = [
+            i
+            for i, s in enumerate(stories)
+            if headline(s) and any(_tells(c) for c in self._fresh(_candidates(s)))
+        ]
+        stated = [i for i, s in enumerate(stories) if (h := headline(s)) and has_verb(h[0])]
+        headed = [i for i, s in enumerate(stories) if headline(s)]
+        lead = next(iter(told_by_text or stated or headed), 0)
+        stories.insert(0, stories.pop(lead))
+        told = headline(stories[0])
+        happened: list[Sentence] = []
+        pool: list[tuple[_Candidate, np.ndarray]] = []
+        for story in stories:
+            if len(happened) == MAX_HAPPENED:
+                break
+            sentence = self._happened(story, numbering, pool)
+            if sentence is not None:
+                happened.append(sentence)
+        if told is None and happened:
+            # No title reads as a headline: the first sentence becomes it, and is not repeated.
+            first = numbering.citations[happened[0].citations[0] - 1]
+            told = (happened[0].text.rstrip("."), _article(stories, first.article_id))
+            happened = happened[1:] or happened
+        why = self._pick(pool, lambda t: int(states_consequence(t)), numbering, MAX_WHY)
         detail = self._pick(pool, technical, numbering, 2)
         who = self._pick(pool, stakes, numbering, 2)
         summary = Summary(
-            theme.stories[0].title, tuple(happened), tuple(why), tuple(detail), tuple(who)
+            told[0] if told else stories[0].title,
+            tuple(happened),
+            tuple(why),
+            tuple(detail),
+            tuple(who),
+            headline_link=told[1].href if told else stories[0].href,
         )
-        return Section(theme, summary, numbering.citations)
+        citations = numbering.citations
+        primary = next((a for a in stories[0].articles if is_primary(a)), None)
+        if primary is not None:
+            summary, citations = primary_first(summary, citations, primary)
+        ordered = replace(theme, stories=(*stories, *theme.stories[len(stories) :]))
+        return Section(ordered, summary, citations)
 
     def _pick(
         self,
@@ -175,7 +290,7 @@ class ExtractiveWriter:
         centroid = np.mean([v for _, v in pool], axis=0)
         scored = []
         for candidate, vector in pool:
-            if first_person(candidate.text) or relative_time(candidate.text):
+            if relative_time(candidate.text):
                 continue
             strength = cue(candidate.text)
             if strength:
@@ -194,82 +309,66 @@ class ExtractiveWriter:
                 break
         return chosen
 
-    def _coverage(self, theme: Theme, numbering: _Numbering) -> list[Sentence]:
-        """When no source says why it matters: how widely the lead story was reported."""
-        top = theme.stories[0]
-        firsts = list({a.source: a for a in reversed(top.articles)}.values())[::-1]
-        names = _listed([a.source for a in firsts[:3]])
-        text = (
-            f"{len(top.sources)} sources reported it independently, among them {names}."
-            if len(top.sources) > 1
-            else f"Only {names} has reported it so far; look for confirmation elsewhere."
-        )
-        return [Sentence(text, numbering.cite(firsts[:3]))]
-
-    def quick_hit(self, story: Story) -> Note:
-        """One line: the story's best short lede sentence that names it, else its headline."""
+    def quick_hit(self, story: Story) -> Note | None:
+        """One line of news: the story's best short sentence that names it, else its headline
+        when that is a statement; None when it has neither."""
         numbering = _Numbering()
-        short = [
-            c
-            for c in self._fresh(_candidates(story))
-            if len(c.text) <= QUICK_HIT_CHARS and not first_person(c.text)
-        ]
+        short = [c for c in self._fresh(_candidates(story)) if len(c.text) <= QUICK_HIT_CHARS]
         ranked = sorted(short, key=lambda c: (-_fit(c), c.position, len(c.text)))
         if ranked and names(ranked[0].text, story.title) > 0:
             best = ranked[0]
             self._take(best.text)
             return Note(Sentence(best.text, numbering.cite([best.article])), numbering.citations)
-        self._take(story.title)
-        return Note(Sentence(story.title, numbering.cite(story.articles[:3])), numbering.citations)
+        told = headline(story)
+        if told is None or news_line_faults(told[0]) or normalise(told[0]) in self.used:
+            return None
+        self._take(told[0])
+        return Note(Sentence(told[0], numbering.cite([told[1]])), numbering.citations)
 
-    def paper(self, story: Story) -> Note:
-        """The paper's finding in one line: its abstract's sentence with the strongest result."""
+    def paper(self, story: Story) -> Note | None:
+        """The paper's title, authors and finding in one line (its abstract's sentence with the
+        strongest result); None when no source states one."""
         numbering = _Numbering()
         article = next((a for a in story.articles if from_paper(a)), story.articles[0])
-        lines = [third_person(s) for s in split_sentences(article.summary)]
-        fresh = [s for s in lines if quotable(s) and normalise(s) not in self.used]
-        best = max(fresh or [article.title], key=lambda s: (takeaway(s), -len(s)))
+        lines = [third_person(s) for s in source_sentences(article.summary)]
+        fresh = [s for s in lines if states_fact(s) and normalise(s) not in self.used]
+        if not fresh:
+            return None
+        best = max(fresh, key=lambda s: (takeaway(s), -len(s)))
         self._take(best)
-        return Note(Sentence(best, numbering.cite([article])), numbering.citations)
+        # A forum post's author posted the link; only a paper feed names the paper's authors.
+        authors = article.author if not article.discussion_url else ""
+        return Note(
+            Sentence(best, numbering.cite([article])),
+            numbering.citations,
+            title=clean_title(article.title),
+            authors=authors,
+        )
 
-    def intro(self, sections: Sequence[Section], quick_hits: int) -> str:
-        """The big themes by name, each with its lead story, then what else the issue holds."""
+    def intro(self, sections: Sequence[Section], quick_hits: int, papers: int = 0) -> str:
+        """Two sentences: the week's top stories by their headlines, then what else is inside."""
+        extras = [
+            f"{n} {word}{'s' if n != 1 else ''}"
+            for n, word in ((quick_hits, "quick hit"), (papers, "paper"))
+            if n
+        ]
         if not sections:
-            return "A quiet week: no theme drew enough coverage to stand on its own."
-        lead = sections[:3]
-        count = {1: "One theme", 2: "Two themes", 3: "Three themes"}[len(lead)]
-        parts = [f"{count} led the week."]
-        parts += [f"{theme_label(s.theme)}: {_unstop(s.summary.headline)}." for s in lead]
-        rest = [theme_label(s.theme, capital=False) for s in sections[3:]]
-        extras = [f"{quick_hits} quick hits"] if quick_hits else []
-        if rest:
-            parts.append(
-                f"Also in this issue: {'; '.join(rest)}"
-                + (f"; plus {extras[0]}." if extras else ".")
-            )
-        elif extras:
-            parts.append(f"Plus {extras[0]}.")
-        sources = {a.source for s in sections for st in s.theme.stories for a in st.articles}
-        stories = sum(len(s.theme.stories) for s in sections)
-        parts.append(
-            f"{stories} stories from {len(sources)} sources, every sentence linked to its source."
-        )
-        return " ".join(parts)
+            inside = _listed(extras) if extras else "no story that drew wide coverage"
+            return f"A quiet week in AI news. This issue holds {inside}."
+        heads = [_unstop(s.summary.headline) for s in sections[:3]]
+        top = heads[0] if len(heads) == 1 else "; ".join(heads[:-1]) + "; and " + heads[-1]
+        label = "The week's top story" if len(heads) == 1 else "The week's top stories"
+        rest = [s.theme.name for s in sections[3:]]
+        also = _listed([*rest, *extras]) if rest or extras else ""
+        return f"{label}: {top}." + (f" Also in this issue: {also}." if also else "")
 
 
-def theme_label(theme: Theme, capital: bool = True) -> str:
-    """A theme's first two keywords as words of a sentence: 'Video and Veo', 'speech and voice'."""
-    text = " ".join(a.text for s in theme.stories for a in s.articles)
-    words = []
-    for word in theme.name.split(" · ")[:2]:
-        common = (
-            word[:1].isupper()
-            and word[1:].islower()
-            and re.search(rf"\b{re.escape(word.lower())}\b", text)
-        )
-        words.append(word.lower() if common else word)
-    label = " and ".join(words)
-    return label[:1].upper() + label[1:] if capital else label
+def _article(stories: Sequence[Story], article_id: str) -> Article:
+    return next(a for s in stories for a in s.articles if a.id == article_id)
+
+
+def _listed(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _unstop(text: str) -> str:

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field, replace
 
 import nh3
 
-from digest.models import Article, Citation, Note, Section, Sentence, Summary
+from digest.models import Article, Citation, Note, Section, Sentence
 from digest.write import EmbedTexts
-from digest.write.sentences import normalise, split_sentences
+from digest.write.sentences import normalise, source_sentences
 from digest.write.vectors import remembering
 
 # Cosine (all-MiniLM-L6-v2) above which a written sentence counts as said by one of the
@@ -79,9 +79,14 @@ class Grounder:
         self._vectors = remembering(embed)  # sources are checked many times
         self.threshold = threshold
 
+    @property
+    def embed(self) -> EmbedTexts:
+        """The grounder's embedding function, remembering what it embedded."""
+        return self._vectors
+
     def support(self, sentence: str, sources: Sequence[Article]) -> float:
         """Highest cosine between the sentence and any sentence (or title) of the sources."""
-        own = [s for a in sources for s in (a.title, *split_sentences(a.summary)) if s]
+        own = [s for a in sources for s in (a.title, *source_sentences(a.summary)) if s]
         if not own:
             return 0.0
         words = normalise(sentence)
@@ -106,9 +111,18 @@ class Grounder:
             return "made_up_quote"
         if _LINK.search(sentence.text):
             return "foreign_link"
-        if need_support and self.support(sentence.text, articles) < self.threshold:
+        # Each citation must bear the sentence out, not only the best of them.
+        if need_support and any(
+            self.support(sentence.text, [a]) < self.threshold for a in articles
+        ):
             return "unsupported"
         return None
+
+    def problem(
+        self, sentence: Sentence, citations: Sequence[Citation], sources: Mapping[str, Article]
+    ) -> str | None:
+        """What grounding finds wrong with a sentence (a GroundingCounts field), or None."""
+        return self._problem(sentence, {c.number: c for c in citations}, sources, True)
 
     def sentences(
         self,
@@ -136,12 +150,19 @@ class Grounder:
         """The section with failing sentences dropped; None when what is left cannot stand."""
         s, cites = section.summary, section.citations
         happened = self.sentences(s.what_happened, cites, sources, counts, need_support=True)
-        why = self.sentences(s.why_it_matters, cites, sources, counts, need_support=False)
+        why = self.sentences(s.why_it_matters, cites, sources, counts, need_support=True)
         technical = self.sentences(s.technical, cites, sources, counts, need_support=True)
-        stakes = self.sentences(s.winners_losers, cites, sources, counts, need_support=False)
-        if not happened or not why or _LINK.search(s.headline) or quotes_in(s.headline):
+        stakes = self.sentences(s.winners_losers, cites, sources, counts, need_support=True)
+        if not happened or _LINK.search(s.headline) or quotes_in(s.headline):
             return None
-        summary = Summary(clean_text(s.headline), happened, why, technical, stakes)
+        summary = replace(
+            s,
+            headline=clean_text(s.headline),
+            what_happened=happened,
+            why_it_matters=why,
+            technical=technical,
+            winners_losers=stakes,
+        )
         return replace(section, summary=summary)
 
     def note(

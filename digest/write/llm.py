@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from digest.analyze.topics import readable_name
 from digest.errors import LLMCallError
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
 from digest.write.backends import MAX_REPLY_CHARS
 from digest.write.calls import Caller
-from digest.write.extractive import ExtractiveWriter
+from digest.write.extractive import MAX_HAPPENED, ExtractiveWriter, headline
 from digest.write.grounding import carries_link, clean_text, quotes_in
 from digest.write.prompts import Prompts, sources_block
 
@@ -31,9 +33,10 @@ class _Cited(_Reply):
 
 
 class ThemeReply(_Reply):
+    name: str = Field("", max_length=60)
     headline: str = Field(min_length=3, max_length=200)
     what_happened: list[_Cited] = Field(min_length=1, max_length=8)
-    why_it_matters: list[_Cited] = Field(min_length=1, max_length=3)
+    why_it_matters: list[_Cited] = Field(default_factory=list, max_length=3)
     technical: list[_Cited] = Field(default_factory=list, max_length=3)
     winners_losers: list[_Cited] = Field(default_factory=list, max_length=3)
 
@@ -91,7 +94,7 @@ class _Sources:
                 numbers.append(0)  # grounding drops a sentence citing a source it was not given
                 continue
             if n not in self._used:
-                self._used[n] = Citation(len(self._used) + 1, a.id, a.url, a.title, a.source)
+                self._used[n] = Citation(len(self._used) + 1, a.id, a.href, a.title, a.source)
             numbers.append(self._used[n].number)
         return Sentence(clean_text(cited.text), tuple(numbers))
 
@@ -132,20 +135,32 @@ class LLMWriter:
         stories = theme.stories[: self._stories_per_theme]
         sources = _Sources([a for s in stories for a in s.articles[:ARTICLES_PER_STORY]])
         prompt = self._prompts.render(
-            "theme", theme=theme.name, sources=sources.block(), max_sentences=len(stories) + 1
+            "theme",
+            theme=theme.name,
+            sources=sources.block(),
+            max_sentences=min(len(stories), MAX_HAPPENED),
         )
         try:
             reply = self._ask(prompt, ThemeReply)
         except (LLMCallError, ValueError) as exc:
             self._failed(f"theme {theme.name!r}", exc)
             return self._fallback.section(theme)
+        told = headline(theme.stories[0]) if theme.stories else None
         summary = Summary(
             clean_text(reply.headline),
             tuple(sources.sentence(c) for c in reply.what_happened),
             tuple(sources.sentence(c) for c in reply.why_it_matters),
             tuple(sources.sentence(c) for c in reply.technical),
             tuple(sources.sentence(c) for c in reply.winners_losers),
+            headline_link=told[1].href if told else theme.stories[0].href,
         )
+        if told is not None:
+            # A headline is a post's own title (the first-party one when there is one),
+            # linked to that post, not words of the model's.
+            summary = replace(summary, headline=told[0])
+        name = clean_text(reply.name)
+        if name and readable_name(name):
+            theme = replace(theme, name=name)  # the slug, and so the theme's pages, stay
         return Section(theme, summary, sources.citations)
 
     def _line(self, kind: str, story: Story) -> Note | None:
@@ -158,13 +173,17 @@ class LLMWriter:
             return None
         return Note(sources.sentence(reply.line), sources.citations)
 
-    def quick_hit(self, story: Story) -> Note:
+    def quick_hit(self, story: Story) -> Note | None:
         return self._line("quick_hit", story) or self._fallback.quick_hit(story)
 
-    def paper(self, story: Story) -> Note:
-        return self._line("paper", story) or self._fallback.paper(story)
+    def paper(self, story: Story) -> Note | None:
+        line = self._line("paper", story)
+        told = self._fallback.paper(story)
+        if line is None or told is None:
+            return told
+        return replace(line, title=told.title, authors=told.authors)
 
-    def intro(self, sections: Sequence[Section], quick_hits: int) -> str:
+    def intro(self, sections: Sequence[Section], quick_hits: int, papers: int = 0) -> str:
         listed = "\n".join(
             f"- {s.theme.name}: {s.summary.headline}".replace("<<<", "").replace(">>>", "")
             for s in sections
@@ -173,9 +192,9 @@ class LLMWriter:
             reply = self._ask(self._prompts.render("intro", sections=listed), IntroReply)
         except (LLMCallError, ValueError) as exc:
             self._failed("intro", exc)
-            return self._fallback.intro(sections, quick_hits)
+            return self._fallback.intro(sections, quick_hits, papers)
         text = clean_text(reply.intro)
         if quotes_in(text) or carries_link(text):
             self._failed("intro", ValueError("the intro quoted or linked"))
-            return self._fallback.intro(sections, quick_hits)
+            return self._fallback.intro(sections, quick_hits, papers)
         return text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from digest.write.style import decode, plain_markdown
+
 _CLOSE_QUOTES = '"\u201d\u2019)'
 _OPEN_QUOTES = '"\u201c\u2018('
 # A sentence may start with a capital, a digit, a quote, or a name like "xAI" or "iPhone".
@@ -24,6 +26,15 @@ def split_sentences(text: str) -> list[str]:
         else:
             parts.append(piece)
     return [p.strip() for p in parts if p.strip()]
+
+
+def source_sentences(text: str) -> list[str]:
+    """Sentences of a source's text as a reader would see them: each line (a paragraph, a
+    list item) on its own, entities decoded and markdown marks taken out."""
+    found: list[str] = []
+    for line in text.splitlines():
+        found.extend(split_sentences(plain_markdown(decode(line))))
+    return found
 
 
 def quotable(sentence: str) -> bool:

@@ -8,7 +8,8 @@ from collections.abc import Collection, Sequence
 from datetime import date
 
 from digest.models import Article, Citation, Note, Sentence, Story
-from digest.write.sentences import normalise, quotable, split_sentences, standalone
+from digest.write.sentences import normalise, source_sentences, standalone
+from digest.write.style import states_fact
 
 _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
@@ -28,8 +29,9 @@ _WHEN = re.compile(
 )
 # Ahead: the sentence speaks of something still to come.
 _AHEAD = re.compile(
-    r"\b(?:will|would|coming (?:in|to|soon|next|later)|upcoming|next|expected|plans?|planned|"
-    r"scheduled|due|pushed back|delayed|goes to|heads to|later|starting|until|opens?|waitlist)\b",
+    r"\b(?:will|would|coming (?:in|to|soon|next|later)|upcoming|next|expect(?:s|ed)?|plans?|"
+    r"planned|scheduled|due|pushed back|delayed|goes to|heads to|later|starting|until|opens?|"
+    r"waitlist)\b",
     re.IGNORECASE,
 )
 # Dates that tell what already happened this week, not what is ahead.
@@ -52,6 +54,11 @@ def _all_past(text: str, published: date) -> bool:
     return bool(found) and all(d < published for d in found)
 
 
+def looks_ahead(text: str, published: date) -> bool:
+    """Whether a sentence speaks of something still to come: a date, period or event ahead."""
+    return _score(text, published) > 0
+
+
 def _score(text: str, published: date) -> int:
     whens = _WHEN.findall(text)
     if not whens or not _AHEAD.search(text) or _all_past(text, published):
@@ -61,8 +68,8 @@ def _score(text: str, published: date) -> int:
 
 
 def _lines(article: Article) -> list[tuple[int, str]]:
-    sentences = split_sentences(article.summary)
-    return [(i, s) for i, s in enumerate(sentences) if quotable(s) and standalone(s)]
+    sentences = source_sentences(article.summary)
+    return [(i, s) for i, s in enumerate(sentences) if states_fact(s) and standalone(s)]
 
 
 def watch_notes(stories: Sequence[Story], used: Collection[str]) -> list[Note]:
@@ -80,7 +87,7 @@ def watch_notes(stories: Sequence[Story], used: Collection[str]) -> list[Note]:
                     best = (score, article, text)
         if best is not None:
             score, article, text = best
-            citation = Citation(1, article.id, article.url, article.title, article.source)
+            citation = Citation(1, article.id, article.href, article.title, article.source)
             found.append((-score, rank, Note(Sentence(text, (1,)), (citation,))))
     found.sort(key=lambda item: item[:2])
     return [note for _, _, note in found[:MAX_NOTES]]

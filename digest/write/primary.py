@@ -1,0 +1,94 @@
+"""Primary sources: the lab's own page, the paper, the repository, as opposed to coverage."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from digest.models import Article
+
+# Hosts where AI labs and companies publish their own announcements.
+FIRST_PARTY_HOSTS = frozenset(
+    [
+        "openai.com",
+        "anthropic.com",
+        "deepmind.google",
+        "blog.google",
+        "ai.google.dev",
+        "research.google",
+        "ai.meta.com",
+        "about.fb.com",
+        "mistral.ai",
+        "qwenlm.github.io",
+        "qwen.ai",
+        "moonshotai.github.io",
+        "deepseek.com",
+        "api-docs.deepseek.com",
+        "x.ai",
+        "nvidia.com",
+        "nvidianews.nvidia.com",
+        "blogs.nvidia.com",
+        "microsoft.com",
+        "blogs.microsoft.com",
+        "azure.microsoft.com",
+        "machinelearning.apple.com",
+        "ollama.com",
+        "cohere.com",
+        "ai21.com",
+        "stability.ai",
+        "elevenlabs.io",
+        "runwayml.com",
+        "figure.ai",
+        "kyutai.org",
+        "allenai.org",
+        "huggingface.co",
+        "together.ai",
+        "groq.com",
+        "cerebras.ai",
+        "perplexity.ai",
+        "z.ai",
+        "minimax.io",
+        "bfl.ai",
+        "ai.google",
+        "blog.research.google",
+    ]
+)
+_PAPER = re.compile(r"^(?:arxiv\.org/(?:abs|pdf|html)/|openreview\.net/|aclanthology\.org/)")
+_REPOSITORY = re.compile(r"^(?:github\.com|gitlab\.com|codeberg\.org)/[\w.-]+/[\w.-]+/?$")
+_MODEL_PAGE = re.compile(r"^huggingface\.co/(?!blog/|papers/|spaces/|docs/)[\w.-]+/[\w.-]+/?$")
+
+
+def _host_path(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    for prefix in ("www.", "m."):
+        host = host.removeprefix(prefix)
+    return host, f"{host}{parts.path}"
+
+
+def is_paper_link(url: str) -> bool:
+    return _PAPER.match(_host_path(url)[1]) is not None
+
+
+def is_primary(article: Article) -> bool:
+    """Whether the article is the thing itself: a lab's or company's own page, a paper, a code
+    repository or a model's page, not a report or a discussion of it."""
+    host, where = _host_path(article.url)
+    if _PAPER.match(where) or _REPOSITORY.match(where) or _MODEL_PAGE.match(where):
+        return True
+    if host == "huggingface.co":
+        return where.startswith("huggingface.co/blog/")
+    return host in FIRST_PARTY_HOSTS or any(host.endswith("." + h) for h in FIRST_PARTY_HOSTS)
+
+
+_LABEL_NOISE = frozenset({"com", "org", "net", "www", "blog", "blogs", "news", "api", "docs"})
+
+
+def own_post(article: Article) -> bool:
+    """Whether the article is a source's own post (a lab's feed item on the lab's site), not a
+    link another source posted: the source's name holds the site's name ('OpenAI Blog' on
+    openai.com, 'arXiv cs.CL' on arxiv.org)."""
+    host, _ = _host_path(article.url)
+    squashed = re.sub(r"[^a-z0-9]", "", article.source.lower())
+    labels = [x for x in host.split(".") if len(x) >= 4 and x not in _LABEL_NOISE]
+    return any(x.replace("-", "") in squashed for x in labels)
