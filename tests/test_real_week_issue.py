@@ -66,6 +66,7 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     )
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(cli.console, "print", lambda *a, **_: None)
+        assert cli.main(["init", "--config", str(config)]) == 0
         assert cli.main(["crawl", "--config", str(config)]) == 0
         assert cli.main(["build", "--config", str(config), "--week", WEEK]) == 0
     yield config
