@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from digest.analyze.anchors import clash, rare_anchors, versions
 from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores
 from digest.analyze.linkage import agglomerate, neighbour_pairs
 from digest.crawl.urls import canonical_url
@@ -24,6 +25,42 @@ SPECIFIC_PENALTY = 0.08
 CANDIDATE_MARGIN = 0.1
 # Discussion pages (a thread *about* a link) are not the link; their URLs say nothing.
 _DISCUSSION_HOSTS = ("news.ycombinator.com", "reddit.com/r/", "lobste.rs/s/")
+
+
+# Shared rare names lift a pair's link by this much per unit of their summed IDF, up to the
+# cap; two titles naming one family with no version in common push the pair apart. Links
+# from shared names only count between articles within ANCHOR_WINDOW of each other, and two
+# clusters whose first reports are further apart than that never merge (same page aside).
+ANCHOR_SCALE = 0.04
+ANCHOR_CAP = 0.35
+VERSION_CLASH = -0.5
+ANCHOR_WINDOW = timedelta(days=2)
+
+
+def anchor_bonus(articles: Sequence[Article], times: np.ndarray) -> dict[tuple[int, int], float]:
+    """Per pair of articles within ANCHOR_WINDOW that share a rare name or clash on a version:
+    the bonus (or penalty) to their link."""
+    weights = rare_anchors(articles)
+    postings: dict[str, list[int]] = {}
+    for i, words in enumerate(weights):
+        for w in words:
+            postings.setdefault(w, []).append(i)
+    window = ANCHOR_WINDOW.total_seconds()
+    shared: dict[tuple[int, int], float] = {}
+    for w, items in postings.items():
+        for x, i in enumerate(items):
+            for j in items[x + 1 :]:
+                if abs(times[i] - times[j]) <= window:
+                    key = (min(i, j), max(i, j))
+                    shared[key] = shared.get(key, 0.0) + weights[i][w]
+    named = [versions(a.title) for a in articles]
+    bonus: dict[tuple[int, int], float] = {}
+    for (i, j), total in shared.items():
+        if clash(named[i], named[j]):
+            bonus[i, j] = VERSION_CLASH
+        else:
+            bonus[i, j] = min(ANCHOR_CAP, ANCHOR_SCALE * total)
+    return bonus
 
 
 def specific_tokens(text: str) -> frozenset[str]:
@@ -104,6 +141,9 @@ def group_stories(
         token_adjustment,
         initial=[members for members, _ in initial],
         frozen=[story is not None for _, story in initial],
+        bonus=anchor_bonus(articles, times),
+        times=times,
+        span=ANCHOR_WINDOW.total_seconds(),
     )
     story_of_old = {i: sid for (members, sid) in initial if sid for i in members}
     assignments: dict[str, str] = {}

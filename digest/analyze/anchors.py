@@ -1,0 +1,87 @@
+"""Entity anchors: the rare names two reports of one event share, and the versions that clash."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from digest.models import Article
+
+# Words are split on these; '.' and '+' stay inside a word ("llama.cpp", "gpt-4.1" keeps "4.1").
+_SPLIT = re.compile(r"[\s/_\-|:,;()\[\]{}<>\"'!?*`=~#@^“”‘’«»·…—–]+")
+_URL = re.compile(r"https?://[^\s)\]>\"']+")
+_ID_LINK = re.compile(
+    r"https?://(?:www\.)?(huggingface\.co|github\.com)/([\w.-]+)/([\w.-]+)(/pull/\d+)?", re.I
+)
+_STATUS_LINK = re.compile(r"https?://(?:www\.)?(?:x|twitter)\.com/\w+/status/(\d+)", re.I)
+# A name in running text: has a capital after its first letter (SmolLM3, ERNIE, MoE), or a
+# digit and a letter (K2, 235B), or starts with a capital in mid-sentence (Kimi, Grok).
+_NAME_IN_TEXT = re.compile(r"[A-Za-z]*[A-Z][A-Za-z0-9.+]*|[A-Za-z0-9.+]*\d[A-Za-z0-9.+]*")
+# A family and its version, as in "GPT-4.1", "Grok 4", "Qwen3", "Llama 3.1" (in titles).
+_VERSIONED = re.compile(r"\b([a-z]{3,})[\s-]?v?(\d+(?:\.\d+)*)(?![\w.]*b\b)(?=[\s\-:,!?)]|$)")
+# How much of the summary is read for names: the lede the embedder reads too.
+LEDE_CHARS = 300
+# Background documents added to the corpus size in IDF, so that a name seen twice in a small
+# batch still counts as rare; an anchor is a name at least this rare (log scale).
+IDF_BACKGROUND = 200
+ANCHOR_IDF = 3.0
+# A name shared by more articles than this in one batch is a topic, not an event.
+MAX_POSTINGS = 120
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in (c.strip(".").lower() for c in _SPLIT.split(text)) if w]
+
+
+def _joined(words: Sequence[str]) -> set[str]:
+    """'grok 4' -> 'grok4', 'kimi k2' -> 'kimik2': a name and the version or size after it."""
+    return {
+        p + q
+        for p, q in zip(words, words[1:], strict=False)
+        if any(ch.isdigit() for ch in q) and len(q) <= 8 and not p.isdigit()
+    }
+
+
+def names(article: Article) -> frozenset[str]:
+    """Every candidate anchor of an article: its title's words (and name+version joins), the
+    names in its lede, and the Hugging Face, GitHub and X/Twitter ids it links."""
+    title = _words(article.title)
+    lede = _URL.sub(" ", article.summary[:LEDE_CHARS])
+    named = [w for m in _NAME_IN_TEXT.findall(lede) for w in _words(m)]
+    found = set(title) | _joined(title) | set(named) | _joined(_words(lede))
+    for link in [article.url, *_URL.findall(article.summary[: 3 * LEDE_CHARS])]:
+        if m := _ID_LINK.match(link or ""):
+            found.add(f"{m[1]}/{m[2]}/{m[3]}{m[4] or ''}".lower())
+            found.update(_words(m[3]))
+        elif m := _STATUS_LINK.match(link or ""):
+            found.add(f"x/{m[1]}")
+    return frozenset(w for w in found if len(w) > 1)
+
+
+def versions(title: str) -> dict[str, frozenset[str]]:
+    """The versions a title names per family: {'gpt': {'4.1'}} for 'GPT-4.1 is out'."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for family, version in _VERSIONED.findall(title.lower()):
+        found[family].add(version)
+    return {f: frozenset(v) for f, v in found.items()}
+
+
+def clash(a: dict[str, frozenset[str]], b: dict[str, frozenset[str]]) -> bool:
+    """Both name a family, with no version in common: GPT-4.1 against GPT-4.5."""
+    return any(f in b and not (v & b[f]) for f, v in a.items())
+
+
+def rare_anchors(articles: Sequence[Article]) -> list[dict[str, float]]:
+    """Each article's anchors with their weight (IDF over the batch): the candidate names
+    that at least two articles share and at most one in twenty (about) carries."""
+    found = [names(a) for a in articles]
+    df = Counter(w for words in found for w in words)
+    total = len(articles) + IDF_BACKGROUND
+    weight = {
+        w: idf
+        for w, n in df.items()
+        if 2 <= n <= MAX_POSTINGS and (idf := math.log(total / n)) >= ANCHOR_IDF
+    }
+    return [{w: weight[w] for w in words if w in weight} for words in found]
