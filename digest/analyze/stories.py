@@ -10,7 +10,7 @@ from datetime import timedelta
 import numpy as np
 
 from digest.analyze.anchors import clash, rare_anchors, versions
-from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores
+from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores, denseness
 from digest.analyze.linkage import agglomerate, neighbour_pairs
 from digest.crawl.urls import canonical_url
 from digest.models import Article
@@ -32,14 +32,19 @@ _DISCUSSION_HOSTS = ("news.ycombinator.com", "reddit.com/r/", "lobste.rs/s/")
 # from shared names only count between articles within ANCHOR_WINDOW of each other, and two
 # clusters whose first reports are further apart than that never merge (same page aside).
 ANCHOR_SCALE = 0.04
-ANCHOR_CAP = 0.35
+ANCHOR_CAP = 0.45
 VERSION_CLASH = -0.5
 ANCHOR_WINDOW = timedelta(days=2)
 
 
-def anchor_bonus(articles: Sequence[Article], times: np.ndarray) -> dict[tuple[int, int], float]:
+def anchor_bonus(
+    articles: Sequence[Article], times: np.ndarray, scale: float = 1.0
+) -> dict[tuple[int, int], float]:
     """Per pair of articles within ANCHOR_WINDOW that share a rare name or clash on a version:
-    the bonus (or penalty) to their link."""
+    the bonus (or penalty) to their link, times `scale`. In a dense aggregator corpus (UCI
+    News) many neighbouring stories share a name ("Malaysia", "Fed"), so there it is 0."""
+    if scale <= 0:
+        return {}
     weights = rare_anchors(articles)
     postings: dict[str, list[int]] = {}
     for i, words in enumerate(weights):
@@ -57,9 +62,9 @@ def anchor_bonus(articles: Sequence[Article], times: np.ndarray) -> dict[tuple[i
     bonus: dict[tuple[int, int], float] = {}
     for (i, j), total in shared.items():
         if clash(named[i], named[j]):
-            bonus[i, j] = VERSION_CLASH
+            bonus[i, j] = scale * VERSION_CLASH
         else:
-            bonus[i, j] = min(ANCHOR_CAP, ANCHOR_SCALE * total)
+            bonus[i, j] = scale * min(ANCHOR_CAP, ANCHOR_SCALE * total)
     return bonus
 
 
@@ -141,7 +146,7 @@ def group_stories(
         token_adjustment,
         initial=[members for members, _ in initial],
         frozen=[story is not None for _, story in initial],
-        bonus=anchor_bonus(articles, times),
+        bonus=anchor_bonus(articles, times, 1.0 - denseness(density)),
         times=times,
         span=ANCHOR_WINDOW.total_seconds(),
     )
