@@ -21,6 +21,9 @@ _STATUS_LINK = re.compile(r"https?://(?:www\.)?(?:x|twitter)\.com/\w+/status/(\d
 _NAME_IN_TEXT = re.compile(r"[A-Za-z]*[A-Z][A-Za-z0-9.+]*|[A-Za-z0-9.+]*\d[A-Za-z0-9.+]*")
 # A family and its version, as in "GPT-4.1", "Grok 4", "Qwen3", "Llama 3.1" (in titles).
 _VERSIONED = re.compile(r"\b([a-z]{3,})[\s-]?v?(\d+(?:\.\d+)*)(?![\w.]*b\b)(?=[\s\-:,!?)]|$)")
+# A bare number or size ("2025", "16gb", "7b", "1.2b") says how big, not what: it anchors
+# only joined to the name before it ("exaone4.0", "qwen3235b").
+_BARE_SIZE = re.compile(r"\d[\d.,]*(?:[kmbt]|gb|tb|mb|x|k\+)?")
 # How much of the summary is read for names: the lede the embedder reads too.
 LEDE_CHARS = 300
 # Background documents added to the corpus size in IDF, so that a name seen twice in a small
@@ -57,7 +60,13 @@ def names(article: Article) -> frozenset[str]:
             found.update(_words(m[3]))
         elif m := _STATUS_LINK.match(link or ""):
             found.add(f"x/{m[1]}")
-    return frozenset(w for w in found if len(w) > 1)
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(
+        w
+        for w in found
+        if len(w) > 1 and w not in ENGLISH_STOP_WORDS and not _BARE_SIZE.fullmatch(w)
+    )
 
 
 def versions(title: str) -> dict[str, frozenset[str]]:
