@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
+
+import numpy as np
 
 from digest.models import Article
 
@@ -32,6 +34,12 @@ IDF_BACKGROUND = 200
 ANCHOR_IDF = 3.0
 # A name shared by more articles than this in one batch is a topic, not an event.
 MAX_POSTINGS = 120
+# An event's name comes in a burst; a topic's ("VRAM", "Ollama", "RTX") is spread out. A name
+# on at least BURST_MIN articles anchors only if at least BURST_SHARE of them fall within one
+# BURST_SECONDS stretch.
+BURST_MIN = 6
+BURST_SHARE = 0.25
+BURST_SECONDS = 2 * 86400.0
 
 
 def _words(text: str) -> list[str]:
@@ -82,15 +90,29 @@ def clash(a: dict[str, frozenset[str]], b: dict[str, frozenset[str]]) -> bool:
     return any(f in b and not (v & b[f]) for f, v in a.items())
 
 
-def rare_anchors(articles: Sequence[Article]) -> list[dict[str, float]]:
+def _bursty(times: np.ndarray) -> bool:
+    if len(times) < BURST_MIN:
+        return True
+    ordered = np.sort(times)
+    within = np.searchsorted(ordered, ordered + BURST_SECONDS, side="right")
+    return bool((within - np.arange(len(ordered))).max() >= BURST_SHARE * len(ordered))
+
+
+def rare_anchors(articles: Sequence[Article], times: np.ndarray) -> list[dict[str, float]]:
     """Each article's anchors with their weight (IDF over the batch): the candidate names
-    that at least two articles share and at most one in twenty (about) carries."""
+    that at least two articles share, at most one in twenty (about) carries, and that come
+    in a burst (`times` are the articles' publication times, in seconds)."""
     found = [names(a) for a in articles]
-    df = Counter(w for words in found for w in words)
+    postings: dict[str, list[int]] = defaultdict(list)
+    for i, words in enumerate(found):
+        for w in words:
+            postings[w].append(i)
     total = len(articles) + IDF_BACKGROUND
     weight = {
         w: idf
-        for w, n in df.items()
-        if 2 <= n <= MAX_POSTINGS and (idf := math.log(total / n)) >= ANCHOR_IDF
+        for w, items in postings.items()
+        if 2 <= len(items) <= MAX_POSTINGS
+        and (idf := math.log(total / len(items))) >= ANCHOR_IDF
+        and _bursty(times[items])
     }
     return [{w: weight[w] for w in words if w in weight} for words in found]

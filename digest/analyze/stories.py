@@ -45,7 +45,7 @@ def anchor_bonus(
     News) many neighbouring stories share a name ("Malaysia", "Fed"), so there it is 0."""
     if scale <= 0:
         return {}
-    weights = rare_anchors(articles)
+    weights = rare_anchors(articles, times)
     postings: dict[str, list[int]] = {}
     for i, words in enumerate(weights):
         for w in words:
