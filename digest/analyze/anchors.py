@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from digest.crawl.urls import canonical_url
 from digest.models import Article
 
 # Words are split on these; '.' and '+' stay inside a word ("llama.cpp", "gpt-4.1" keeps "4.1").
@@ -26,6 +27,13 @@ _VERSIONED = re.compile(r"\b([a-z]{3,})[\s-]?v?(\d+(?:\.\d+)*)(?![\w.]*b\b)(?=[\
 # A bare number or size ("2025", "16gb", "7b", "1.2b") says how big, not what: it anchors
 # only joined to the name before it ("exaone4.0", "qwen3235b").
 _BARE_SIZE = re.compile(r"\d[\d.,]*(?:[kmbt]|gb|tb|mb|x|k\+)?")
+# Linked pages are anchors too (LINK + canonical URL); media and discussion pages are not.
+LINK = "link:"
+_MEDIA = re.compile(
+    r"://(?:[\w-]+\.)?(?:redd\.it|reddit\.com|youtube\.com|youtu\.be|imgur\.com|"
+    r"news\.ycombinator\.com)(?:/|$)|\.(?:png|jpe?g|gif|webp|mp4)(?:\?|$)",
+    re.I,
+)
 # How much of the summary is read for names: the lede the embedder reads too.
 LEDE_CHARS = 300
 # Background documents added to the corpus size in IDF, so that a name seen twice in a small
@@ -40,6 +48,20 @@ MAX_POSTINGS = 120
 BURST_MIN = 6
 BURST_SHARE = 0.25
 BURST_SECONDS = 2 * 86400.0
+
+
+def _page(link: str | None) -> str:
+    if not link:
+        return ""
+    try:
+        return canonical_url(link.rstrip(".,"))
+    except ValueError:
+        return ""
+
+
+def links(anchors: dict[str, float]) -> set[str]:
+    """The anchors that are pages or ids an article links: shared, they name one thing."""
+    return {w for w in anchors if w.startswith((LINK, "x/", "huggingface.co/", "github.com/"))}
 
 
 def _words(text: str) -> list[str]:
@@ -63,6 +85,8 @@ def names(article: Article) -> frozenset[str]:
     named = [w for m in _NAME_IN_TEXT.findall(lede) for w in _words(m)]
     found = set(title) | _joined(title) | set(named) | _joined(_words(lede))
     for link in [article.url, *_URL.findall(article.summary[: 3 * LEDE_CHARS])]:
+        if (page := _page(link)) and not _MEDIA.search(page):
+            found.add(f"{LINK}{page}")
         if m := _ID_LINK.match(link or ""):
             found.add(f"{m[1]}/{m[2]}/{m[3]}{m[4] or ''}".lower())
             found.update(_words(m[3]))

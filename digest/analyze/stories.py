@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
 
-from digest.analyze.anchors import clash, rare_anchors, versions
+from digest.analyze.anchors import clash, links, rare_anchors, versions
 from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores, denseness
 from digest.analyze.linkage import agglomerate, neighbour_pairs
 from digest.crawl.urls import canonical_url
@@ -35,17 +36,21 @@ ANCHOR_SCALE = 0.04
 ANCHOR_CAP = 0.45
 VERSION_CLASH = -0.5
 ANCHOR_WINDOW = timedelta(days=2)
+LINKED_JOIN = True
+STRONG_MARGIN = 0.15
 
 
 def anchor_bonus(
-    articles: Sequence[Article], times: np.ndarray, scale: float = 1.0
+    articles: Sequence[Article],
+    weights: Sequence[dict[str, float]],
+    times: np.ndarray,
+    scale: float = 1.0,
 ) -> dict[tuple[int, int], float]:
     """Per pair of articles within ANCHOR_WINDOW that share a rare name or clash on a version:
     the bonus (or penalty) to their link, times `scale`. In a dense aggregator corpus (UCI
     News) many neighbouring stories share a name ("Malaysia", "Fed"), so there it is 0."""
     if scale <= 0:
         return {}
-    weights = rare_anchors(articles, times)
     postings: dict[str, list[int]] = {}
     for i, words in enumerate(weights):
         for w in words:
@@ -130,6 +135,15 @@ def group_stories(
     times = np.array([a.published_at.timestamp() for a in articles], dtype=np.float64)
     tokens = [specific_tokens(f"{a.title} {a.summary}") for a in articles]
     initial = _initial_clusters(known, articles, len(old))
+    anchored = rare_anchors(articles, times)
+    bonus = anchor_bonus(articles, anchored, times, 1.0 - denseness(corpus_density(vectors, times, window.total_seconds())))
+    if LINKED_JOIN:
+        scored = [
+            (float(vectors[i] @ vectors[j]) + extra, i, j) for (i, j), extra in bonus.items()
+            if extra > 0
+        ]
+        strong = [(i, j) for score, i, j in sorted(scored, reverse=True) if score >= threshold + STRONG_MARGIN]
+        initial = _join_linked(initial, anchored, times, strong)
     seconds = window.total_seconds()
     density = corpus_density(vectors, times, seconds)
     threshold = adaptive_threshold(threshold, density)
@@ -146,7 +160,7 @@ def group_stories(
         token_adjustment,
         initial=[members for members, _ in initial],
         frozen=[story is not None for _, story in initial],
-        bonus=anchor_bonus(articles, times, 1.0 - denseness(density)),
+        bonus=bonus,
         times=times,
         span=ANCHOR_WINDOW.total_seconds(),
     )
@@ -193,3 +207,53 @@ def _initial_clusters(
                 page[key] = len(clusters)
             clusters.append(([i], None))
     return clusters
+
+
+def _join_linked(
+    initial: list[tuple[list[int], str | None]],
+    anchors: Sequence[dict[str, float]],
+    times: np.ndarray,
+    strong: Sequence[tuple[int, int]] = (),
+) -> list[tuple[list[int], str | None]]:
+    """Starting clusters joined when articles within ANCHOR_WINDOW link one rare page or id
+    (a model's Hugging Face page, a post on X, a pull request); two stored stories never."""
+    owner = {i: c for c, (members, _) in enumerate(initial) for i in members}
+    parent = list(range(len(initial)))
+    story = [sid for _, sid in initial]
+
+    def root(c: int) -> int:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    names = [Counter(w for i in members for w in anchors[i]) for members, _ in initial]
+    size = [len(members) for members, _ in initial]
+
+    def core(c: int, shared: set[str]) -> bool:
+        return any(2 * names[c][w] >= size[c] for w in shared)
+
+    def join(i: int, j: int) -> None:
+        a, b = root(owner[i]), root(owner[j])
+        shared = anchors[i].keys() & anchors[j].keys()
+        if a == b or (story[a] and story[b]) or not (core(a, shared) and core(b, shared)):
+            return
+        parent[b] = a
+        story[a] = story[a] or story[b]
+        names[a] += names[b]
+        size[a] += size[b]
+
+    seen: dict[str, list[int]] = {}
+    window = ANCHOR_WINDOW.total_seconds()
+    for i, words in enumerate(anchors):
+        for w in links(words):
+            for j in seen.setdefault(w, []):
+                if abs(times[i] - times[j]) <= window:
+                    join(i, j)
+            seen[w].append(i)
+    for i, j in strong:
+        join(i, j)
+    joined: dict[int, list[int]] = {}
+    for c, (members, _) in enumerate(initial):
+        joined.setdefault(root(c), []).extend(members)
+    return [(members, story[c]) for c, members in joined.items()]
