@@ -120,6 +120,7 @@ def agglomerate(
     bonus: Mapping[tuple[int, int], float] | None = None,
     times: np.ndarray | None = None,
     span: float = float("inf"),
+    span_cosine: float = float("inf"),
 ) -> list[list[int]]:
     """Merge clusters while, for the best candidate pair, the mean pairwise cosine plus `adjust`
     (a bonus or penalty from the union of each cluster's item `tokens`) reaches `threshold`;
@@ -131,7 +132,8 @@ def agglomerate(
     clusters never merge with each other, so stored stories keep their members apart.
     `bonus` adds to the linkage of two clusters the mean over their item pairs of a per-pair
     bonus (absent pairs count 0; its pairs are merge candidates too), and two clusters whose
-    first items (by `times`, seconds) are more than `span` apart never merge.
+    first items (by `times`, seconds) are more than `span` apart merge only at a mean cosine of
+    `span_cosine` or more.
     """
     pair_bonus = bonus or {}
     when = np.zeros(len(vectors)) if times is None else times
@@ -167,10 +169,12 @@ def agglomerate(
 
     def link(a: int, b: int) -> float | None:
         x, y = clusters[a], clusters[b]
-        if (x.frozen and y.frozen) or abs(x.first - y.first) > span:
+        if x.frozen and y.frozen:
             return None
-        mean = (float(x.total @ y.total) + x.bonus.get(b, 0.0)) / (x.size * y.size)
-        return mean + adjust(x.tokens, y.tokens)
+        cosine = float(x.total @ y.total) / (x.size * y.size)
+        if abs(x.first - y.first) > span and cosine < span_cosine:
+            return None
+        return cosine + x.bonus.get(b, 0.0) / (x.size * y.size) + adjust(x.tokens, y.tokens)
 
     heap: list[tuple[float, int, int]] = []
     for a, cluster in clusters.items():

@@ -37,6 +37,7 @@ ANCHOR_CAP = 0.45
 VERSION_CLASH = -0.5
 ANCHOR_WINDOW = timedelta(days=2)
 LINKED_JOIN = True
+LONG_COSINE = 0.7
 STRONG_MARGIN = 0.15
 
 
@@ -163,6 +164,7 @@ def group_stories(
         bonus=bonus,
         times=times,
         span=ANCHOR_WINDOW.total_seconds(),
+        span_cosine=LONG_COSINE,
     )
     story_of_old = {i: sid for (members, sid) in initial if sid for i in members}
     assignments: dict[str, str] = {}
