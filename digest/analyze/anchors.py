@@ -36,9 +36,8 @@ _MEDIA = re.compile(
 )
 # How much of the summary is read for names: the lede the embedder reads too.
 LEDE_CHARS = 300
-# Background documents added to the corpus size in IDF, so that a name seen twice in a small
-# batch still counts as rare; an anchor is a name at least this rare (log scale).
-IDF_BACKGROUND = 200
+# An anchor is a name at least this rare in the batch (IDF, natural log: one article in 20).
+# A small batch (a first crawl) has few: its counts cannot tell a name from a common word.
 ANCHOR_IDF = 3.0
 # A name shared by more articles than this in one batch is a topic, not an event.
 MAX_POSTINGS = 120
@@ -124,14 +123,14 @@ def _bursty(times: np.ndarray) -> bool:
 
 def rare_anchors(articles: Sequence[Article], times: np.ndarray) -> list[dict[str, float]]:
     """Each article's anchors with their weight (IDF over the batch): the candidate names
-    that at least two articles share, at most one in twenty (about) carries, and that come
+    that at least two articles share, at most one in twenty carries, and that come
     in a burst (`times` are the articles' publication times, in seconds)."""
     found = [names(a) for a in articles]
     postings: dict[str, list[int]] = defaultdict(list)
     for i, words in enumerate(found):
         for w in words:
             postings[w].append(i)
-    total = len(articles) + IDF_BACKGROUND
+    total = len(articles)
     weight = {
         w: idf
         for w, items in postings.items()
