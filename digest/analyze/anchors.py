@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -13,7 +14,7 @@ from digest.crawl.urls import canonical_url
 from digest.models import Article
 
 # Words are split on these; '.' and '+' stay inside a word ("llama.cpp", "gpt-4.1" keeps "4.1").
-_SPLIT = re.compile(r"[\s/_\-|:,;()\[\]{}<>\"'!?*`=~#@^“”‘’«»·…—–]+")
+_SPLIT = re.compile(r"[\s/_\-|:,;()\[\]{}<>\"'!?*`=~#@^\u201c\u201d\u2018\u2019«»·…\u2014\u2013]+")
 _URL = re.compile(r"https?://[^\s)\]>\"']+")
 _ID_LINK = re.compile(
     r"https?://(?:www\.)?(huggingface\.co|github\.com)/([\w.-]+)/([\w.-]+)(/pull/\d+)?", re.I
@@ -71,7 +72,7 @@ def _joined(words: Sequence[str]) -> set[str]:
     """'grok 4' -> 'grok4', 'kimi k2' -> 'kimik2': a name and the version or size after it."""
     return {
         p + q
-        for p, q in zip(words, words[1:], strict=False)
+        for p, q in itertools.pairwise(words)
         if any(ch.isdigit() for ch in q) and len(q) <= 8 and not p.isdigit()
     }
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -135,18 +135,16 @@ def group_stories(
     vectors = np.vstack([*(v for _, _, v in known), new_vectors]).astype(np.float32)
     times = np.array([a.published_at.timestamp() for a in articles], dtype=np.float64)
     tokens = [specific_tokens(f"{a.title} {a.summary}") for a in articles]
-    initial = _initial_clusters(known, articles, len(old))
-    anchored = rare_anchors(articles, times)
-    bonus = anchor_bonus(articles, anchored, times, 1.0 - denseness(corpus_density(vectors, times, window.total_seconds())))
-    if LINKED_JOIN:
-        scored = [
-            (float(vectors[i] @ vectors[j]) + extra, i, j) for (i, j), extra in bonus.items()
-            if extra > 0
-        ]
-        strong = [(i, j) for score, i, j in sorted(scored, reverse=True) if score >= threshold + STRONG_MARGIN]
-        initial = _join_linked(initial, anchored, times, strong)
     seconds = window.total_seconds()
     density = corpus_density(vectors, times, seconds)
+    anchored = rare_anchors(articles, times)
+    bonus = anchor_bonus(articles, anchored, times, 1.0 - denseness(density))
+    initial = _join_linked(
+        _initial_clusters(known, articles, len(old)),
+        anchored,
+        times,
+        _strong_pairs(vectors, bonus, threshold + STRONG_MARGIN) if LINKED_JOIN else [],
+    )
     threshold = adaptive_threshold(threshold, density)
     pairs = neighbour_pairs(vectors, times, threshold - SPECIFIC_BONUS - CANDIDATE_MARGIN, seconds)
     free = [members for members, story in initial if story is None]
@@ -209,6 +207,14 @@ def _initial_clusters(
                 page[key] = len(clusters)
             clusters.append(([i], None))
     return clusters
+
+
+def _strong_pairs(
+    vectors: np.ndarray, bonus: dict[tuple[int, int], float], floor: float
+) -> list[tuple[int, int]]:
+    """Pairs whose cosine plus a positive anchor bonus reaches `floor`, strongest first."""
+    scored = [(float(vectors[i] @ vectors[j]) + x, i, j) for (i, j), x in bonus.items() if x > 0]
+    return [(i, j) for score, i, j in sorted(scored, reverse=True) if score >= floor]
 
 
 def _join_linked(
