@@ -1,4 +1,4 @@
-"""Entity anchors: the rare names two reports of one event share, and the versions that clash."""
+"""Entity anchors: the rare names, pages and ids that two reports of one event share."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ _STATUS_LINK = re.compile(r"https?://(?:www\.)?(?:x|twitter)\.com/\w+/status/(\d
 # A name in running text: has a capital after its first letter (SmolLM3, ERNIE, MoE), or a
 # digit and a letter (K2, 235B), or starts with a capital in mid-sentence (Kimi, Grok).
 _NAME_IN_TEXT = re.compile(r"[A-Za-z]*[A-Z][A-Za-z0-9.+]*|[A-Za-z0-9.+]*\d[A-Za-z0-9.+]*")
-# A family and its version, as in "GPT-4.1", "Grok 4", "Qwen3", "Llama 3.1" (in titles).
-_VERSIONED = re.compile(r"\b([a-z]{3,})[\s-]?v?(\d+(?:\.\d+)*)(?![\w.]*b\b)(?=[\s\-:,!?)]|$)")
 # A bare number or size ("2025", "16gb", "7b", "1.2b") says how big, not what: it anchors
 # only joined to the name before it ("exaone4.0", "qwen3235b").
 _BARE_SIZE = re.compile(r"\d[\d.,]*(?:[kmbt]|gb|tb|mb|x|k\+)?")
@@ -99,19 +97,6 @@ def names(article: Article) -> frozenset[str]:
         for w in found
         if len(w) > 1 and w not in ENGLISH_STOP_WORDS and not _BARE_SIZE.fullmatch(w)
     )
-
-
-def versions(title: str) -> dict[str, frozenset[str]]:
-    """The versions a title names per family: {'gpt': {'4.1'}} for 'GPT-4.1 is out'."""
-    found: dict[str, set[str]] = defaultdict(set)
-    for family, version in _VERSIONED.findall(title.lower()):
-        found[family].add(version)
-    return {f: frozenset(v) for f, v in found.items()}
-
-
-def clash(a: dict[str, frozenset[str]], b: dict[str, frozenset[str]]) -> bool:
-    """Both name a family, with no version in common: GPT-4.1 against GPT-4.5."""
-    return any(f in b and not (v & b[f]) for f, v in a.items())
 
 
 def _bursty(times: np.ndarray) -> bool:
