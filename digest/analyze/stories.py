@@ -120,10 +120,10 @@ def group_stories(
     on a name most of both sides carry, so stories do not chain); then clusters merge, best
     pair first, while their mean cosine, lifted by the names their articles share and adjusted
     for shared or clashing specific tokens, reaches `threshold`, their articles are within
-    `window` of each other and their first reports within two days (or their cosine high). In a dense corpus the
-    threshold is lower and new articles start from communities of their neighbour graph (see
-    digest.analyze.density). Two stored stories are never merged, and a stored article never
-    moves, so ids stay stable across runs and weeks.
+    `window` of each other and their first reports within two days (or their cosine high).
+    In a dense corpus the threshold is lower, names lift nothing, and new articles start from
+    communities of their neighbour graph (see digest.analyze.density). Two stored stories are
+    never merged, and a stored article never moves, so ids stay stable across runs and weeks.
     """
     old = [a for _, arts, _ in known for a in arts]
     articles = [*old, *new]
