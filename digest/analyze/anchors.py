@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -15,6 +16,7 @@ from digest.models import Article
 
 # Words are split on these; '.' and '+' stay inside a word ("llama.cpp", "gpt-4.1" keeps "4.1").
 _SPLIT = re.compile(r"[\s/_\-|:,;()\[\]{}<>\"'!?*`=~#@^\u201c\u201d\u2018\u2019«»·…\u2014\u2013]+")
+_DIGIT = re.compile(r"\d")
 _URL = re.compile(r"https?://[^\s)\]>\"']+")
 _ID_LINK = re.compile(
     r"https?://(?:www\.)?(huggingface\.co|github\.com)/([\w.-]+)/([\w.-]+)(/pull/\d+)?", re.I
@@ -48,13 +50,18 @@ BURST_SHARE = 0.25
 BURST_SECONDS = 2 * 86400.0
 
 
-def _page(link: str | None) -> str:
-    if not link:
-        return ""
+@functools.lru_cache(maxsize=1 << 17)
+def canonical_page(link: str) -> str:
+    """A link's canonical URL, or "" when it is none (each link is worked out once: the same
+    page key is wanted for same-page groups and for anchors)."""
     try:
-        return canonical_url(link.rstrip(".,"))
+        return canonical_url(link)
     except ValueError:
         return ""
+
+
+def _page(link: str | None) -> str:
+    return canonical_page(link.rstrip(".,")) if link else ""
 
 
 def links(anchors: dict[str, float]) -> set[str]:
@@ -71,7 +78,7 @@ def _joined(words: Sequence[str]) -> set[str]:
     return {
         p + q
         for p, q in itertools.pairwise(words)
-        if any(ch.isdigit() for ch in q) and len(q) <= 8 and not p.isdigit()
+        if len(q) <= 8 and _DIGIT.search(q) and not p.isdigit()
     }
 
 
@@ -82,21 +89,28 @@ def names(article: Article) -> frozenset[str]:
     lede = _URL.sub(" ", article.summary[:LEDE_CHARS])
     named = [w for m in _NAME_IN_TEXT.findall(lede) for w in _words(m)]
     found = set(title) | _joined(title) | set(named) | _joined(_words(lede))
-    for link in [article.url, *_URL.findall(article.summary[: 3 * LEDE_CHARS])]:
+    # The article's own page is not among them: same-page groups already hold it.
+    for link in _URL.findall(article.summary[: 3 * LEDE_CHARS]):
         if (page := _page(link)) and not _MEDIA.search(page):
             found.add(f"{LINK}{page}")
+    for link in [article.url, *_URL.findall(article.summary[: 3 * LEDE_CHARS])]:
         if m := _ID_LINK.match(link or ""):
             found.add(f"{m[1]}/{m[2]}/{m[3]}{m[4] or ''}".lower())
             found.update(_words(m[3]))
         elif m := _STATUS_LINK.match(link or ""):
             found.add(f"x/{m[1]}")
+    stop = _stop_words()
+    return frozenset(
+        w for w in found if len(w) > 1 and w not in stop and not _BARE_SIZE.fullmatch(w)
+    )
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    # scikit-learn is imported where it is used: its import costs every process ~2 s.
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset(
-        w
-        for w in found
-        if len(w) > 1 and w not in ENGLISH_STOP_WORDS and not _BARE_SIZE.fullmatch(w)
-    )
+    return frozenset(ENGLISH_STOP_WORDS)
 
 
 def _bursty(times: np.ndarray) -> bool:

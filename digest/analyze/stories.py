@@ -10,10 +10,9 @@ from datetime import timedelta
 
 import numpy as np
 
-from digest.analyze.anchors import links, rare_anchors
+from digest.analyze.anchors import canonical_page, links, rare_anchors
 from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores, denseness
 from digest.analyze.linkage import agglomerate, neighbour_pairs
-from digest.crawl.urls import canonical_url
 from digest.models import Article
 
 # Tokens that pin an event down: model names with versions, sizes, money, percentages.
@@ -86,10 +85,7 @@ def url_key(url: str) -> str:
     in `article.aspx?id=1`, are kept). Empty for a discussion page or a missing URL."""
     if not url or any(host in url for host in _DISCUSSION_HOSTS):
         return ""
-    try:
-        return canonical_url(url)
-    except ValueError:
-        return ""
+    return canonical_page(url)
 
 
 def story_id_for(first: Article) -> str:
@@ -232,20 +228,30 @@ def _join_linked(
             c = parent[c]
         return c
 
-    names = [Counter(w for i in members for w in anchors[i]) for members, _ in initial]
+    # Each component's anchor counts, made when a join first needs them.
+    names: dict[int, Counter[str]] = {}
     size = [len(members) for members, _ in initial]
 
+    def counts(c: int) -> Counter[str]:
+        if c not in names:
+            names[c] = Counter(w for i in initial[c][0] for w in anchors[i])
+        return names[c]
+
     def core(c: int, shared: set[str]) -> bool:
-        return any(2 * names[c][w] >= size[c] for w in shared)
+        if size[c] == 1:
+            return bool(shared)
+        return any(2 * counts(c)[w] >= size[c] for w in shared)
 
     def join(i: int, j: int) -> None:
         a, b = root(owner[i]), root(owner[j])
         shared = anchors[i].keys() & anchors[j].keys()
         if a == b or (story[a] and story[b]) or not (core(a, shared) and core(b, shared)):
             return
+        if size[a] < size[b]:
+            a, b = b, a
         parent[b] = a
         story[a] = story[a] or story[b]
-        names[a] += names[b]
+        counts(a).update(counts(b))
         size[a] += size[b]
 
     seen: dict[str, list[int]] = {}
