@@ -106,3 +106,29 @@ def test_no_header_can_be_injected(tmp_path: Path) -> None:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert message["Bcc"] is None and message["X-Evil"] is None
     assert message["Subject"] == "Hello Bcc: victim@example.com X-Evil: 1"
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.mark.parametrize(
+    "feed", ["feed.xml", "rss.xml", "themes/evil/feed.xml", "themes/evil/rss.xml"]
+)
+def test_text_fields_read_as_html_stay_text(published: PublishResult, feed: str) -> None:
+    """RSS description and Atom type="html" fields are HTML inside XML: a headline such as
+    '"><svg onload=...>' must reach the reader's HTML parser as escaped text."""
+    root = etree.fromstring((published.index.parent / feed).read_bytes())
+    if feed.endswith("rss.xml"):
+        fields = root.iter("description")
+    else:
+        fields = (
+            e
+            for e in root.iter(f"{ATOM}summary", f"{ATOM}subtitle", f"{ATOM}title")
+            if e.get("type") == "html"
+        )
+    shown = []
+    for field in fields:
+        markup = BeautifulSoup(field.text or "", "html.parser")
+        assert markup.find() is None, (feed, field.text)  # no element at all: only text
+        shown.append(markup.get_text())
+    assert any('"><svg onload="window.pwned=1">' in text for text in shown), shown
