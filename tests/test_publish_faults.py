@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -58,3 +63,59 @@ def test_encoded_words_from_a_feed_or_a_name_add_no_header(
     eve = next(m for r, m in server.inbox.messages if r == "eve@example.net")
     assert [a.addr_spec for a in eve["To"].addresses] == ["eve@example.net"]
     assert "Bcc: attacker@evil.example" in str(eve["Subject"])  # told as text, on one line
+
+
+def _digest(config: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "digest.cli", *args, "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200", "NO_COLOR": "1"},
+    )
+
+
+def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        try:
+            return conn.execute(sql).fetchall()
+        except sqlite3.OperationalError:  # locked by the writer for a moment
+            return []
+
+
+def test_a_killed_build_is_taken_over_and_shown_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "digest.db"
+    with served_week(tmp_path) as week:
+        assert week.digest(monkeypatch, "crawl")[0] == 0
+        build = _digest(week.config, "build", "--week", WEEK)
+        give_up = time.monotonic() + 60
+        while not _rows(db, "select 1 from runs where stage = 'build' and status = 'running'"):
+            assert time.monotonic() < give_up and build.poll() is None, "no build run started"
+            time.sleep(0.02)
+        assert _rows(db, "select owner from locks")
+        build.kill()  # SIGKILL: no handler runs, the lock row and the run row stay
+        build.communicate(timeout=30)
+        staging = tmp_path / ".site.build-k1ll3d"  # as a build killed while writing leaves it
+        (staging / "issues").mkdir(parents=True)
+
+        status = _digest(week.config, "status")
+        out, _ = status.communicate(timeout=60)
+        assert status.returncode == 1 and "all good" not in out, out
+        assert "no longer exists" in out and "running now" not in out, out
+        assert "interrupted" in out, out
+
+        again = _digest(week.config, "build", "--week", WEEK)
+        try:
+            out, _ = again.communicate(timeout=150)  # not the 10 minutes the lock has left
+        finally:
+            again.kill()
+    assert again.returncode == 0, out
+    assert "took over the store's lock" in out and out.count("took over") == 1, out
+    statuses = [
+        s for (s,) in _rows(db, "select status from runs where stage = 'build' order by id")
+    ]
+    assert statuses == ["interrupted", "ok"]
+    assert not staging.exists()
+    assert not list(tmp_path.glob(".site.*")) and (tmp_path / "site" / "index.html").is_file()
