@@ -132,7 +132,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     finally:
         store.close()
     _print_send(report)
-    return 1 if report.result.failed else 0
+    return 0  # everyone delivered, rejected (suppressed) or deferred with a reason
 
 
 def cmd_subscribers(args: argparse.Namespace) -> int:
@@ -142,10 +142,14 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
     try:
         if args.action == "list":
             table = Table(title="Subscribers", title_justify="left")
-            for column in ("id", "address", "name", "status", "since"):
+            for column in ("id", "address", "name", "status", "since", "why"):
                 table.add_column(column)
             for s in mailing.subscribers():
-                table.add_row(str(s.id), s.address, s.name, s.status, s.added_at.date().isoformat())
+                since = (s.bounced_at or s.added_at).date().isoformat()
+                why = (
+                    f"bounced {s.bounced_at:%Y-%m-%d %H:%M} UTC: {s.bounce}" if s.bounced_at else ""
+                )
+                table.add_row(str(s.id), s.address, s.name, s.status, since, escape(why))
             valid = timedelta(hours=settings.serve.confirm_hours)
             for address, asked in Signups(store.engine, valid).pending():
                 table.add_row("", address, "", "unconfirmed", asked.date().isoformat())
