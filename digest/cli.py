@@ -101,7 +101,8 @@ def _writing(w: WriteReport) -> None:
     console.print(
         f"writer: {w.backend}; grounding checked {g.checked} sentences, dropped {g.dropped} "
         f"(bad citation {g.bad_citation}, made-up quote {g.made_up_quote}, link "
-        f"{g.foreign_link}, unsupported {g.unsupported}), repeated {w.repeated}, "
+        f"{g.foreign_link}, unsupported {g.unsupported}, order to a model {g.instruction}, "
+        f"unknown name or number {g.unknown_name}), repeated {w.repeated}, "
         f"rewritten extractively {g.regenerated}"
     )
     if w.usage is not None:
