@@ -170,10 +170,11 @@ class _Connection:
     def _reset(self, code: int) -> None:
         """Ready the session for the next message; a server that answered 421 (or hung up)
         is closing it, so the next message opens a fresh one."""
+        if code == 421 or self.smtp is None:
+            self.close()
+            return
         try:
-            if code == 421:
-                raise smtplib.SMTPServerDisconnected("421: the server closes the session")
-            self.smtp.rset()  # type: ignore[union-attr]
+            self.smtp.rset()
         except (smtplib.SMTPException, OSError):
             self.close()
 
