@@ -61,7 +61,7 @@ class EmbedSettings(_Section):
 
 
 class AnalyzeSettings(_Section):
-    story_threshold: float = Field(0.68, gt=0, lt=1)
+    story_threshold: float = Field(0.62, gt=0, lt=1)
     story_window_days: int = Field(14, ge=1)
     min_theme_size: int = Field(3, ge=2)
     max_themes: int = Field(8, ge=1)

@@ -40,6 +40,9 @@ LEDE_CHARS = 300
 # An anchor is a name at least this rare in the batch (IDF, natural log: one article in 20).
 # A small batch (a first crawl) has few: its counts cannot tell a name from a common word.
 ANCHOR_IDF = 3.0
+# Below this many articles, counts cannot tell a name from a common word: no anchors at all
+# (the sample week, 101 articles, merged distinct events on shared ordinary words).
+MIN_BATCH = 200
 # A name shared by more articles than this in one batch is a topic, not an event.
 MAX_POSTINGS = 120
 # An event's name comes in a burst; a topic's ("VRAM", "Ollama", "RTX") is spread out. A name
@@ -125,6 +128,8 @@ def rare_anchors(articles: Sequence[Article], times: np.ndarray) -> list[dict[st
     """Each article's anchors with their weight (IDF over the batch): the candidate names
     that at least two articles share, at most one in twenty carries, and that come
     in a burst (`times` are the articles' publication times, in seconds)."""
+    if len(articles) < MIN_BATCH:
+        return [{} for _ in articles]
     found = [names(a) for a in articles]
     postings: dict[str, list[int]] = defaultdict(list)
     for i, words in enumerate(found):

@@ -38,6 +38,7 @@ ANCHOR_CAP = 0.45
 ANCHOR_WINDOW = timedelta(days=2)
 STRONG_MARGIN = 0.15
 LONG_COSINE = 0.7
+ANCHORED_RAISE = 0.06
 
 
 def anchor_bonus(
@@ -136,8 +137,11 @@ def group_stories(
         _initial_clusters(known, articles, len(old)),
         anchored,
         times,
-        _strong_pairs(vectors, bonus, threshold + STRONG_MARGIN),
+        _strong_pairs(vectors, bonus, threshold + ANCHORED_RAISE + STRONG_MARGIN),
     )
+    if any(anchored):
+        # Where names can be counted, cosine alone must be higher: they carry the weak links.
+        threshold += ANCHORED_RAISE
     threshold = adaptive_threshold(threshold, density)
     pairs = neighbour_pairs(vectors, times, threshold - SPECIFIC_BONUS - CANDIDATE_MARGIN, seconds)
     free = [members for members, story in initial if story is None]
