@@ -79,8 +79,8 @@ def sample_week() -> tuple[list[dict[str, Any]], dict[str, str], dict[str, str]]
 
     from digest import demo, pipeline
     from digest.config import load_sources
-    from digest.crawl.urls import article_id
     from digest.store import Store
+    from digest.urls import article_id
 
     folder = ROOT / "examples" / "sample-week"
     expected = yaml.safe_load((folder / "expected.yaml").read_text())

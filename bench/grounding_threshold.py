@@ -27,8 +27,8 @@ from digest.analyze.embed import SentenceTransformerEmbedder
 from digest.config import load_sources
 from digest.crawl.http import Fetched
 from digest.crawl.rss import parse_feed
-from digest.crawl.urls import article_id
 from digest.models import Article
+from digest.urls import article_id
 from digest.write.grounding import SUPPORT_THRESHOLD, Grounder
 from digest.write.sentences import quotable, split_sentences
 

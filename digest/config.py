@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from digest.allowance import parse_allowance
 from digest.config_sources import SOURCE_KINDS, SourceEntry
-from digest.crawl.allowance import parse_allowance
 from digest.errors import ConfigError
 from digest.models import Source
 

@@ -27,7 +27,6 @@ from sqlalchemy import select
 from digest import cli, cli_publish, demo, pipeline
 from digest.analyze.embed import Embedder
 from digest.config import Settings, StoreSettings, load_sources
-from digest.crawl.urls import article_id
 from digest.models import Issue
 from digest.pipeline import load_embedder
 from digest.publish.inbox import subject_line
@@ -36,6 +35,7 @@ from digest.publish.serve import make_app, running
 from digest.store import Store
 from digest.store.schema import story_articles
 from digest.store.serialize import issue_to_json
+from digest.urls import article_id
 from digest.write.extractive import third_person
 from digest.write.sentences import standalone
 from digest.write.style import states_consequence

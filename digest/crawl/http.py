@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 import httpcore
 import httpx
 
-from digest.crawl.allowance import Origin, origin_of, private_origin
+from digest.allowance import Origin, origin_of, private_origin
 from digest.crawl.body import read_capped
 from digest.crawl.decode import ACCEPT_ENCODING
 from digest.crawl.explain import BadStatus, explain, status_error
