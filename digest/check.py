@@ -6,8 +6,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from digest.analyze.topics import readable_name
-from digest.models import Article, Citation, Issue, Note, Section, Sentence
+from digest.models import Article, Citation, Issue, Note, Section, Sentence, readable_name
 from digest.write import EmbedTexts
 from digest.write.compose import SAME_FACT
 from digest.write.extractive import MAX_HAPPENED, from_paper

@@ -10,9 +10,18 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from digest.analyze.topics import readable_name
 from digest.errors import LLMCallError
-from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
+from digest.models import (
+    Article,
+    Citation,
+    Note,
+    Section,
+    Sentence,
+    Story,
+    Summary,
+    Theme,
+    readable_name,
+)
 from digest.write.backends import MAX_REPLY_CHARS
 from digest.write.calls import Caller
 from digest.write.extractive import MAX_HAPPENED, ExtractiveWriter, headline
