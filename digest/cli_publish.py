@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from digest import pipeline
+from digest.addresses import parse_address
 from digest.check import CheckReport
 from digest.config import load_settings, load_sources
 from digest.errors import SubscriberError
@@ -21,7 +22,7 @@ from digest.publish.send import summary
 from digest.publish.serve import listening_socket, serve
 from digest.serving import site_app
 from digest.store import Store
-from digest.store.mailing import Mailing, parse_address
+from digest.store.mailing import Mailing
 from digest.store.signups import Signups
 
 console = Console(highlight=False)

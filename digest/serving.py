@@ -41,5 +41,5 @@ def site_app(settings: Settings, store: Store) -> Served:
         SignupPolicy(s.signups_per_client, s.signups_per_address, valid),
     )
     page = {"site_title": site.site_title, "base_url": site.base_url}
-    app = make_app(site.site_dir, env, page, pipeline.unsubscriber(store), desk, s)
+    app = make_app(site.site_dir, env, page, pipeline.unsubscriber(store), s, desk)
     return Served(app, outbox)

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from digest import cli, cli_publish, demo, pipeline
 from digest.analyze.embed import Embedder
-from digest.config import Settings, StoreSettings, load_sources
+from digest.config import ServeSettings, Settings, StoreSettings, load_sources
 from digest.models import Issue
 from digest.pipeline import load_embedder
 from digest.publish.inbox import subject_line
@@ -348,9 +348,15 @@ def test_demo_site_in_chromium(run: DemoRun) -> None:
     """The demo's site as a reader opens it: renders, links resolve, search finds a story."""
     site = run.out / "site"
     assert assert_links_resolve(site) > 100
-    app = make_app(site, make_environment(), {"site_title": "digest", "base_url": "/"}, _nobody)
+    app = make_app(
+        site,
+        make_environment(),
+        {"site_title": "digest", "base_url": "/"},
+        _nobody,
+        ServeSettings(),
+    )
     story = run.issue.sections[1].theme.stories[0]
-    with running(app) as base, chromium(1200, 1600) as driver:
+    with running(app, ServeSettings()) as base, chromium(1200, 1600) as driver:
         driver.get(base + "index.html")
         assert driver.execute_script("return document.querySelectorAll('main h2').length") >= 6
         ARTIFACTS.mkdir(exist_ok=True)

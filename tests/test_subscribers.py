@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from digest import cli, cli_publish
+from digest.addresses import parse_address
 from digest.errors import SubscriberError
 from digest.publish.tokens import make_token, token_matches, token_subscriber
 from digest.store import Store
-from digest.store.mailing import Mailing, parse_address
+from digest.store.mailing import Mailing
 
 
 @pytest.fixture
