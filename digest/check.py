@@ -11,12 +11,12 @@ from digest.write import EmbedTexts
 from digest.write.compose import SAME_FACT
 from digest.write.extractive import MAX_HAPPENED, from_paper
 from digest.write.grounding import Grounder, GroundingCounts
+from digest.write.intro import intro_faults
 from digest.write.primary import is_primary
 from digest.write.sentences import normalise, source_sentences
 from digest.write.style import (
     clean_title,
     headline_faults,
-    intro_faults,
     news_line_faults,
     sentence_faults,
     states_consequence,

@@ -12,11 +12,11 @@ from digest.write import EmbedTexts, Writer
 from digest.write.calls import Usage
 from digest.write.extractive import ExtractiveWriter, renumbered, retitled
 from digest.write.grounding import Grounder, GroundingCounts
+from digest.write.intro import intro_faults
 from digest.write.primary import is_primary
 from digest.write.sentences import normalise
 from digest.write.style import (
     headline_faults,
-    intro_faults,
     news_line_faults,
     sentence_faults,
     states_consequence,
