@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from digest.analyze import WeekAnalysis, build_themes, make_story
-from digest.analyze.embed import Embedder, embed_articles
-from digest.analyze.stories import group_stories
+from digest.analyze import WeekAnalysis, build_themes
+from digest.analyze.embed import Embedder
+from digest.analyze.memory import compare_weeks, week_stories
 from digest.analyze.topics import TopicNamer, load_topics
-from digest.analyze.trends import PastTheme, mark_trends
 from digest.check import CheckReport, check_issue, cited_ids
 from digest.config import Settings, smtp_password
 from digest.crawl.http import FetchPolicy
@@ -111,43 +110,10 @@ def _week_stories(
         raise AnalyzeError(
             f"no articles published in week {issue_id(monday)}; crawl first or pick another --week"
         )
-    vectors = embed_articles(articles, embedder, store)
-    index = {a.id: i for i, a in enumerate(articles)}
-    assigned = store.story_of(list(index))
+    start = datetime.combine(monday, time(), UTC)
     window = timedelta(days=settings.analyze.story_window_days)
-    members = store.story_members(datetime.combine(monday, time(), UTC) - window)
-    member_articles = {
-        a.id: a for a in store.articles_by_id([i for m in members.values() for i in m])
-    }
-    known = []
-    for story_id, ids in members.items():
-        arts = [member_articles[i] for i in ids]
-        known.append((story_id, arts, embed_articles(arts, embedder, store)))
-    fresh = [a for a in articles if a.id not in assigned]
-    grouping = group_stories(
-        fresh,
-        vectors[[index[a.id] for a in fresh]] if fresh else vectors[:0],
-        known,
-        settings.analyze.story_threshold,
-        window,
-    )
-    store.assign_stories(
-        grouping.assignments, {s: a.published_at for s, a in grouping.started.items()}
-    )
-    assigned.update(grouping.assignments)
-    by_story: dict[str, list[int]] = {}
-    for article in articles:
-        by_story.setdefault(assigned[article.id], []).append(index[article.id])
-    published = store.published_in(list(by_story))
-    stories, centroids = [], []
-    for story_id, rows in sorted(by_story.items()):
-        is_update = published.get(story_id, this_issue) != this_issue
-        story, centroid = make_story(
-            story_id, [articles[r] for r in rows], vectors[rows], is_update
-        )
-        stories.append(story)
-        centroids.append(centroid)
-    return stories, np.vstack(centroids)
+    threshold = settings.analyze.story_threshold
+    return week_stories(articles, store, embedder, store, start, threshold, window, this_issue)
 
 
 def analyze(
@@ -166,14 +132,8 @@ def analyze(
     analysis = build_themes(
         stories, centroids, weights, week_end, a.min_theme_size, a.max_themes, paper_sources, namer
     )
-    last_week = [
-        PastTheme(i, n, c, v) for i, n, c, v in store.week_themes(issue_id(monday - timedelta(7)))
-    ]
-    themes = mark_trends(analysis.themes, analysis.centroids, last_week)
-    store.save_week_themes(
-        issue_id(monday),
-        [(t.id, t.name, len(t.stories), analysis.centroids[t.id]) for t in themes],
-    )
+    week, last_week = issue_id(monday), issue_id(monday - timedelta(7))
+    themes = compare_weeks(analysis.themes, analysis.centroids, store, week, last_week)
     return replace(analysis, themes=themes)
 
 
