@@ -15,9 +15,10 @@ from rich.table import Table
 from digest import pipeline
 from digest.addresses import parse_address
 from digest.check import CheckReport
-from digest.config import load_settings, load_sources
+from digest.config import load_settings
 from digest.errors import SubscriberError
 from digest.logs import configure_logging
+from digest.pipeline import load_sources
 from digest.publish.send import summary
 from digest.publish.serve import listening_socket, serve
 from digest.serving import site_app

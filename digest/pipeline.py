@@ -18,6 +18,7 @@ from digest.analyze.topics import TopicNamer, load_topics
 from digest.check import CheckReport, check_issue, cited_ids
 from digest.config import Settings, smtp_password
 from digest.crawl.http import FetchPolicy
+from digest.crawl.sources import load_sources as load_sources
 from digest.crawl_stage import STOPPED as STOPPED
 from digest.crawl_stage import CrawlReport as CrawlReport
 from digest.crawl_stage import SourceOutcome as SourceOutcome

@@ -11,7 +11,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from digest.config import load_settings, load_sources
+from digest.config import load_settings
+from digest.crawl.sources import load_sources
 from digest.scheduler import DigestScheduler
 from digest.store import Store
 from digest.store.ledger import Ledger

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from digest import cli, cli_publish
-from digest.config import load_settings, load_sources
+from digest.config import load_settings
+from digest.crawl.sources import load_sources
 from digest.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]

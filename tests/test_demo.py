@@ -26,7 +26,8 @@ from sqlalchemy import select
 
 from digest import cli, cli_publish, demo, pipeline
 from digest.analyze.embed import Embedder
-from digest.config import ServeSettings, Settings, StoreSettings, load_sources
+from digest.config import ServeSettings, Settings, StoreSettings
+from digest.crawl.sources import load_sources
 from digest.models import Issue
 from digest.pipeline import load_embedder
 from digest.publish.inbox import subject_line

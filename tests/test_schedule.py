@@ -19,7 +19,8 @@ from aiosmtpd.handlers import Message
 from rich.console import Console
 
 from digest import jobs, status
-from digest.config import ScheduleSettings, Settings, load_settings, load_sources
+from digest.config import ScheduleSettings, Settings, load_settings
+from digest.crawl.sources import load_sources
 from digest.errors import ConfigError
 from digest.models import Source
 from digest.ops import LOCK, Operations
