@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 from digest.crawl import CrawlMemory, FetchPolicy, SourceResult
-from digest.crawl.health import failed, is_due, succeeded
+from digest.crawl.backoff import failed, is_due, succeeded
 from digest.crawl.parsing import POOL_FROM, worker_context
 from digest.executors import LOCAL, Executor
 from digest.models import Article, Source, SourceHealth

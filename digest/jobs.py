@@ -17,7 +17,7 @@ from digest.executors import executor_for
 from digest.health import failing_alerts, source_statuses
 from digest.models import Source
 from digest.ops import Operations
-from digest.store.ledger import Run
+from digest.store.runs import Run
 
 _log = logging.getLogger("digest.jobs")
 

@@ -19,7 +19,7 @@ from digest.alerts import Alert, Alerter
 from digest.config import Settings
 from digest.errors import DigestError
 from digest.store import Store
-from digest.store.ledger import Ledger
+from digest.store.runs import RunLog
 
 _log = logging.getLogger("digest.ops")
 
@@ -97,7 +97,7 @@ class Operations:
         self.stop = stop or StopFlag()
         self.unattended = unattended  # alert when a run fails: nobody is watching
         self.owner = new_owner()
-        self.ledger = Ledger(store)
+        self.ledger = RunLog(store)
         self.alerter = Alerter(settings, self.ledger, clock)
 
     @contextmanager

@@ -23,7 +23,7 @@ from digest.periods import due_week
 from digest.pipeline import draft_path, issue_id
 from digest.scheduler import next_runs
 from digest.store import Store
-from digest.store.ledger import Ledger, LockHolder, Run
+from digest.store.runs import LockHolder, Run, RunLog
 
 OVERDUE = timedelta(minutes=5)
 
@@ -47,7 +47,7 @@ class Status:
 
 
 def gather(settings: Settings, store: Store, names: Sequence[str], now: datetime) -> Status:
-    ledger = Ledger(store)
+    ledger = RunLog(store)
     zone = ZoneInfo(settings.schedule.timezone)
     issues = store.issues()
     issue = issues[0] if issues else None

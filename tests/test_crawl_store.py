@@ -14,7 +14,7 @@ import pytest
 
 from digest import cli, pipeline
 from digest.crawl import FetchPolicy
-from digest.crawl.health import backoff
+from digest.crawl.backoff import backoff
 from digest.crawl.parsing import POOL_FROM
 from digest.crawl.sources import load_sources
 from digest.models import Source

@@ -14,7 +14,7 @@ from digest.analyze.topics import (
     readable_name,
     telling_phrase,
 )
-from digest.crawl.items import make_article
+from digest.crawl.articles import make_article
 from digest.errors import ConfigError
 from digest.models import Source
 from digest.write.intro import intro_faults

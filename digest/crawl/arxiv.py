@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import feedparser
 from pydantic import Field, model_validator
 
-from digest.crawl.items import make_article, unique
+from digest.crawl.articles import make_article, unique
 from digest.crawl.kind import SourceEntry, SourceKind
 from digest.crawl.rss import _published
 from digest.crawl.text import collapse_whitespace

@@ -12,7 +12,7 @@ import soupsieve
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 from pydantic import field_validator
 
-from digest.crawl.items import make_article, parse_time, unique
+from digest.crawl.articles import make_article, parse_time, unique
 from digest.crawl.kind import SourceEntry, SourceKind
 from digest.crawl.text import collapse_whitespace
 from digest.crawl.visit import Visit

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from digest.crawl.items import as_int, make_article, parse_time, plain, unique
+from digest.crawl.articles import as_int, make_article, parse_time, plain, unique
 from digest.crawl.kind import SourceEntry, SourceKind
 from digest.crawl.text import one_line
 from digest.crawl.visit import Visit

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from pydantic import Field
 
 from digest.crawl.apijson import load_json, shape_error
-from digest.crawl.items import as_int, make_article, parse_time, plain, unique
+from digest.crawl.articles import as_int, make_article, parse_time, plain, unique
 from digest.crawl.kind import SourceEntry, SourceKind
 from digest.crawl.text import one_line
 from digest.crawl.visit import Visit

@@ -11,11 +11,11 @@ from xml.sax import SAXException, SAXParseException
 
 import feedparser
 
+from digest.crawl.articles import make_article, unique
 from digest.crawl.charset import repaired
 from digest.crawl.expat import refuse_huge_tokens
 from digest.crawl.feedxml import fast_entries
 from digest.crawl.http import Fetched
-from digest.crawl.items import make_article, unique
 from digest.crawl.jsonfeed import is_json_feed, parse_json_feed
 from digest.crawl.kind import SourceEntry, SourceKind
 from digest.crawl.parsing import Parsed, off_loop
