@@ -26,7 +26,7 @@ from digest.ops import Operations, StopFlag, Stopped, stop_on_signals, utcnow
 from digest.periods import week_of
 from digest.pipeline import load_sources
 from digest.store import Store, StoreMissingError
-from digest.write.compose import WriteReport
+from digest.write import WriteReport
 
 console = Console(highlight=False)
 LOCK_WAIT = 600.0  # seconds a command waits for another process's run to finish

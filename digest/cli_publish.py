@@ -14,7 +14,6 @@ from rich.table import Table
 
 from digest import pipeline
 from digest.addresses import parse_address
-from digest.check import CheckReport
 from digest.config import load_settings
 from digest.errors import SubscriberError
 from digest.logs import configure_logging
@@ -25,6 +24,7 @@ from digest.serving import site_app
 from digest.store import Store
 from digest.store.mailing import Mailing
 from digest.store.signups import Signups
+from digest.write import CheckReport
 
 console = Console(highlight=False)
 Command = Callable[[str, str], argparse.ArgumentParser]

@@ -15,7 +15,6 @@ from digest.analyze import WeekAnalysis, build_themes
 from digest.analyze.embed import Embedder
 from digest.analyze.memory import compare_weeks, week_stories
 from digest.analyze.topics import TopicNamer, load_topics
-from digest.check import CheckReport, check_issue, cited_ids
 from digest.config import Settings, smtp_password
 from digest.crawl.http import FetchPolicy
 from digest.crawl.sources import load_sources as load_sources
@@ -33,15 +32,26 @@ from digest.publish.send import SendResult, SmtpSettings, send_edition
 from digest.publish.tokens import make_token, token_matches, token_subscriber, unsubscribe_secret
 from digest.store import Store
 from digest.store.mailing import Mailing
-from digest.write import Writer
-from digest.write.backends import Connection, open_backend
-from digest.write.calls import Caller, CallPolicy, NoCache, ResponseCache, Usage
-from digest.write.compose import WriteReport, write_issue
-from digest.write.extractive import ExtractiveWriter
-from digest.write.grounding import Grounder
-from digest.write.llm import LLMWriter
-from digest.write.prompts import Prompts
-from digest.write.vectors import SentenceVectors
+from digest.write import (
+    Caller,
+    CallPolicy,
+    CheckReport,
+    Connection,
+    ExtractiveWriter,
+    Grounder,
+    LLMWriter,
+    NoCache,
+    Prompts,
+    ResponseCache,
+    SentenceVectors,
+    Usage,
+    Writer,
+    WriteReport,
+    check_issue,
+    cited_ids,
+    open_backend,
+    write_issue,
+)
 
 Say = Callable[[str], None]
 

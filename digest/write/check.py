@@ -7,7 +7,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from digest.models import Article, Citation, Issue, Note, Section, Sentence, readable_name
-from digest.write import EmbedTexts
 from digest.write.compose import SAME_FACT
 from digest.write.extractive import MAX_HAPPENED, from_paper
 from digest.write.grounding import Grounder, GroundingCounts
@@ -22,6 +21,7 @@ from digest.write.style import (
     states_consequence,
 )
 from digest.write.watch import looks_ahead
+from digest.write.writer import EmbedTexts
 
 # What each rule asks, as `digest check` and the README name it.
 RULES = {

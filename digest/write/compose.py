@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Theme
-from digest.write import EmbedTexts, Writer
 from digest.write.calls import Usage
 from digest.write.extractive import ExtractiveWriter, renumbered, retitled
 from digest.write.grounding import Grounder, GroundingCounts
@@ -23,6 +22,7 @@ from digest.write.style import (
 )
 from digest.write.vectors import remembering
 from digest.write.watch import watch_notes
+from digest.write.writer import EmbedTexts, Writer
 
 # Cosine (all-MiniLM-L6-v2) above which two sentences of an issue tell the same fact.
 SAME_FACT = 0.85

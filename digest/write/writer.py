@@ -1,4 +1,4 @@
-"""The write stage: the Writer protocol and the backends chosen by name in digest.toml."""
+"""The Writer protocol: what turns ranked themes and stories into cited text."""
 
 from __future__ import annotations
 
