@@ -301,8 +301,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
+    from digest.analyze import MemoryCache, VectorCache, make_embedder
     from digest.analyze.cluster import cluster_articles, write_assignments
-    from digest.analyze.embed import MemoryCache, VectorCache, make_embedder
     from digest.analyze.items import read_items
     from digest.config import AnalyzeSettings
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from digest import pipeline
-from digest.analyze import WeekAnalysis
-from digest.analyze.embed import Embedder
+from digest.analyze import Embedder, WeekAnalysis
 from digest.crawl import SourceResult
 from digest.crawl.http import FetchPolicy
 from digest.errors import AnalyzeError

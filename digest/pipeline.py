@@ -11,10 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from digest.analyze import WeekAnalysis, build_themes
-from digest.analyze.embed import Embedder
-from digest.analyze.memory import compare_weeks, week_stories
-from digest.analyze.topics import TopicNamer, load_topics
+from digest.analyze import (
+    Embedder,
+    TopicNamer,
+    WeekAnalysis,
+    build_themes,
+    compare_weeks,
+    load_topics,
+    week_stories,
+)
 from digest.config import Settings, smtp_password
 from digest.crawl.http import FetchPolicy
 from digest.crawl.sources import load_sources as load_sources

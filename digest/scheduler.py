@@ -20,7 +20,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest import jobs, pipeline
-from digest.analyze.embed import Embedder
+from digest.analyze import Embedder
 from digest.config import Settings
 from digest.errors import DigestError
 from digest.models import Source

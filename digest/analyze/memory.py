@@ -8,9 +8,9 @@ from typing import Protocol
 
 import numpy as np
 
-from digest.analyze import make_story
 from digest.analyze.embed import Embedder, VectorCache, embed_articles
 from digest.analyze.stories import group_stories
+from digest.analyze.titles import make_story
 from digest.analyze.trends import PastTheme, mark_trends
 from digest.models import Article, Story, Theme
 

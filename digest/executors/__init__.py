@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from digest.analyze.embed import Embedder, make_embedder
+from digest.analyze import Embedder, make_embedder
 from digest.config import EmbedSettings, ExecutorSettings
 from digest.crawl import CrawlMemory, FetchPolicy, SourceResult, crawl_sync
 from digest.errors import ConfigError
