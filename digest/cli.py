@@ -14,16 +14,25 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from digest import cli_publish, demo, jobs, pipeline, scheduler, status
+from digest import cli_publish, demo, pipeline
 from digest.config import EmbedSettings, load_settings
 from digest.crawl import SourceResult
 from digest.crawl.expat import slow_expat_notice
 from digest.crawl.http import FetchPolicy
 from digest.errors import ConfigError, DigestError
-from digest.logs import configure_logging
 from digest.models import Source
-from digest.ops import Operations, StopFlag, Stopped, stop_on_signals, utcnow
-from digest.periods import week_of
+from digest.ops import (
+    Operations,
+    StopFlag,
+    Stopped,
+    jobs,
+    scheduler,
+    status,
+    stop_on_signals,
+    utcnow,
+)
+from digest.ops.logs import configure_logging
+from digest.ops.periods import week_of
 from digest.pipeline import load_sources
 from digest.store import Store, StoreMissingError
 from digest.write import WriteReport

@@ -16,7 +16,7 @@ from digest import pipeline
 from digest.addresses import parse_address
 from digest.config import load_settings
 from digest.errors import SubscriberError
-from digest.logs import configure_logging
+from digest.ops.logs import configure_logging
 from digest.pipeline import load_sources
 from digest.publish.send import summary
 from digest.publish.serve import listening_socket, serve

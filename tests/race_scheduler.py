@@ -13,7 +13,7 @@ from pathlib import Path
 
 from digest.config import load_settings
 from digest.crawl.sources import load_sources
-from digest.scheduler import DigestScheduler
+from digest.ops.scheduler import DigestScheduler
 from digest.store import Store
 from digest.store.runs import RunLog
 from tests.opskit import WordHashEmbedder

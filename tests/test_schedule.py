@@ -18,14 +18,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from rich.console import Console
 
-from digest import jobs, status
 from digest.config import ScheduleSettings, Settings, load_settings
 from digest.crawl.sources import load_sources
 from digest.errors import ConfigError
 from digest.models import Source
-from digest.ops import LOCK, Operations
-from digest.periods import due_week
-from digest.scheduler import DigestScheduler
+from digest.ops import LOCK, Operations, jobs, status
+from digest.ops.periods import due_week
+from digest.ops.scheduler import DigestScheduler
 from digest.store import Store
 from digest.store.runs import RunLog
 from tests.opskit import WordHashEmbedder, base_url, feed_server, webhook_receiver, write_config

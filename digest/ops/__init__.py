@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
-from digest.alerts import Alert, Alerter
 from digest.config import Settings
 from digest.errors import DigestError
+from digest.ops.alerts import Alert, Alerter
 from digest.store import Store
 from digest.store.runs import RunLog
 

@@ -13,9 +13,9 @@ from digest.crawl import SourceResult
 from digest.crawl.http import FetchPolicy
 from digest.errors import AnalyzeError
 from digest.executors import executor_for
-from digest.health import failing_alerts, source_statuses
 from digest.models import Source
 from digest.ops import Operations
+from digest.ops.source_health import failing_alerts, source_statuses
 from digest.store.runs import Run
 
 _log = logging.getLogger("digest.jobs")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from digest.alerts import Alert
+from digest.ops.alerts import Alert
 from digest.store import Store
 from digest.store.runs import RunLog
 

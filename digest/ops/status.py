@@ -15,13 +15,13 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from digest.config import Settings
-from digest.health import SourceStatus, source_statuses
-from digest.jobs import ISSUE_STAGES
 from digest.models import Issue
 from digest.ops import LOCK
-from digest.periods import due_week
+from digest.ops.jobs import ISSUE_STAGES
+from digest.ops.periods import due_week
+from digest.ops.scheduler import next_runs
+from digest.ops.source_health import SourceStatus, source_statuses
 from digest.pipeline import draft_path, issue_id
-from digest.scheduler import next_runs
 from digest.store import Store
 from digest.store.runs import LockHolder, Run, RunLog
 
