@@ -18,9 +18,9 @@ from digest.config import load_settings
 from digest.errors import SubscriberError
 from digest.ops.logs import configure_logging
 from digest.pipeline import load_sources
+from digest.pipeline.serving import site_app
 from digest.publish.send import summary
 from digest.publish.serve import listening_socket, serve
-from digest.serving import site_app
 from digest.store import Store
 from digest.store.mailing import Mailing
 from digest.store.signups import Signups

@@ -18,8 +18,7 @@ from types import FrameType
 from digest.config import Settings
 from digest.errors import DigestError
 from digest.ops.alerts import Alert, Alerter
-from digest.store import Store
-from digest.store.runs import RunLog
+from digest.pipeline import RunLog, Store
 
 _log = logging.getLogger("digest.ops")
 

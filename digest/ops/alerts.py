@@ -12,7 +12,7 @@ from email.message import EmailMessage
 import httpx
 
 from digest.config import Settings, smtp_password
-from digest.store.runs import RunLog
+from digest.pipeline import RunLog
 
 _log = logging.getLogger(__name__)
 

@@ -8,15 +8,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from digest import pipeline
-from digest.analyze import Embedder, WeekAnalysis
-from digest.crawl import SourceResult
-from digest.crawl.http import FetchPolicy
 from digest.errors import AnalyzeError
-from digest.executors import executor_for
 from digest.models import Source
 from digest.ops import Operations
 from digest.ops.source_health import failing_alerts, source_statuses
-from digest.store.runs import Run
+from digest.pipeline import Embedder, FetchPolicy, Run, SourceResult, WeekAnalysis, executor_for
 
 _log = logging.getLogger("digest.jobs")
 

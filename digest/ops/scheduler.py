@@ -20,7 +20,6 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest import pipeline
-from digest.analyze import Embedder
 from digest.config import Settings
 from digest.errors import DigestError
 from digest.models import Source
@@ -35,7 +34,7 @@ from digest.ops import (
     utcnow,
 )
 from digest.ops.periods import due_week, next_fire, week_of, weekly_trigger
-from digest.store import Store
+from digest.pipeline import Embedder, Store
 
 _log = logging.getLogger("digest.scheduler")
 

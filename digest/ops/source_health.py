@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from digest.ops.alerts import Alert
-from digest.store import Store
-from digest.store.runs import RunLog
+from digest.pipeline import RunLog, Store
 
 HISTORY = timedelta(days=14)
 

@@ -21,9 +21,7 @@ from digest.ops.jobs import ISSUE_STAGES
 from digest.ops.periods import due_week
 from digest.ops.scheduler import next_runs
 from digest.ops.source_health import SourceStatus, source_statuses
-from digest.pipeline import draft_path, issue_id
-from digest.store import Store
-from digest.store.runs import LockHolder, Run, RunLog
+from digest.pipeline import LockHolder, Run, RunLog, Store, draft_path, issue_id
 
 OVERDUE = timedelta(minutes=5)
 

@@ -1,10 +1,13 @@
-"""The one place that runs the stages in order: crawl, analyze, write, publish."""
+"""The one place that runs the stages in order: crawl, analyze, write, publish.
+
+It is also the only room that imports the stages: `ops` and `cli` reach them through the
+names in __all__.
+"""
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -13,30 +16,37 @@ import numpy as np
 
 from digest.analyze import (
     Embedder,
+    MemoryCache,
     TopicNamer,
+    VectorCache,
     WeekAnalysis,
     build_themes,
     compare_weeks,
     load_topics,
+    make_embedder,
     week_stories,
 )
-from digest.config import Settings, smtp_password
+from digest.config import Settings
+from digest.crawl import SourceResult
+from digest.crawl.expat import slow_expat_notice
 from digest.crawl.http import FetchPolicy
-from digest.crawl.sources import load_sources as load_sources
-from digest.crawl_stage import STOPPED as STOPPED
-from digest.crawl_stage import CrawlReport as CrawlReport
-from digest.crawl_stage import SourceOutcome as SourceOutcome
-from digest.crawl_stage import crawl as crawl
+from digest.crawl.sources import load_sources
 from digest.errors import AnalyzeError, ConfigError, PublishError
-from digest.executors import executor_for
-from digest.models import Delivery, Issue, Source, Story
-from digest.publish import PublishResult, PublishSettings, build_site, prepare, publish
+from digest.models import Issue, Source, Story
+from digest.pipeline.crawling import STOPPED, CrawlReport, SourceOutcome, crawl
+from digest.pipeline.executors import close_executors, executor_for
+from digest.pipeline.mail import SendReport, send_issue, unsubscriber
+from digest.pipeline.serving import Served, site_app
+from digest.pipeline.week import Week, issue_id, latest_week, parse_week
+from digest.pipeline.wiring import Say, fetch_policy, publish_settings, smtp_settings
+from digest.publish import PublishResult, build_site, publish
 from digest.publish.draft import apply_markdown, to_markdown
-from digest.publish.email import Unsubscribe, unsubscribe_mailto
-from digest.publish.send import SendResult, SmtpSettings, send_edition
-from digest.publish.tokens import make_token, token_matches, token_subscriber, unsubscribe_secret
-from digest.store import Store
+from digest.publish.send import summary as send_summary
+from digest.publish.tokens import unsubscribe_secret
+from digest.store import Store, StoreMissingError
 from digest.store.mailing import Mailing
+from digest.store.runs import LockHolder, Run, RunLog
+from digest.store.signups import Signups
 from digest.write import (
     Caller,
     CallPolicy,
@@ -58,7 +68,63 @@ from digest.write import (
     write_issue,
 )
 
-Say = Callable[[str], None]
+__all__ = [
+    "STOPPED",
+    "BuildReport",
+    "CheckReport",
+    "CrawlReport",
+    "DraftReport",
+    "Embedder",
+    "FetchPolicy",
+    "LockHolder",
+    "Mailing",
+    "MemoryCache",
+    "PublishReport",
+    "Run",
+    "RunLog",
+    "Say",
+    "SendReport",
+    "Served",
+    "Signups",
+    "SourceOutcome",
+    "SourceResult",
+    "Store",
+    "StoreMissingError",
+    "VectorCache",
+    "Week",
+    "WeekAnalysis",
+    "WeeklyReport",
+    "WriteReport",
+    "analyze",
+    "build",
+    "check",
+    "check_week",
+    "close_executors",
+    "crawl",
+    "draft",
+    "draft_path",
+    "executor_for",
+    "fetch_policy",
+    "issue_id",
+    "latest_week",
+    "load_embedder",
+    "load_sources",
+    "make_embedder",
+    "paper_sources",
+    "parse_week",
+    "preview_draft",
+    "publish_draft",
+    "publish_settings",
+    "send_issue",
+    "send_summary",
+    "site_app",
+    "slow_expat_notice",
+    "smtp_settings",
+    "unsubscriber",
+    "weekly_issue",
+    "write",
+    "write_reported",
+]
 
 
 def _quiet(_: str) -> None:
@@ -74,62 +140,19 @@ class BuildReport:
     writing: WriteReport | None = None
 
 
-def fetch_policy(settings: Settings, extra_hosts: Sequence[str] = ()) -> FetchPolicy:
-    c = settings.crawl
-    return FetchPolicy(
-        connect_timeout=c.connect_timeout,
-        read_timeout=c.read_timeout,
-        deadline=c.deadline,
-        max_bytes=c.max_bytes,
-        concurrency=c.concurrency,
-        allowed_hosts=frozenset((*c.allowed_hosts, *extra_hosts)),
-        per_host=c.per_host,
-        host_delay=c.host_delay,
-        max_redirects=c.max_redirects,
-        retry_wait=c.retry_wait,
-        max_retry_after=c.max_retry_after,
-    )
-
-
-def parse_week(text: str) -> date:
-    """The Monday of an ISO week written like 2026-W47."""
-    match = re.fullmatch(r"(\d{4})-?[Ww](\d{1,2})", text.strip())
-    if not match:
-        raise ConfigError(f"week {text!r} is not an ISO week; write it like 2026-W47")
-    try:
-        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError as exc:
-        raise ConfigError(f"week {text!r} does not exist ({exc})") from exc
-
-
-def issue_id(monday: date) -> str:
-    year, week, _ = monday.isocalendar()
-    return f"{year}-w{week:02d}"
-
-
-def latest_week(store: Store) -> date:
-    """The Monday of the week holding the newest stored article."""
-    newest = store.newest_published()
-    if newest is None:
-        raise AnalyzeError("the store holds no articles yet; run `digest crawl` first")
-    day = newest.date()
-    return day - timedelta(days=day.weekday())
-
-
 def _week_stories(
     store: Store, embedder: Embedder, monday: date, settings: Settings, this_issue: str
 ) -> tuple[list[Story], np.ndarray]:
     """Assign the week's new articles to stories (stable ids) and return the week's stories."""
-    end = monday + timedelta(days=7)
-    articles = store.articles_between(monday, end)
+    week = Week(monday)
+    articles = store.articles_between(week.monday, week.end.date())
     if not articles:
         raise AnalyzeError(
-            f"no articles published in week {issue_id(monday)}; crawl first or pick another --week"
+            f"no articles published in week {week.id}; crawl first or pick another --week"
         )
-    start = datetime.combine(monday, time(), UTC)
     window = timedelta(days=settings.analyze.story_window_days)
     threshold = settings.analyze.story_threshold
-    return week_stories(articles, store, embedder, store, start, threshold, window, this_issue)
+    return week_stories(articles, store, embedder, store, week.start, threshold, window, this_issue)
 
 
 def analyze(
@@ -148,8 +171,8 @@ def analyze(
     analysis = build_themes(
         stories, centroids, weights, week_end, a.min_theme_size, a.max_themes, paper_sources, namer
     )
-    week, last_week = issue_id(monday), issue_id(monday - timedelta(7))
-    themes = compare_weeks(analysis.themes, analysis.centroids, store, week, last_week)
+    week = Week(monday)
+    themes = compare_weeks(analysis.themes, analysis.centroids, store, week.id, week.previous().id)
     return replace(analysis, themes=themes)
 
 
@@ -274,20 +297,6 @@ def build(
     return BuildReport(issue, result, count, stories, writing)
 
 
-def publish_settings(settings: Settings) -> PublishSettings:
-    s = settings.site
-    return PublishSettings(
-        site_dir=s.dir,
-        email_dir=settings.email.dir,
-        base_url=s.base_url,
-        site_title=s.title,
-        template_dir=s.templates,
-        email_from=settings.email.sender,
-        email_to=settings.email.to,
-        unsubscribe_mailto=settings.email.unsubscribe_mailto,
-    )
-
-
 @dataclass(frozen=True)
 class DraftReport:
     """A draft awaiting review: the Markdown to edit and the preview site of the draft."""
@@ -296,16 +305,6 @@ class DraftReport:
     markdown: Path
     preview: Path
     check: CheckReport | None = None  # the editorial check of the draft as written
-
-
-@dataclass(frozen=True)
-class SendReport:
-    """One `send`: what happened, the ledger's totals, and messages of a dead run left alone."""
-
-    issue_id: str
-    result: SendResult
-    ledger: dict[str, int]
-    interrupted: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -416,75 +415,6 @@ def publish_draft(
     result = publish(edited, store.issues(), publish_settings(settings))
     sent = send_issue(settings, store, edited.id, say=say) if send else None
     return PublishReport(edited, result, sent)
-
-
-def send_issue(
-    settings: Settings,
-    store: Store,
-    issue: str | None = None,
-    resend_interrupted: bool = False,
-    say: Say = _quiet,
-) -> SendReport:
-    """Email a published issue to every subscriber not sent it yet; safe to run again."""
-    secret = unsubscribe_secret()
-    published = store.issue(issue) if issue else next(iter(store.issues()), None)
-    if published is None:
-        raise PublishError(
-            f"no published issue {issue or ''} to send; publish it first with `digest publish`"
-        )
-    mailing = Mailing(store.engine)
-    if resend_interrupted:
-        mailing.requeue_interrupted(published.id)
-    interrupted = tuple(mailing.interrupted(published.id))
-    site = publish_settings(settings)
-    mailto = unsubscribe_mailto(site.unsubscribe_mailto, site.email_from)
-
-    def unsubscribe_for(d: Delivery) -> Unsubscribe:
-        token = make_token(secret, d.subscriber_id, d.address)
-        return Unsubscribe(f"{site.unsubscribe_url}?token={token}", mailto, token)
-
-    result = send_edition(
-        prepare(published, site),
-        mailing,
-        smtp_settings(settings),
-        settings.email.sender,
-        unsubscribe_for,
-        say,
-    )
-    return SendReport(published.id, result, mailing.counts(published.id), interrupted)
-
-
-def smtp_settings(settings: Settings) -> SmtpSettings:
-    e = settings.email
-    return SmtpSettings(
-        host=e.smtp_host,
-        port=e.smtp_port,
-        security=e.smtp_security,
-        user=e.smtp_user,
-        password=smtp_password(),
-        cafile=e.smtp_cafile,
-        timeout=e.smtp_timeout,
-        rate_per_minute=e.rate_per_minute,
-        retry_delay=e.retry_delay,
-        max_attempts=e.max_attempts,
-    )
-
-
-def unsubscriber(store: Store) -> Callable[[str, bool], bool]:
-    """What `digest serve` calls with a token: is it valid, and (apply) unsubscribe them."""
-    secret = unsubscribe_secret()
-    mailing = Mailing(store.engine)
-
-    def check(token: str, apply: bool) -> bool:
-        subscriber_id = token_subscriber(token)
-        found = mailing.subscriber(subscriber_id) if subscriber_id is not None else None
-        if found is None or not token_matches(secret, token, found.id, found.address):
-            return False
-        if apply:
-            mailing.unsubscribe(found.id)
-        return True
-
-    return check
 
 
 def _edited_draft(settings: Settings, store: Store, issue: str | None) -> tuple[Issue, Path]:

@@ -63,7 +63,7 @@ def _local(settings: ExecutorSettings) -> Executor:
 @EXECUTORS.register("ray")
 def _ray(settings: ExecutorSettings) -> Executor:
     try:
-        from digest.executors.ray_cluster import RayExecutor
+        from digest.pipeline.executors.ray_cluster import RayExecutor
     except ImportError as exc:
         raise ConfigError(
             f"[executor] kind = 'ray' needs Ray ({exc}): pip install 'digest[ray]'"
