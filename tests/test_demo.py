@@ -24,8 +24,9 @@ from bs4 import BeautifulSoup
 from rich.console import Console
 from sqlalchemy import select
 
-from digest import cli, cli_publish, demo, pipeline
+from digest import cli, pipeline
 from digest.analyze.embed import Embedder
+from digest.cli import setup as demo
 from digest.config import ServeSettings, Settings, StoreSettings
 from digest.crawl.sources import load_sources
 from digest.models import Issue
@@ -392,7 +393,7 @@ def test_draft_edit_publish_through_the_cli(run: DemoRun, tmp_path: Path) -> Non
     )
     lines: list[str] = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli_publish.console, "print", lambda *a, **_: lines.append(_plain(a)))
+        mp.setattr(cli.console, "print", lambda *a, **_: lines.append(_plain(a)))
         assert cli.main(["draft", "--config", str(config), "--week", "2026-W47"]) == 0
         drafted = "\n".join(lines)
         # The review step shows the editorial check beside the grounding: nothing broken.

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from digest import cli, demo, pipeline
+from digest import cli, pipeline
 from digest.analyze.embed import SentenceTransformerEmbedder, make_embedder
+from digest.cli import setup as demo
 from digest.config import EmbedSettings, ExecutorSettings, Settings, load_settings
 from digest.crawl import FetchPolicy
 from digest.errors import ConfigError

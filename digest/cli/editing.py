@@ -1,217 +1,59 @@
-"""The `digest` commands of the publish stage: draft, publish, send, subscribers and serve."""
+"""`digest draft`, `check` and `publish`: a week's issue as a draft to edit, checked, published."""
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-from collections.abc import Callable
-from datetime import timedelta
-from pathlib import Path
-
-from rich.console import Console
-from rich.table import Table
 
 from digest import pipeline
-from digest.addresses import parse_address
-from digest.config import load_settings
-from digest.errors import SubscriberError
-from digest.ops.logs import configure_logging
-from digest.pipeline import load_sources
-from digest.pipeline.serving import site_app
-from digest.publish.send import summary
-from digest.publish.serve import listening_socket, serve
-from digest.store import Store
-from digest.store.mailing import Mailing
-from digest.store.signups import Signups
-from digest.write import CheckReport
-
-console = Console(highlight=False)
-Command = Callable[[str, str], argparse.ArgumentParser]
-Option = Callable[[argparse.ArgumentParser], None]
-
-
-def _issue_arg(week: str | None) -> str | None:
-    return pipeline.issue_id(pipeline.parse_week(week)) if week else None
-
-
-def _print_send(report: pipeline.SendReport) -> None:
-    for line in summary(report.result):
-        console.print(line)
-    counts = ", ".join(f"{n} {status}" for status, n in sorted(report.ledger.items()))
-    console.print(f"issue {report.issue_id} so far: {counts or 'no subscribers'}")
-    if report.interrupted:
-        console.print(
-            f"[yellow]{len(report.interrupted)} message(s) were in flight when an earlier send "
-            f"died and were not sent again (the server may have them): "
-            f"{', '.join(report.interrupted)}; "
-            "`digest send --resend-interrupted` sends them[/yellow]"
-        )
+from digest.cli import show
+from digest.cli.context import Command, Option, console, issue_arg, opened
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    store = Store(settings.store.url, create=False)
-    try:
+    with opened(args.config) as ctx:
         if args.preview:
-            report = pipeline.preview_draft(settings, store, _issue_arg(args.week))
+            report = pipeline.preview_draft(ctx.settings, ctx.store, issue_arg(args.week))
         else:
             monday = pipeline.parse_week(args.week) if args.week else None
-            sources = load_sources(settings.sources)
+            sources = pipeline.load_sources(ctx.settings.sources)
             with console.status("building the draft") as status:
                 report = pipeline.draft(
-                    settings, store, sources, monday, say=status.update, fresh=args.fresh
+                    ctx.settings, ctx.store, sources, monday, say=status.update, fresh=args.fresh
                 )
-    finally:
-        store.close()
     console.print(
         f"Draft of issue [bold]{report.issue.id}[/bold]: {len(report.issue.sections)} themes\n"
         f"edit:    {report.markdown}\npreview: {report.preview}\n"
         "then `digest publish` (site and feeds, then email)"
     )
     if report.check is not None:
-        print_check(report.check)
+        show.check(report.check)
     return 0
 
 
-def print_check(report: CheckReport) -> None:
-    """The editorial check as the editor reads it: grounding, then each rule broken."""
-    g = report.grounding
-    console.print(
-        f"editorial check of {report.issue_id}: grounding checked {g.checked} sentences, "
-        f"{g.dropped} unsupported or miscited; {len(report.violations)} rule(s) broken"
-    )
-    if not report.violations:
-        return
-    table = Table(title_justify="left", show_lines=False)
-    for column in ("rule", "where", "what"):
-        table.add_column(column, overflow="fold")
-    for v in report.violations:
-        table.add_row(v.rule, v.where, v.detail)
-    console.print(table)
-
-
 def cmd_check(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    store = Store(settings.store.url)
-    try:
-        with console.status("checking the issue"):
-            report = pipeline.check_week(settings, store, _issue_arg(args.week))
-    finally:
-        store.close()
-    print_check(report)
+    with opened(args.config, create=True) as ctx, console.status("checking the issue"):
+        report = pipeline.check_week(ctx.settings, ctx.store, issue_arg(args.week))
+    show.check(report)
     return 0 if report.ok else 1
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    store = Store(settings.store.url, create=False)
-    try:
+    with opened(args.config) as ctx:
         report = pipeline.publish_draft(
-            settings,
-            store,
-            _issue_arg(args.week),
+            ctx.settings,
+            ctx.store,
+            issue_arg(args.week),
             send=not args.no_email,
             say=console.print,
             force=args.force,
         )
-    finally:
-        store.close()
-    p = report.published
-    console.print(f"site:  {p.index}\nissue: {p.issue_page}\nfeed:  {p.feed}\nemail: {p.email}")
+    show.published(report.published)
     if report.sent is not None:
-        _print_send(report.sent)
-    return 0
-
-
-def cmd_send(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    store = Store(settings.store.url, create=False)
-    try:
-        report = pipeline.send_issue(
-            settings, store, _issue_arg(args.week), args.resend_interrupted, say=console.print
-        )
-    finally:
-        store.close()
-    _print_send(report)
-    return 1 if report.result.failed else 0
-
-
-def cmd_subscribers(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    store = Store(settings.store.url, create=False)
-    mailing = Mailing(store.engine)
-    try:
-        if args.action == "list":
-            table = Table(title="Subscribers", title_justify="left")
-            for column in ("id", "address", "name", "status", "since"):
-                table.add_column(column)
-            for s in mailing.subscribers():
-                table.add_row(str(s.id), s.address, s.name, s.status, s.added_at.date().isoformat())
-            valid = timedelta(hours=settings.serve.confirm_hours)
-            for address, asked in Signups(store.engine, valid).pending():
-                table.add_row("", address, "", "unconfirmed", asked.date().isoformat())
-            console.print(table)
-        elif args.action == "remove":
-            for address in args.addresses:
-                done = mailing.remove(parse_address(address)[1])
-                console.print(
-                    f"{address}: {'unsubscribed' if done else 'not an active subscriber'}"
-                )
-        else:
-            lines = args.addresses if args.action == "add" else _address_lines(args.file)
-            report = mailing.add(
-                [parse_address(a) for a in lines], resubscribe=args.action == "add"
-            )
-            console.print(f"{len(report.added)} added, {len(report.already)} already subscribed")
-            if report.left:
-                console.print(
-                    f"[yellow]{len(report.left)} unsubscribed earlier and were not added back: "
-                    f"{', '.join(report.left)}; "
-                    "`digest subscribers add` re-adds one who asks[/yellow]"
-                )
-    finally:
-        store.close()
-    return 0
-
-
-def _address_lines(file: Path) -> list[str]:
-    """Addresses from a file: one per line ('Name <a@b>' or a@b), or a CSV with an email column."""
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise SubscriberError(f"{file}: cannot be read ({exc.strerror}); check the path") from exc
-    rows = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    if rows and "," in rows[0] and "email" in rows[0].lower():
-        reader = csv.DictReader(io.StringIO(text))
-        key = next(k for k in reader.fieldnames or [] if "email" in k.lower())
-        name = next((k for k in reader.fieldnames or [] if k.lower() == "name"), None)
-        return [f"{r[name]} <{r[key]}>" if name and r[name] else r[key] for r in reader]
-    return rows
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    configure_logging(settings.log)
-    store = Store(settings.store.url, create=False)
-    try:
-        served = site_app(settings, store)
-        sock = listening_socket(args.host, args.port)
-        host = f"[{args.host}]" if ":" in args.host else args.host
-        console.print(
-            f"serving {settings.site.dir} at http://{host}:{sock.getsockname()[1]}/ (Ctrl-C stops)"
-        )
-        try:
-            serve(served.app, sock, settings.serve)
-        finally:
-            served.outbox.close()
-    finally:
-        store.close()
+        show.sent(report.sent)
     return 0
 
 
 def add_commands(command: Command, with_config: Option, with_week: Option) -> None:
-    """Register draft, publish, send, subscribers and serve on the digest parser."""
     p = command(
         "draft", "Build one week's issue as a draft: a Markdown file to edit and a preview."
     )
@@ -236,41 +78,3 @@ def add_commands(command: Command, with_config: Option, with_week: Option) -> No
     with_config(p)
     with_week(p)
     p.set_defaults(run=cmd_check)
-
-    p = command("send", "Email a published issue to subscribers not sent it yet (resumable).")
-    with_config(p)
-    with_week(p)
-    p.add_argument(
-        "--resend-interrupted",
-        action="store_true",
-        help="also resend messages in flight when an earlier send died (they may arrive twice)",
-    )
-    p.set_defaults(run=cmd_send)
-
-    p = command("subscribers", "Add, remove, import or list email subscribers.")
-    with_config(p)
-    actions = p.add_subparsers(
-        dest="action", required=True, metavar="ACTION", help="add, remove, import or list"
-    )
-    for name, text in (
-        ("add", "Subscribe addresses (re-subscribes one who had left)."),
-        ("remove", "Unsubscribe addresses."),
-    ):
-        a = actions.add_parser(name, help=text, description=text)
-        a.add_argument("addresses", nargs="+", help="addresses, like reader@example.com")
-    a = actions.add_parser(
-        "import",
-        help="Subscribe every address in a file.",
-        description="Subscribe every "
-        "address in a file (one per line, or a CSV with an email column); never re-adds one "
-        "who unsubscribed.",
-    )
-    a.add_argument("file", type=Path, help="the file of addresses")
-    actions.add_parser("list", help="Show every subscriber.", description="Show every subscriber.")
-    p.set_defaults(run=cmd_subscribers)
-
-    p = command("serve", "Serve the site, its subscribe form, confirmation and unsubscribe links.")
-    with_config(p)
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=8000, help="port to listen on")
-    p.set_defaults(run=cmd_serve)

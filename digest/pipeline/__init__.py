@@ -26,6 +26,8 @@ from digest.analyze import (
     make_embedder,
     week_stories,
 )
+from digest.analyze.cluster import write_assignments
+from digest.analyze.items import read_items
 from digest.config import Settings
 from digest.crawl import SourceResult
 from digest.crawl.expat import slow_expat_notice
@@ -33,6 +35,7 @@ from digest.crawl.http import FetchPolicy
 from digest.crawl.sources import load_sources
 from digest.errors import AnalyzeError, ConfigError, PublishError
 from digest.models import Issue, Source, Story
+from digest.pipeline.clustering import cluster_items
 from digest.pipeline.crawling import STOPPED, CrawlReport, SourceOutcome, crawl
 from digest.pipeline.executors import close_executors, executor_for
 from digest.pipeline.mail import SendReport, send_issue, unsubscriber
@@ -42,6 +45,8 @@ from digest.pipeline.wiring import Say, fetch_policy, publish_settings, smtp_set
 from digest.publish import PublishResult, build_site, publish
 from digest.publish.draft import apply_markdown, to_markdown
 from digest.publish.send import summary as send_summary
+from digest.publish.serve import listening_socket
+from digest.publish.serve import serve as serve_forever
 from digest.publish.tokens import unsubscribe_secret
 from digest.store import Store, StoreMissingError
 from digest.store.mailing import Mailing
@@ -80,6 +85,7 @@ __all__ = [
     "Mailing",
     "MemoryCache",
     "PublishReport",
+    "PublishResult",
     "Run",
     "RunLog",
     "Say",
@@ -100,6 +106,7 @@ __all__ = [
     "check",
     "check_week",
     "close_executors",
+    "cluster_items",
     "crawl",
     "draft",
     "draft_path",
@@ -107,6 +114,7 @@ __all__ = [
     "fetch_policy",
     "issue_id",
     "latest_week",
+    "listening_socket",
     "load_embedder",
     "load_sources",
     "make_embedder",
@@ -115,14 +123,17 @@ __all__ = [
     "preview_draft",
     "publish_draft",
     "publish_settings",
+    "read_items",
     "send_issue",
     "send_summary",
+    "serve_forever",
     "site_app",
     "slow_expat_notice",
     "smtp_settings",
     "unsubscriber",
     "weekly_issue",
     "write",
+    "write_assignments",
     "write_reported",
 ]
 
