@@ -60,3 +60,12 @@ def _private_imports(path: Path) -> list[str]:
 def test_no_module_imports_a_private_name_of_another_package() -> None:
     found = [line for path in _modules() for line in _private_imports(path)]
     assert not found, "\n".join(found)
+
+
+def test_import_contracts_hold() -> None:
+    """The rooms' import rules in pyproject.toml (see docs/architecture.md)."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run(
+        [str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
