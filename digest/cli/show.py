@@ -73,10 +73,10 @@ def writing(w: pipeline.WriteReport) -> None:
 
 def check(report: pipeline.CheckReport) -> None:
     """The editorial check as the editor reads it: grounding, then each rule broken."""
-    g = report.grounding
+    grounding, broken = report.grounding, len(report.violations)
     console.print(
-        f"editorial check of {report.issue_id}: grounding checked {g.checked} sentences, "
-        f"{g.dropped} unsupported or miscited; {len(report.violations)} rule(s) broken"
+        f"editorial check of {report.issue_id}: grounding checked {grounding.checked} sentences, "
+        f"{grounding.dropped} unsupported or miscited; {broken} rule(s) broken"
     )
     if not report.violations:
         return

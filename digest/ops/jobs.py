@@ -137,7 +137,7 @@ def make_issue(
     monday: date,
     embedder: Callable[[], Embedder],
     force: bool = False,
-    say: pipeline.Say = pipeline._quiet,
+    say: pipeline.Say = pipeline.quiet,
 ) -> IssueOutcome:
     """Draft or publish (per [schedule] action) the issue of `monday`'s week, once.
 

@@ -41,7 +41,7 @@ from digest.pipeline.executors import close_executors, executor_for
 from digest.pipeline.mail import SendReport, send_issue, unsubscriber
 from digest.pipeline.serving import Served, site_app
 from digest.pipeline.week import Week, issue_id, latest_week, parse_week
-from digest.pipeline.wiring import Say, fetch_policy, publish_settings, smtp_settings
+from digest.pipeline.wiring import Say, fetch_policy, publish_settings, quiet, smtp_settings
 from digest.pipeline.writing import make_writer, write, write_reported
 from digest.publish import PublishResult, build_site, publish
 from digest.publish.draft import apply_markdown, to_markdown
@@ -61,6 +61,8 @@ from digest.write import (
     check_issue,
     cited_ids,
 )
+
+_quiet = quiet  # the default `say` of the functions below
 
 __all__ = [
     "STOPPED",
@@ -113,6 +115,7 @@ __all__ = [
     "preview_draft",
     "publish_draft",
     "publish_settings",
+    "quiet",
     "read_items",
     "send_issue",
     "send_summary",
@@ -126,10 +129,6 @@ __all__ = [
     "write_assignments",
     "write_reported",
 ]
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 @dataclass(frozen=True)

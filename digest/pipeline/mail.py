@@ -8,17 +8,13 @@ from dataclasses import dataclass
 from digest.config import Settings
 from digest.errors import PublishError
 from digest.models import Delivery
-from digest.pipeline.wiring import Say, publish_settings, smtp_settings
+from digest.pipeline.wiring import Say, publish_settings, quiet, smtp_settings
 from digest.publish import prepare
 from digest.publish.email import Unsubscribe, unsubscribe_mailto
 from digest.publish.send import SendResult, send_edition
 from digest.publish.tokens import make_token, token_matches, token_subscriber, unsubscribe_secret
 from digest.store import Store
 from digest.store.mailing import Mailing
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 @dataclass(frozen=True)
@@ -36,7 +32,7 @@ def send_issue(
     store: Store,
     issue: str | None = None,
     resend_interrupted: bool = False,
-    say: Say = _quiet,
+    say: Say = quiet,
 ) -> SendReport:
     """Email a published issue to every subscriber not sent it yet; safe to run again."""
     secret = unsubscribe_secret()

@@ -12,6 +12,10 @@ from digest.publish.send import SmtpSettings
 Say = Callable[[str], None]  # where the pipeline says what it is doing (a progress line)
 
 
+def quiet(_: str) -> None:
+    """A Say that says nothing."""
+
+
 def fetch_policy(settings: Settings, extra_hosts: Sequence[str] = ()) -> FetchPolicy:
     c = settings.crawl
     return FetchPolicy(

@@ -58,13 +58,20 @@ class ServeLimits(Protocol):
     """How the server bounds its work (config's [serve] section is one)."""
 
     @property
-    def request_timeout(self) -> float: ...
+    def request_timeout(self) -> float:
+        """Seconds from connecting (or the last answer) to a whole request."""
+
     @property
-    def max_connections(self) -> int: ...
+    def max_connections(self) -> int:
+        """Connections served at once; past it the server answers 503."""
+
     @property
-    def threads(self) -> int: ...
+    def threads(self) -> int:
+        """Threads for store and SMTP work."""
+
     @property
-    def trusted_proxies(self) -> tuple[str, ...]: ...
+    def trusted_proxies(self) -> tuple[str, ...]:
+        """Addresses whose X-Forwarded-For is believed."""
 
 
 class _SecurityHeaders:

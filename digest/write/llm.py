@@ -10,18 +10,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from digest import models
 from digest.errors import LLMCallError
-from digest.models import (
-    Article,
-    Citation,
-    Note,
-    Section,
-    Sentence,
-    Story,
-    Summary,
-    Theme,
-    readable_name,
-)
+from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
 from digest.write.backends import MAX_REPLY_CHARS
 from digest.write.calls import Caller
 from digest.write.extractive import MAX_HAPPENED, ExtractiveWriter, headline
@@ -168,7 +159,7 @@ class LLMWriter:
             # linked to that post, not words of the model's.
             summary = replace(summary, headline=told[0])
         name = clean_text(reply.name)
-        if name and readable_name(name):
+        if name and models.readable_name(name):
             theme = replace(theme, name=name)  # the slug, and so the theme's pages, stay
         return Section(theme, summary, sources.citations)
 
