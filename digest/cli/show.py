@@ -32,13 +32,12 @@ def crawl_report(report: pipeline.CrawlReport) -> None:
 
 
 def issue(report: pipeline.BuildReport) -> None:
-    made = report.issue
     console.print(
-        f"Issue [bold]{made.id}[/bold]: {len(made.sections)} themes, "
-        f"{len(made.quick_hits)} quick hits, from {report.articles} articles in "
+        f"Issue [bold]{report.issue.id}[/bold]: {len(report.issue.sections)} themes, "
+        f"{len(report.issue.quick_hits)} quick hits, from {report.articles} articles in "
         f"{report.stories} stories"
     )
-    for section in made.sections:
+    for section in report.issue.sections:
         console.print(f"  • {section.theme.name} ({len(section.theme.stories)} stories)")
     if report.writing is not None:
         writing(report.writing)
