@@ -9,7 +9,6 @@ command; show.py prints what the pipeline did.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -63,7 +62,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print("[yellow]stopped[/yellow]")
         return 130
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())
