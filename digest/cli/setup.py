@@ -28,7 +28,7 @@ from digest.config import (
 from digest.errors import ConfigError
 from digest.ops import Operations
 
-SAMPLE_WEEK = Path(__file__).resolve().parents[1] / "examples" / "sample-week"
+SAMPLE_WEEK = Path(__file__).resolve().parents[2] / "examples" / "sample-week"
 DEMO_BASE_URL = "http://127.0.0.1:8000/"
 
 
