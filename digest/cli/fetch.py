@@ -34,7 +34,7 @@ def crawl_with_progress(
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     with opened(args.config, sources=True) as ctx:
-        ops = Operations(ctx.settings, ctx.store)
+        ops = Operations(ctx.settings, ctx.store, say=show.notice)
         policy = pipeline.fetch_policy(ctx.settings)
         report = crawl_with_progress(ops, ctx.sources, policy, args.force)
     return 1 if report.outcomes and len(report.failed) == len(report.outcomes) else 0

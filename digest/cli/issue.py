@@ -41,7 +41,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with opened(args.config, sources=True, logs=True) as ctx:
         settings = ctx.settings
         stop_on_signals(stop, lambda text: console.print(f"[yellow]{text}[/yellow]"))
-        ops = Operations(settings, ctx.store, stop=stop, unattended=True)
+        ops = Operations(settings, ctx.store, stop=stop, unattended=True, say=show.notice)
         try:
             monday = (
                 pipeline.parse_week(args.week)

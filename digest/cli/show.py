@@ -9,6 +9,10 @@ from digest import pipeline
 from digest.cli.context import console
 
 
+def notice(text: str) -> None:
+    console.print(f"[yellow]{escape(text)}[/yellow]")
+
+
 def expat_notice() -> None:
     if notice := pipeline.slow_expat_notice():
         console.print(f"[yellow]note:[/yellow] {notice}")
@@ -54,7 +58,8 @@ def writing(w: pipeline.WriteReport) -> None:
     console.print(
         f"writer: {w.backend}; grounding checked {g.checked} sentences, dropped {g.dropped} "
         f"(bad citation {g.bad_citation}, made-up quote {g.made_up_quote}, link "
-        f"{g.foreign_link}, unsupported {g.unsupported}), repeated {w.repeated}, "
+        f"{g.foreign_link}, unsupported {g.unsupported}, order to a model {g.instruction}, "
+        f"unknown name or number {g.unknown_name}), repeated {w.repeated}, "
         f"rewritten extractively {g.regenerated}"
     )
     if w.usage is not None:

@@ -45,12 +45,13 @@ from digest.pipeline.wiring import Say, fetch_policy, publish_settings, quiet, s
 from digest.pipeline.writing import make_writer, write, write_reported
 from digest.publish import PublishResult, build_site, publish
 from digest.publish.draft import apply_markdown, to_markdown
+from digest.publish.headers import set_header
 from digest.publish.send import summary as send_summary
 from digest.publish.serve import listening_socket
 from digest.publish.serve import serve as serve_forever
 from digest.publish.tokens import unsubscribe_secret
 from digest.store import Store, StoreMissingError
-from digest.store.mailing import Mailing
+from digest.store.mailing import AddReport, Mailing
 from digest.store.runs import LockHolder, Run, RunLog
 from digest.store.signups import Signups
 from digest.write import (
@@ -66,6 +67,7 @@ _quiet = quiet  # the default `say` of the functions below
 
 __all__ = [
     "STOPPED",
+    "AddReport",
     "BuildReport",
     "CheckReport",
     "CrawlReport",
@@ -120,6 +122,7 @@ __all__ = [
     "send_issue",
     "send_summary",
     "serve_forever",
+    "set_header",
     "site_app",
     "slow_expat_notice",
     "smtp_settings",
