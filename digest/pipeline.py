@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digest import clock
 from digest.analyze import WeekAnalysis, build_themes, make_story
 from digest.analyze.embed import Embedder, embed_articles
 from digest.analyze.stories import group_stories
@@ -252,7 +253,7 @@ def write_reported(
         title=f"Week {week}: {lead}",
         week_start=monday,
         week_end=monday + timedelta(days=6),
-        built_at=datetime.now(UTC).replace(microsecond=0),
+        built_at=clock.now().replace(microsecond=0),
         intro=written.intro,
         sections=sections,
         quick_hits=written.quick_hits,
