@@ -67,7 +67,7 @@ BLOGS = {
     "feed_anthropic.xml": ("Anthropic", 1.2),
     "feed_openai_research.xml": ("OpenAI Research", 1.2),
     "feed_ollama.xml": ("Ollama Blog", 1.0),
-    "feed_paulgraham.xml": ("Paul Graham", 0.8),
+    "feed_paulgraham.xml": ("Paul Graham", 0.8),  # essays, seldom about AI
 }
 
 
@@ -268,7 +268,7 @@ def sources_yaml(base: str, plain: bool) -> str:
         ]
     blogs = [
         f'  - {{name: {name}, kind: feed, url: "{base}/blogs/{file}", '
-        f"weight: {weight}, tags: [lab]}}"
+        f"weight: {weight}, tags: [{'essays' if 'paulgraham' in file else 'lab'}]}}"
         for file, (name, weight) in BLOGS.items()
     ]
     return "sources:\n" + "\n".join(forums + blogs) + "\n"
