@@ -440,6 +440,16 @@ def report(mode: str, figures: dict[str, Any]) -> None:
     print(f"crawl: {o['crawls']} crawls in {o['crawl_seconds']:.1f} s")
 
 
+def measured_commit() -> str:
+    """The checkout's commit, marked +dirty when its code differs from it."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    changed = subprocess.run(
+        [*git, "status", "--porcelain", "--", "digest", "bench"], capture_output=True, text=True
+    )
+    return head.stdout.strip() + ("+dirty" if changed.stdout.strip() else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weeks", default=WEEKS, help=f"ISO weeks to make (default {WEEKS})")
@@ -461,6 +471,7 @@ def main() -> None:
         ["plain"] if args.plain else ["engagement"] if args.engagement else ["engagement", "plain"]
     )
     events, items = load_events(DATA / "events.dev.jsonl"), load_items(DATA / "items.dev.jsonl")
+    commit = measured_commit()
     started = timer.perf_counter()
     results: dict[str, Any] = {}
     step = timedelta(hours=args.step_hours)
@@ -479,9 +490,6 @@ def main() -> None:
     for mode, figures in results.items():
         if "2025-W28" in figures["toc"]:
             print(f"\n2025-W28 ({mode}): " + " | ".join(figures["toc"]["2025-W28"]))
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     print(f"\ntotal {total:.1f} s")
     print(
         json.dumps(
