@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
