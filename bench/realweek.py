@@ -93,7 +93,7 @@ class Replay:
     rows: list[dict[str, Any]]
     snapshots: list[tuple[datetime, Path]]
     clock: datetime = START
-    _feeds: dict[tuple[Path, str], ET.ElementTree] = field(default_factory=dict)
+    _feeds: dict[Path, bytes] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Replay:
@@ -193,17 +193,17 @@ class Replay:
         folder = taken[-1]
         if not (folder / name).is_file():
             return None
-        tree = self._feeds.get((folder, name))
-        if tree is None:
-            tree = self._feeds[(folder, name)] = ET.parse(folder / name)
-        root = ET.fromstring(ET.tostring(tree.getroot()))
+        path = folder / name
+        if path not in self._feeds:
+            self._feeds[path] = path.read_bytes()
+        root = ET.fromstring(self._feeds[path])
         channel = root.find("channel")
         assert channel is not None
         for item in channel.findall("item"):
             date_text = item.findtext("pubDate")
             if date_text and parsedate_to_datetime(date_text) > self.clock:
                 channel.remove(item)
-        return ET.tostring(root, xml_declaration=True, encoding="utf-8")
+        return bytes(ET.tostring(root, xml_declaration=True, encoding="utf-8"))
 
 
 def serve(replay: Replay) -> tuple[ThreadingHTTPServer, str]:
