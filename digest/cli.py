@@ -86,7 +86,7 @@ def _print_issue(report: pipeline.BuildReport) -> None:
     for section in issue.sections:
         console.print(f"  • {section.theme.name} ({len(section.theme.stories)} stories)")
     if report.writing is not None:
-        cli_publish.print_writing(report.writing)
+        cli_publish.print_writing(report.writing, console)
     p = report.published
     console.print(f"site:  {p.index}\nissue: {p.issue_page}\nfeed:  {p.feed}\nemail: {p.email}")
 
@@ -238,7 +238,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for label, path in report.files:
             console.print(f"{label + ':':9}{path}")
         if report.writing is not None:
-            cli_publish.print_writing(report.writing)
+            cli_publish.print_writing(report.writing, console)
         if report.sent is not None:
             counts = ", ".join(f"{n} {state}" for state, n in sorted(report.sent.ledger.items()))
             console.print(f"email:   {counts or 'no subscribers yet'}")

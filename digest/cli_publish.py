@@ -75,10 +75,10 @@ def cmd_draft(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_writing(w: WriteReport) -> None:
+def print_writing(w: WriteReport, out: Console = console) -> None:
     """How writing went: grounding, the LLM's calls and cost, what was written extractively."""
     g = w.grounding
-    console.print(
+    out.print(
         f"writer: {w.backend}; grounding checked {g.checked} sentences, dropped {g.dropped} "
         f"(bad citation {g.bad_citation}, made-up quote {g.made_up_quote}, link "
         f"{g.foreign_link}, unsupported {g.unsupported}), repeated {w.repeated}, "
@@ -86,7 +86,7 @@ def print_writing(w: WriteReport) -> None:
     )
     if w.usage is not None:
         u = w.usage
-        console.print(
+        out.print(
             f"LLM: {u.calls} calls ({u.retries} retries, {u.failed} failed), {u.cached} from "
             f"cache, {u.input_tokens} input + {u.output_tokens} output tokens, "
             f"about ${u.cost:.4f}"
@@ -94,7 +94,7 @@ def print_writing(w: WriteReport) -> None:
             + (f"; {u.skipped_breaker} skipped by the circuit breaker" if u.skipped_breaker else "")
         )
     for line in w.fallbacks:
-        console.print(f"  [yellow]extractive instead:[/yellow] {line}")
+        out.print(f"  [yellow]extractive instead:[/yellow] {line}")
 
 
 def print_check(report: CheckReport) -> None:
