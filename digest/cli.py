@@ -58,6 +58,10 @@ def _crawl(
     return report
 
 
+def _notice(text: str) -> None:
+    console.print(f"[yellow]{escape(text)}[/yellow]")
+
+
 def _expat_notice() -> None:
     if notice := slow_expat_notice():
         console.print(f"[yellow]note:[/yellow] {notice}")
@@ -147,7 +151,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sources = load_sources(settings.sources)
     store = Store(settings.store.url, create=False)
     try:
-        ops = Operations(settings, store)
+        ops = Operations(settings, store, say=_notice)
         report = _crawl(ops, sources, pipeline.fetch_policy(settings), args.force)
     finally:
         store.close()
@@ -195,7 +199,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     store = Store(settings.store.url, create=False)
     try:
-        _build(Operations(settings, store), load_sources(settings.sources), args.week)
+        _build(Operations(settings, store, say=_notice), load_sources(settings.sources), args.week)
     finally:
         store.close()
     return 0
@@ -208,7 +212,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = StopFlag()
     stop_on_signals(stop, lambda text: console.print(f"[yellow]{text}[/yellow]"))
     store = Store(settings.store.url, create=False)
-    ops = Operations(settings, store, stop=stop, unattended=True)
+    ops = Operations(settings, store, stop=stop, unattended=True, say=_notice)
     try:
         monday = (
             pipeline.parse_week(args.week) if args.week else week_of(ops.clock(), settings.schedule)
