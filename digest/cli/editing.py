@@ -25,6 +25,8 @@ def cmd_draft(args: argparse.Namespace) -> int:
         f"edit:    {report.markdown}\npreview: {report.preview}\n"
         "then `digest publish` (site and feeds, then email)"
     )
+    if report.writing is not None:
+        show.writing(report.writing)
     if report.check is not None:
         show.check(report.check)
     return 0

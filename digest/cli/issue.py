@@ -70,6 +70,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         for label, path in report.files:
             console.print(f"{label + ':':9}{path}")
+        if report.writing is not None:
+            show.writing(report.writing)
         if report.sent is not None:
             counts = ", ".join(f"{n} {state}" for state, n in sorted(report.sent.ledger.items()))
             console.print(f"email:   {counts or 'no subscribers yet'}")

@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 
+from digest import clock
 from digest.config import Settings
 from digest.errors import DigestError
 from digest.ops.alerts import Alert, Alerter
@@ -29,7 +30,7 @@ LOCK_TTL = timedelta(minutes=10)  # renewed every LOCK_TTL / 4 while held
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def new_owner() -> str:

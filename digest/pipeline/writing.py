@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
+from digest import clock
 from digest.analyze import Embedder, WeekAnalysis
 from digest.config import Settings
 from digest.models import Issue
@@ -97,7 +98,7 @@ def write_reported(
         title=f"Week {week}: {lead}",
         week_start=monday,
         week_end=monday + timedelta(days=6),
-        built_at=datetime.now(UTC).replace(microsecond=0),
+        built_at=clock.now().replace(microsecond=0),
         intro=written.intro,
         sections=sections,
         quick_hits=written.quick_hits,
