@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digest.analyze import WeekAnalysis, build_themes, make_story
+from digest.analyze import WeekAnalysis, make_story, plan_issue
 from digest.analyze.embed import Embedder, embed_articles
 from digest.analyze.stories import group_stories
 from digest.analyze.topics import TopicNamer, load_topics
@@ -157,14 +157,23 @@ def analyze(
     settings: Settings,
     weights: dict[str, float],
     paper_sources: frozenset[str] = frozenset(),
+    general_sources: frozenset[str] = frozenset(),
 ) -> WeekAnalysis:
     """Stories and themes of the week; themes compared with last week's, and kept for the next."""
     stories, centroids = _week_stories(store, embedder, monday, settings, issue_id(monday))
     week_end = datetime.combine(monday + timedelta(days=7), time(), UTC)
     a = settings.analyze
     namer = TopicNamer(load_topics(a.topics), embedder.embed)
-    analysis = build_themes(
-        stories, centroids, weights, week_end, a.min_theme_size, a.max_themes, paper_sources, namer
+    analysis = plan_issue(
+        stories,
+        centroids,
+        weights,
+        week_end,
+        a.min_theme_size,
+        a.max_themes,
+        paper_sources,
+        namer,
+        general_sources,
     )
     last_week = [
         PastTheme(i, n, c, v) for i, n, c, v in store.week_themes(issue_id(monday - timedelta(7)))
@@ -180,6 +189,11 @@ def analyze(
 def paper_sources(sources: Sequence[Source]) -> frozenset[str]:
     """Sources whose every item is a paper: tagged 'papers' (or 'paper') in sources.yaml."""
     return frozenset(s.name for s in sources if {"paper", "papers"} & set(s.tags))
+
+
+def general(sources: Sequence[Source]) -> frozenset[str]:
+    """Sources configured `general: true`: their items need not be about AI to make the issue."""
+    return frozenset(s.name for s in sources if s.general)
 
 
 def make_writer(
@@ -280,7 +294,9 @@ def build(
     embedder = embedder or load_embedder(settings)
     say(f"grouping week {issue_id(monday)} into stories and themes")
     weights = {s.name: s.weight for s in sources}
-    analysis = analyze(store, embedder, monday, settings, weights, paper_sources(sources))
+    analysis = analyze(
+        store, embedder, monday, settings, weights, paper_sources(sources), general(sources)
+    )
     say(f"writing {len(analysis.themes)} themes")
     issue, writing = write_reported(analysis, embedder, monday, settings, store)
     previous = store.issue(issue.id)

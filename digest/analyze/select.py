@@ -1,0 +1,241 @@
+"""Which stories make the issue: news over chatter, by who covers a story, where and how."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from digest.models import Article, Story
+from digest.write.primary import is_primary
+
+# What a post is, from the flair its source gave it: how much it weighs as news (help threads
+# and the like never make the issue). Flairs are r/LocalLLaMA's; others weigh as "".
+FLAIR_KIND = {
+    "new model": "release",
+    "news": "news",
+    "resources": "resource",
+    "tutorial | guide": "resource",
+    "discussion": "discussion",
+    "other": "other",
+    "generation": "showoff",
+    "funny": "meme",
+    "question | help": "help",
+}
+KIND_WEIGHT = {
+    "release": 1.0,
+    "news": 1.0,
+    "resource": 0.6,
+    "discussion": 0.3,
+    "": 0.5,  # unknown: a feed item or a link without flair
+    "other": 0.2,
+    "showoff": 0.1,
+    "meme": 0.0,
+    "help": 0.0,
+}
+NOT_NEWS = frozenset({"help"})
+# A request for help, as its title reads when no flair says so.
+_HELP = re.compile(
+    r"^(?:how (?:do|can|to|should|would)|what(?:'s| is| are)? (?:the )?best|which|why (?:is|does|do|"
+    r"can't|won't)|can (?:i|you|someone)|should i|is (?:it|there)|are there|does anyone|anyone|any "
+    r"(?:good|recommendations?|suggestions?|advice|tips?|ideas?)|need help|help\b|noob|newbie|"
+    r"beginner|looking for|recommend)|\b(?:help(?: me)?|advice|noob question|not working|"
+    r"error|issue with|problem with|trouble|stuck|how do i|suggestions?|recommendations?)\b.*\?$"
+    r"|\?\s*$",
+    re.I,
+)
+# A show-off of one's own setup, or a meme, as the title reads.
+_SHOWOFF = re.compile(
+    r"\b(?:my (?:new |first |little |home |local )?(?:setup|build|rig|server|workstation|homelab|"
+    r"lab)|i (?:built|made|bought|upgraded)|finally (?:got|built)|meme)\b",
+    re.I,
+)
+# Words that show an item is about AI; items of a source not configured `general` need one.
+_AI_UPPER = re.compile(
+    r"(?<![\w.-])(?:A\.?I\.?|AGI|LLMs?|ML|NLP|GPTs?|RAG|MCP|TTS|ASR|VLMs?|MoE|GGUF|LoRA|RLHF|"
+    r"GPUs?|TPUs?|NPUs?|CUDA|ROCm|vLLM|llama\.cpp|Ollama)(?![\w-])"
+)
+_AI_WORDS = re.compile(
+    r"\b(?:artificial intelligence|machine learning|deep learning|neural|transformers?|"
+    r"(?:language|foundation|reasoning|frontier|open|local|AI) models?|chatbots?|inference|"
+    r"fine-?tun\w*|embeddings?|diffusion|agents?|agentic|prompt\w*|open[- ]weights?|"
+    r"benchmarks?|pre-?train\w*|OpenAI|ChatGPT|GPT-\w+|Anthropic|Claude|Gemini|Gemma|DeepMind|"
+    r"Llama\w*|Mistral|Devstral|Qwen\w*|DeepSeek|Grok|xAI|Copilot|Nvidia|Hugging ?Face|Kimi|"
+    r"Moonshot|Perplexity|Midjourney|Cursor|Windsurf|vibe[- ]cod\w*|robot\w*|self-driving|"
+    r"superintelligence|Hunyuan|Ernie|Pangu|Mamba|SmolLM\w*|Sora|Veo|Whisper|speech "
+    r"recognition|text-to-speech|voice clon\w*|tokeni[sz]\w*|quantiz\w*|quantis\w*)\b",
+    re.I,
+)
+ABOUT_AI_CHARS = 600  # of an item's text read for AI words, after its title
+
+# The parts of a story's score (see `story_value`), tuned on the dev weeks.
+SOURCE_WEIGHT = 1.0  # each distinct source beyond the first
+FAMILY_WEIGHT = 0.5  # each distinct publisher family beyond the first
+FIRST_PARTY_WEIGHT = 0.6  # the lab's own page, a paper, a repository or a model page
+ENGAGEMENT_WEIGHT = 1.0  # the best engagement percentile within its own source and week
+KIND_WEIGHT_SCALE = 1.0  # the best post type among its articles
+SIZE_WEIGHT = 0.5  # per doubling of its news articles
+RECENCY_WEIGHT = 0.2
+# A story already published that came back with new articles is worth less than a new one.
+UPDATE_FACTOR = 0.6
+# Centroid cosine at which two chosen stories are taken for one event told twice.
+SAME_EVENT = 0.72
+# Hosts that discuss or carry others' content: a link there names no publisher.
+_HOSTING = frozenset({"github.com", "gitlab.com", "huggingface.co", "hf.co"})
+_HOSTED = frozenset({"github.io", "gitlab.io", "hf.space", "substack.com", "medium.com"})
+_CARRIERS = ("reddit.com", "redd.it", "ycombinator.com", "twitter.com", "x.com", "imgur.com")
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Which parts of the score are on: each can be switched off to measure what it gains."""
+
+    sources: bool = True
+    families: bool = True
+    first_party: bool = True
+    engagement: bool = True
+    kind: bool = True
+    size: bool = True
+    recency: bool = True
+    dedupe: bool = True
+
+
+def post_kind(article: Article) -> str:
+    """What the post is: its flair's kind where it has one, else what its title shows
+    ("help", "showoff"), else ""."""
+    for tag in article.tags:
+        if (kind := FLAIR_KIND.get(tag.strip().lower())) is not None:
+            return kind
+    if _HELP.search(article.title.strip()):
+        return "help"
+    if _SHOWOFF.search(article.title):
+        return "showoff"
+    return ""
+
+
+def about_ai(article: Article) -> bool:
+    """Whether the title or the start of the text speaks of AI."""
+    text = f"{article.title}. {article.summary[:ABOUT_AI_CHARS]}"
+    return bool(_AI_UPPER.search(text) or _AI_WORDS.search(text))
+
+
+def family(article: Article) -> str:
+    """Who published what the article carries: the linked site's registered name (so one
+    company's several blogs count once, and a thread linking a lab's page counts for the lab),
+    else the source's name for a self post or a thread."""
+    host = (urlsplit(article.url).hostname or "").lower().removeprefix("www.")
+    if not host or any(host == c or host.endswith("." + c) for c in _CARRIERS):
+        return article.source
+    if host in _HOSTING:  # a repository or model page belongs to its owner
+        return f"{host}/{urlsplit(article.url).path.strip('/').split('/')[0]}"
+    labels = host.split(".")
+    if len(labels) > 2 and ".".join(labels[-2:]) in _HOSTED:  # qwenlm.github.io
+        return host
+    # "co.uk"-like endings keep three labels.
+    keep = 3 if len(labels) > 2 and len(labels[-2]) <= 3 else 2
+    return ".".join(labels[-keep:])
+
+
+def engagement_ranks(articles: Sequence[Article]) -> dict[str, float]:
+    """Each article's engagement (points or upvotes, plus comments) as its percentile within
+    its own source (0..1), ties sharing the top of their range, so 500 HN points and 500 Reddit
+    upvotes are not compared as equals; none for a source whose items carry no engagement."""
+    by_source: dict[str, list[tuple[float, str]]] = {}
+    for a in articles:
+        by_source.setdefault(a.source, []).append((float(a.score + a.comments), a.id))
+    ranks: dict[str, float] = {}
+    for values in by_source.values():
+        numbers = np.array([v for v, _ in values])
+        if not numbers.any():
+            continue
+        below = np.searchsorted(np.sort(numbers), numbers, side="right")
+        for (_, article_id), rank in zip(values, below, strict=True):
+            ranks[article_id] = float(rank) / len(values)
+    return ranks
+
+
+def news_articles(story: Story) -> tuple[Article, ...]:
+    """The story's articles that are not help threads."""
+    return tuple(a for a in story.articles if post_kind(a) not in NOT_NEWS)
+
+
+def story_value(
+    story: Story,
+    ranks: Mapping[str, float],
+    week_end: datetime,
+    weights: Mapping[str, float] | None = None,
+    signals: Signals = Signals(),
+) -> float:
+    """How much the story is news: distinct sources and publisher families, a first-party
+    origin, engagement within its source, the kind of post, how many report it, recency."""
+    articles = news_articles(story) or story.articles
+    score = 0.0
+    if signals.sources:
+        sources = {a.source for a in articles}
+        score += SOURCE_WEIGHT * (sum((weights or {}).get(x, 1.0) for x in sources) - 1)
+    if signals.families:
+        score += FAMILY_WEIGHT * (len({family(a) for a in articles}) - 1)
+    if signals.first_party and any(is_primary(a) for a in articles):
+        score += FIRST_PARTY_WEIGHT
+    if signals.engagement:
+        score += ENGAGEMENT_WEIGHT * max((ranks.get(a.id, 0.0) for a in articles), default=0.0)
+    if signals.kind:
+        score += KIND_WEIGHT_SCALE * max(KIND_WEIGHT[post_kind(a)] for a in articles)
+    if signals.size:
+        score += SIZE_WEIGHT * math.log2(len(articles))
+    if signals.recency:
+        latest = max(a.published_at for a in articles)
+        age_days = max((week_end - latest).total_seconds() / 86400, 0.0)
+        score += RECENCY_WEIGHT / (1.0 + age_days)
+    return score * UPDATE_FACTOR if story.is_update else score
+
+
+def is_news(story: Story, general_sources: Collection[str] = ()) -> bool:
+    """A story the issue may carry: not only help threads, and about AI unless a source
+    configured as general reports it."""
+    articles = news_articles(story)
+    return bool(articles) and any(a.source in general_sources or about_ai(a) for a in articles)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The stories chosen for the issue (help threads taken out of them), best first, and
+    every story's score."""
+
+    stories: tuple[Story, ...]
+    rows: tuple[int, ...]  # each chosen story's row in the vectors given
+    scores: Mapping[str, float]
+
+
+def select_stories(
+    stories: Sequence[Story],
+    vectors: np.ndarray,
+    week_end: datetime,
+    limit: int,
+    weights: Mapping[str, float] | None = None,
+    general_sources: Collection[str] = (),
+    signals: Signals = Signals(),
+) -> Selection:
+    """Up to `limit` stories worth telling, best first: help threads and items not about AI
+    left out, and a story too close to one already chosen (one event the grouping left in two
+    pieces) left out too, so that no event takes two entries."""
+    ranks = engagement_ranks([a for s in stories for a in s.articles])
+    scores = {s.id: story_value(s, ranks, week_end, weights, signals) for s in stories}
+    candidates = sorted(
+        (i for i, s in enumerate(stories) if is_news(s, general_sources)),
+        key=lambda i: (-scores[stories[i].id], stories[i].id),
+    )
+    chosen: list[int] = []
+    for i in candidates:
+        if len(chosen) >= limit:
+            break
+        if signals.dedupe and chosen and float((vectors[chosen] @ vectors[i]).max()) >= SAME_EVENT:
+            continue
+        chosen.append(i)
+    kept = tuple(replace(stories[i], articles=news_articles(stories[i])) for i in chosen)
+    return Selection(kept, tuple(chosen), scores)
