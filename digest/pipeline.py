@@ -150,6 +150,29 @@ def _week_stories(
     return stories, np.vstack(centroids)
 
 
+def _published_before(
+    store: Store, embedder: Embedder, monday: date, settings: Settings
+) -> tuple[list[Story], np.ndarray | None]:
+    """Stories an earlier issue published that have articles within the story window before
+    the week, as they stood then, with their unit centroids."""
+    start = datetime.combine(monday, time(), UTC)
+    members = store.story_members(start - timedelta(days=settings.analyze.story_window_days))
+    published = store.published_in(list(members))
+    this_issue = issue_id(monday)
+    ids = [s for s in members if published.get(s, this_issue) != this_issue]
+    by_id = {a.id: a for a in store.articles_by_id([i for s in ids for i in members[s]])}
+    stories, centroids = [], []
+    for story_id in ids:
+        articles = [by_id[i] for i in members[story_id] if by_id[i].published_at < start]
+        if articles:
+            story, centroid = make_story(
+                story_id, articles, embed_articles(articles, embedder, store), True
+            )
+            stories.append(story)
+            centroids.append(centroid)
+    return stories, np.vstack(centroids) if centroids else None
+
+
 def analyze(
     store: Store,
     embedder: Embedder,
@@ -161,6 +184,7 @@ def analyze(
 ) -> WeekAnalysis:
     """Stories and themes of the week; themes compared with last week's, and kept for the next."""
     stories, centroids = _week_stories(store, embedder, monday, settings, issue_id(monday))
+    earlier, earlier_centroids = _published_before(store, embedder, monday, settings)
     week_end = datetime.combine(monday + timedelta(days=7), time(), UTC)
     a = settings.analyze
     namer = TopicNamer(load_topics(a.topics), embedder.embed)
@@ -174,6 +198,8 @@ def analyze(
         paper_sources,
         namer,
         general_sources,
+        earlier,
+        earlier_centroids,
     )
     last_week = [
         PastTheme(i, n, c, v) for i, n, c, v in store.week_themes(issue_id(monday - timedelta(7)))

@@ -17,7 +17,7 @@ from digest.models import Article, Story, Theme
 
 MIN_HEADLINE_WORDS = 5
 # Stories an issue tells at most: its themes' stories, quick hits and papers together.
-ISSUE_STORIES = 30
+ISSUE_STORIES = 40
 _PAPER_LINK = re.compile(r"^https?://(www\.)?(arxiv\.org|openreview\.net|aclanthology\.org)/", re.I)
 
 
@@ -131,12 +131,24 @@ def plan_issue(
     paper_sources: frozenset[str] = frozenset(),
     namer: TopicNamer | None = None,
     general_sources: frozenset[str] = frozenset(),
+    published: Sequence[Story] = (),
+    published_vectors: np.ndarray | None = None,
     limit: int = ISSUE_STORIES,
 ) -> WeekAnalysis:
     """What the issue tells: the week's `limit` best news stories (see
     digest.analyze.select), each in one place: papers in the research corner, the rest in
-    themes or, when they fit none, as quick hits."""
-    chosen = select_stories(stories, vectors, week_end, limit, weights, general_sources)
+    themes or, when they fit none, as quick hits. A story that goes on with one an earlier
+    issue `published` is told as an update of it."""
+    chosen = select_stories(
+        stories,
+        vectors,
+        week_end,
+        limit,
+        weights,
+        general_sources,
+        published,
+        published_vectors,
+    )
     if not chosen.stories:
         return WeekAnalysis((), (), chosen.scores)
     papers = [s for s in chosen.stories if is_paper(s, paper_sources)]

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from digest.analyze.stories import specific_tokens
 from digest.models import Article, Story
 from digest.write.primary import is_primary
 
@@ -46,7 +47,9 @@ _HELP = re.compile(
     r"(?:good|recommendations?|suggestions?|advice|tips?|ideas?)|need help|help\b|noob|newbie|"
     r"beginner|looking for|recommend)|\b(?:help(?: me)?|advice|noob question|not working|"
     r"error|issue with|problem with|trouble|stuck|how do i|suggestions?|recommendations?)\b.*\?$"
-    r"|\?\s*$",
+    r"|\?\s*$|\b(?:not (?:being )?(?:used|detected|working|loading)|can't|cannot|doesn't|won't|"
+    r"unable to|any ?one (?:know|tried|using)|what should i|best way to|noob|newbie|beginner|"
+    r"question)\b",
     re.I,
 )
 # A show-off of one's own setup, or a meme, as the title reads.
@@ -85,6 +88,8 @@ RECENCY_WEIGHT = 0.2
 UPDATE_FACTOR = 0.6
 # Centroid cosine at which two chosen stories are taken for one event told twice.
 SAME_EVENT = 0.72
+# ... and at which two that share a name-and-number token ("k2", "qwen3-235b") are.
+SAME_NAMED_EVENT = 0.5
 # Hosts that discuss or carry others' content: a link there names no publisher.
 _HOSTING = frozenset({"github.com", "gitlab.com", "huggingface.co", "hf.co"})
 _HOSTED = frozenset({"github.io", "gitlab.io", "hf.space", "substack.com", "medium.com"})
@@ -212,6 +217,26 @@ class Selection:
     scores: Mapping[str, float]
 
 
+def _close(vectors: np.ndarray, tokens: Sequence[frozenset[str]], v: np.ndarray, t: frozenset[str]) -> int:
+    """The row of `vectors` that tells the same event as (v, t), or -1: close, or fairly close
+    and sharing a name-and-number token ("k2", "qwen3-235b")."""
+    if not len(vectors):
+        return -1
+    sims = vectors @ v
+    best = int(np.argmax(sims))
+    if sims[best] >= SAME_EVENT:
+        return best
+    shared = [i for i, other in enumerate(tokens) if other & t and sims[i] >= SAME_NAMED_EVENT]
+    return max(shared, key=lambda i: sims[i]) if shared else -1
+
+
+def _tokens(story: Story) -> frozenset[str]:
+    """Name-and-number tokens of its titles, and their parts ("kimi-k2" gives "k2" too)."""
+    found = {x for a in story.articles for x in specific_tokens(a.title)}
+    parts = {p for x in found for p in re.split(r"[-_/]", x) if re.search(r"\d", p) and len(p) > 1}
+    return frozenset(found | parts)
+
+
 def select_stories(
     stories: Sequence[Story],
     vectors: np.ndarray,
@@ -219,23 +244,50 @@ def select_stories(
     limit: int,
     weights: Mapping[str, float] | None = None,
     general_sources: Collection[str] = (),
+    published: Sequence[Story] = (),
+    published_vectors: np.ndarray | None = None,
     signals: Signals = Signals(),
 ) -> Selection:
-    """Up to `limit` stories worth telling, best first: help threads and items not about AI
-    left out, and a story too close to one already chosen (one event the grouping left in two
-    pieces) left out too, so that no event takes two entries."""
+    """Up to `limit` stories worth telling, best first, each event once.
+
+    Help threads and items not about AI are left out. A story that tells the same event as
+    one chosen before it (the grouping left it in two pieces) joins that one. A story that
+    tells an event an earlier issue published (`published`, with their unit centroids) is an
+    update of it: it takes that story's id, is marked as an update and counts for less.
+    """
     ranks = engagement_ranks([a for s in stories for a in s.articles])
-    scores = {s.id: story_value(s, ranks, week_end, weights, signals) for s in stories}
-    candidates = sorted(
-        (i for i, s in enumerate(stories) if is_news(s, general_sources)),
-        key=lambda i: (-scores[stories[i].id], stories[i].id),
-    )
+    old_ids = [p.id for p in published]
+    old_vectors = published_vectors if published_vectors is not None else vectors[:0]
+    old_tokens = [_tokens(p) for p in published]
+    news = [i for i, s in enumerate(stories) if is_news(s, general_sources)]
+    tokens = {i: _tokens(stories[i]) for i in news}
+    updates: dict[int, str] = {}
+    for i in news:
+        match = _close(old_vectors, old_tokens, vectors[i], tokens[i]) if signals.dedupe else -1
+        if match >= 0 and old_ids[match] != stories[i].id:
+            updates[i] = old_ids[match]
+    scores = {}
+    for i, s in enumerate(stories):
+        story = replace(s, is_update=True) if i in updates else s
+        scores[s.id] = story_value(story, ranks, week_end, weights, signals)
+    news.sort(key=lambda i: (-scores[stories[i].id], stories[i].id))
     chosen: list[int] = []
-    for i in candidates:
-        if len(chosen) >= limit:
-            break
-        if signals.dedupe and chosen and float((vectors[chosen] @ vectors[i]).max()) >= SAME_EVENT:
-            continue
-        chosen.append(i)
-    kept = tuple(replace(stories[i], articles=news_articles(stories[i])) for i in chosen)
-    return Selection(kept, tuple(chosen), scores)
+    told: list[list[Article]] = []
+    for i in news:
+        lead = next((n for n, c in enumerate(chosen) if updates.get(c, "") == updates.get(i)), -1)
+        if i not in updates and signals.dedupe and chosen:
+            lead = _close(vectors[chosen], [tokens[c] for c in chosen], vectors[i], tokens[i])
+        if lead >= 0:
+            told[lead].extend(news_articles(stories[i]))
+        elif len(chosen) < limit:
+            chosen.append(i)
+            told.append(list(news_articles(stories[i])))
+    kept = []
+    for i, articles in zip(chosen, told, strict=True):
+        story = replace(
+            stories[i], articles=tuple(sorted(articles, key=lambda a: (a.published_at, a.id)))
+        )
+        if i in updates:
+            story = replace(story, id=updates[i], is_update=True)
+        kept.append(story)
+    return Selection(tuple(kept), tuple(chosen), scores)
