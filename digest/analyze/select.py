@@ -75,6 +75,8 @@ _AI_WORDS = re.compile(
     re.I,
 )
 ABOUT_AI_CHARS = 600  # of an item's text read for AI words, after its title
+QUESTION_CHARS = 400  # of a forum post's own text, where a question makes it a request for help
+_FORUMS = ("reddit.com", "news.ycombinator.com", "lobste.rs")
 
 # The parts of a story's score (see `story_value`), tuned on the dev weeks.
 SOURCE_WEIGHT = 1.0  # each distinct source beyond the first
@@ -90,6 +92,11 @@ UPDATE_FACTOR = 0.6
 SAME_EVENT = 0.72
 # ... and at which two that share a name-and-number token ("k2", "qwen3-235b") are.
 SAME_NAMED_EVENT = 0.5
+# A name that at most this many stories of the week carry (or this share of them) is distinctive.
+NAME_STORIES = 3
+NAME_SHARE = 0.01
+NAME_STEP = 0.1  # two shared names or more: this much further apart
+_NAME = re.compile(r"(?<![\w.-])[A-Z][\w.-]*[A-Za-z0-9](?![\w-])")
 # Hosts that discuss or carry others' content: a link there names no publisher.
 _HOSTING = frozenset({"github.com", "gitlab.com", "huggingface.co", "hf.co"})
 _HOSTED = frozenset({"github.io", "gitlab.io", "hf.space", "substack.com", "medium.com"})
@@ -112,7 +119,8 @@ class Signals:
 
 def post_kind(article: Article) -> str:
     """What the post is: its flair's kind where it has one, else what its title shows
-    ("help", "showoff"), else ""."""
+    ("help", "showoff"), else for a forum's own post "help" when it asks a question early
+    and "discussion" when not; else "" (a link to something published)."""
     for tag in article.tags:
         if (kind := FLAIR_KIND.get(tag.strip().lower())) is not None:
             return kind
@@ -120,7 +128,16 @@ def post_kind(article: Article) -> str:
         return "help"
     if _SHOWOFF.search(article.title):
         return "showoff"
+    if self_post(article):
+        # A post of the forum's own that asks something early on is a request for help.
+        return "help" if "?" in article.summary[:QUESTION_CHARS] else "discussion"
     return ""
+
+
+def self_post(article: Article) -> bool:
+    """A forum's own post (its text is all there is), not a link to something published."""
+    host = (urlsplit(article.url).hostname or "").lower()
+    return article.url == article.discussion_url or host.endswith(_FORUMS)
 
 
 def about_ai(article: Article) -> bool:
@@ -217,24 +234,48 @@ class Selection:
     scores: Mapping[str, float]
 
 
-def _close(vectors: np.ndarray, tokens: Sequence[frozenset[str]], v: np.ndarray, t: frozenset[str]) -> int:
+def _close(
+    vectors: np.ndarray, tokens: Sequence[frozenset[str]], v: np.ndarray, t: frozenset[str]
+) -> int:
     """The row of `vectors` that tells the same event as (v, t), or -1: close, or fairly close
-    and sharing a name-and-number token ("k2", "qwen3-235b")."""
+    and sharing names ("k2", "qwen3-235b", "Kiro"), the closer the fewer they share."""
     if not len(vectors):
         return -1
     sims = vectors @ v
     best = int(np.argmax(sims))
     if sims[best] >= SAME_EVENT:
         return best
-    shared = [i for i, other in enumerate(tokens) if other & t and sims[i] >= SAME_NAMED_EVENT]
+    shared = [
+        i
+        for i, other in enumerate(tokens)
+        if (n := len(other & t)) and sims[i] >= SAME_NAMED_EVENT - NAME_STEP * min(n - 1, 1)
+    ]
     return max(shared, key=lambda i: sims[i]) if shared else -1
 
 
-def _tokens(story: Story) -> frozenset[str]:
-    """Name-and-number tokens of its titles, and their parts ("kimi-k2" gives "k2" too)."""
+_WORD = re.compile(r"[\w.-]+")
+
+
+def _tokens(story: Story, common: Collection[str]) -> frozenset[str]:
+    """Names in its titles: name-and-number tokens and their parts ("kimi-k2" gives "k2"
+    too), and capitalised words never written in lower case in `common` ("Kiro", "ERNIE")."""
     found = {x for a in story.articles for x in specific_tokens(a.title)}
     parts = {p for x in found for p in re.split(r"[-_/]", x) if re.search(r"\d", p) and len(p) > 1}
-    return frozenset(found | parts)
+    names = {w.lower() for a in story.articles for w in _NAME.findall(a.title)}
+    return frozenset(found | parts | (names - set(common)))
+
+
+def _names(stories: Mapping[int, Story]) -> dict[int, frozenset[str]]:
+    """Each story's names that only a few of the week's stories carry."""
+    common = {w for s in stories.values() for a in s.articles for w in _WORD.findall(a.title)}
+    common = {w for w in common if w.islower()}
+    tokens = {i: _tokens(s, common) for i, s in stories.items()}
+    counts: dict[str, int] = {}
+    for found in tokens.values():
+        for t in found:
+            counts[t] = counts.get(t, 0) + 1
+    most = max(NAME_STORIES, NAME_SHARE * len(tokens))
+    return {i: frozenset(t for t in found if counts[t] <= most) for i, found in tokens.items()}
 
 
 def select_stories(
@@ -258,36 +299,55 @@ def select_stories(
     ranks = engagement_ranks([a for s in stories for a in s.articles])
     old_ids = [p.id for p in published]
     old_vectors = published_vectors if published_vectors is not None else vectors[:0]
-    old_tokens = [_tokens(p) for p in published]
     news = [i for i, s in enumerate(stories) if is_news(s, general_sources)]
-    tokens = {i: _tokens(stories[i]) for i in news}
+    old = {-1 - n: p for n, p in enumerate(published)}  # negative keys: apart from this week's
+    named = _names({**old, **{i: stories[i] for i in news}})
+    old_tokens = [named[k] for k in old]
+    tokens = {i: named[i] for i in news}
     updates: dict[int, str] = {}
     for i in news:
         match = _close(old_vectors, old_tokens, vectors[i], tokens[i]) if signals.dedupe else -1
         if match >= 0 and old_ids[match] != stories[i].id:
             updates[i] = old_ids[match]
+        elif stories[i].is_update:
+            updates[i] = stories[i].id
     scores = {}
     for i, s in enumerate(stories):
         story = replace(s, is_update=True) if i in updates else s
         scores[s.id] = story_value(story, ranks, week_end, weights, signals)
     news.sort(key=lambda i: (-scores[stories[i].id], stories[i].id))
-    chosen: list[int] = []
-    told: list[list[Article]] = []
+    # Pieces of one event join the best-scored piece; the event is then scored as a whole.
+    events: list[list[int]] = []
+    by_update: dict[str, int] = {}
     for i in news:
-        lead = next((n for n, c in enumerate(chosen) if updates.get(c, "") == updates.get(i)), -1)
-        if i not in updates and signals.dedupe and chosen:
-            lead = _close(vectors[chosen], [tokens[c] for c in chosen], vectors[i], tokens[i])
+        if i in updates and updates[i] in by_update:
+            events[by_update[updates[i]]].append(i)
+            continue
+        lead = -1
+        if signals.dedupe and events and i not in updates:
+            leads = [e[0] for e in events]
+            lead = _close(vectors[leads], [tokens[x] for x in leads], vectors[i], tokens[i])
         if lead >= 0:
-            told[lead].extend(news_articles(stories[i]))
-        elif len(chosen) < limit:
-            chosen.append(i)
-            told.append(list(news_articles(stories[i])))
-    kept = []
-    for i, articles in zip(chosen, told, strict=True):
-        story = replace(
-            stories[i], articles=tuple(sorted(articles, key=lambda a: (a.published_at, a.id)))
-        )
+            events[lead].append(i)
+            continue
         if i in updates:
-            story = replace(story, id=updates[i], is_update=True)
-        kept.append(story)
-    return Selection(tuple(kept), tuple(chosen), scores)
+            by_update[updates[i]] = len(events)
+        events.append([i])
+    told = []
+    for members in events:
+        articles = sorted(
+            {a.id: a for m in members for a in news_articles(stories[m])}.values(),
+            key=lambda a: (a.published_at, a.id),
+        )
+        lead = members[0]
+        story = replace(stories[lead], articles=tuple(articles))
+        if lead in updates:
+            story = replace(story, id=updates[lead], is_update=True)
+        value = story_value(story, ranks, week_end, weights, signals)
+        told.append((value, lead, story))
+    told.sort(key=lambda t: (-t[0], stories[t[1]].id))
+    chosen = told[:limit]
+    for value, _, story in chosen:
+        scores[story.id] = value
+    kept = tuple(story for _, _, story in chosen)
+    return Selection(kept, tuple(lead for _, lead, _ in chosen), scores)

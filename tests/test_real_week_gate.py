@@ -1,0 +1,77 @@
+"""The real-week gate: a fixed slice of the dev split's 2025-W28 makes an issue that cites the
+slice's largest AI events once each and leaves the help threads out, with engagement data and
+without (score, comments and flair stripped, as a plain feed of the same posts gives them).
+
+Built through `digest build`, scored with digest.analyze.coverage against the dev labels. The
+full weeks are measured by bench/realweek.py; this slice keeps the gate under a minute or so.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from digest import cli
+from digest.analyze.coverage import IssueScore, load_events, load_items, score_issue
+from digest.store import Store
+from tests.conftest import SHARED_DATA
+
+pytestmark = pytest.mark.slow
+DATASET = SHARED_DATA / "ai_news_multisource_2025-07"
+WEEK = "2025-W28"
+SLICE = ("2025-07-10", "2025-07-12")  # Grok 4, Kimi K2, Devstral, OpenAI's open model, ...
+ENGAGEMENT = ("score_at_capture", "num_comments_at_capture", "label_flair", "upvote_ratio")
+
+
+def _build(folder: Path, plain: bool) -> IssueScore:
+    """The slice's items (engagement stripped when `plain`), one jsonl source per source of
+    the archive, crawled and built as W28; its issue scored against the labels."""
+    rows = [json.loads(x) for x in (DATASET / "items.dev.jsonl").read_text().splitlines() if x]
+    kept = [r for r in rows if SLICE[0] <= r["published_at"][:10] <= SLICE[1]]
+    (folder / "slice.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept))
+    by_source: dict[str, list[str]] = {}
+    for r in kept:
+        shown = {k: v for k, v in r.items() if not (plain and k in ENGAGEMENT)}
+        by_source.setdefault(r["source"], []).append(json.dumps(shown))
+    entries = []
+    for n, (name, lines) in enumerate(sorted(by_source.items())):
+        path = folder / f"source-{n}.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        entries.append(f"  - {{name: {json.dumps(name)}, kind: jsonl, path: '{path}'}}")
+    (folder / "sources.yaml").write_text("sources:\n" + "\n".join(entries) + "\n")
+    config = folder / "digest.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{folder / "digest.db"}"\n[crawl]\nmax_bytes = 67108864\n'
+        '[site]\ndir = "site"\n[email]\ndir = "outbox"\n'
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cli.console, "print", lambda *a, **_: None)
+        assert cli.main(["init", "--config", str(config)]) == 0
+        assert cli.main(["crawl", "--config", str(config)]) == 0
+        assert cli.main(["build", "--config", str(config), "--week", WEEK]) == 0
+    store = Store(f"sqlite:///{folder / 'digest.db'}")
+    issue = store.issue(WEEK.lower())
+    store.close()
+    assert issue is not None
+    items = load_items(folder / "slice.jsonl")
+    return score_issue(issue, date(2025, 7, 7), load_events(DATASET / "events.dev.jsonl"), items)
+
+
+@pytest.mark.parametrize(
+    ("plain", "coverage", "help_share"), [(False, 0.875, 0.05), (True, 0.75, 0.1)]
+)
+def test_the_slice_cites_its_largest_events_once_and_no_help_threads(
+    tmp_path: Path, plain: bool, coverage: float, help_share: float
+) -> None:
+    if not DATASET.is_dir():
+        pytest.skip(f"shared evaluation data not found at {DATASET}")
+    score = _build(tmp_path, plain)
+    found = json.dumps(score.as_dict())
+    assert len(score.events) >= 6, found
+    assert score.coverage >= coverage, found
+    assert score.repeats == 0, found
+    assert score.help_share <= help_share, found
+    assert not score.off_topic_events, found
