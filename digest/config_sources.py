@@ -37,7 +37,16 @@ class _Entry(BaseModel):
 
     def source(self, root: Path) -> Source:
         """The Source this entry declares; `root` is the folder relative paths start from."""
-        common = {"name", "kind", "url", "weight", "tags", "interval_minutes", "full_text", "general"}
+        common = {
+            "name",
+            "kind",
+            "url",
+            "weight",
+            "tags",
+            "interval_minutes",
+            "full_text",
+            "general",
+        }
         params: dict[str, Any] = {
             k: v for k, v in self.model_dump().items() if k not in common and v is not None
         }

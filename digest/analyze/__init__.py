@@ -162,4 +162,6 @@ def plan_issue(
         max_themes,
         namer=namer,
     )
-    return replace(analysis, scores=chosen.scores, papers=tuple(papers))
+    # Chosen stories are distinct events already: quick hits go by score, not by diversity.
+    unthemed = sorted(analysis.unthemed, key=lambda s: -chosen.scores[s.id])
+    return replace(analysis, unthemed=tuple(unthemed), scores=chosen.scores, papers=tuple(papers))

@@ -45,16 +45,17 @@ _HELP = re.compile(
     r"^(?:how (?:do|can|to|should|would)|what(?:'s| is| are)? (?:the )?best|which|why (?:is|does|do|"
     r"can't|won't)|can (?:i|you|someone)|should i|is (?:it|there)|are there|does anyone|anyone|any "
     r"(?:good|recommendations?|suggestions?|advice|tips?|ideas?)|need help|help\b|noob|newbie|"
-    r"beginner|looking for|recommend)|\b(?:help(?: me)?|advice|noob question|not working|"
+    r"beginner|looking for|recommend|(?:the )?best (?:[\w-]+ ){0,3}for)|\b(?:help(?: me)?|advice|noob question|not working|"
     r"error|issue with|problem with|trouble|stuck|how do i|suggestions?|recommendations?)\b.*\?$"
     r"|\?\s*$|\b(?:not (?:being )?(?:used|detected|working|loading)|can't|cannot|doesn't|won't|"
     r"unable to|any ?one (?:know|tried|using)|what should i|best way to|noob|newbie|beginner|"
+    r"budget for|getting started|"
     r"question)\b",
     re.I,
 )
 # A show-off of one's own setup, or a meme, as the title reads.
 _SHOWOFF = re.compile(
-    r"\b(?:my (?:new |first |little |home |local )?(?:setup|build|rig|server|workstation|homelab|"
+    r"\b(?:my (?:[\w-]+ ){0,3}(?:setup|build|rig|server|workstation|homelab|"
     r"lab)|i (?:built|made|bought|upgraded)|finally (?:got|built)|meme)\b",
     re.I,
 )
