@@ -95,7 +95,7 @@ SAME_EVENT = 0.72
 SAME_NAMED_EVENT = 0.5
 # A name that at most this many stories of the week carry (or this share of them) is distinctive.
 NAME_STORIES = 3
-NAME_SHARE = 0.01
+NAME_SHARE = 0.06  # a big event's name is in many of the week's stories: still a name
 NAME_STEP = 0.1  # two shared names or more: this much further apart
 _NAME = re.compile(r"(?<![\w.-])[A-Z][\w.-]*[A-Za-z0-9](?![\w-])")
 # Hosts that discuss or carry others' content: a link there names no publisher.
@@ -255,6 +255,12 @@ def _close(
 
 
 _WORD = re.compile(r"[\w.-]+")
+# Capitalised words of AI news that name no one thing.
+_GENERIC = frozenset(
+    "ai agi llm llms gpu gpus cpu vram ram mcp rag api apis tts stt asr ocr moe gguf lora ui ux "
+    "sota oss hf pc ide cli sdk tpu npu rl ml nlp vlm vlms json pdf os llama.cpp open source new "
+    "local model models".split()
+)
 
 
 def _tokens(story: Story, common: Collection[str]) -> frozenset[str]:
@@ -263,7 +269,7 @@ def _tokens(story: Story, common: Collection[str]) -> frozenset[str]:
     found = {x for a in story.articles for x in specific_tokens(a.title)}
     parts = {p for x in found for p in re.split(r"[-_/]", x) if re.search(r"\d", p) and len(p) > 1}
     names = {w.lower() for a in story.articles for w in _NAME.findall(a.title)}
-    return frozenset(found | parts | (names - set(common)))
+    return frozenset(found | parts | (names - set(common) - _GENERIC))
 
 
 def _names(stories: Mapping[int, Story]) -> dict[int, frozenset[str]]:
