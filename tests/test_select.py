@@ -1,4 +1,5 @@
-"""Which stories make the issue: news over chatter, each event once, a continuing event as an update."""
+"""Which stories make the issue: news over chatter, each event once, an event that goes on as
+an update."""
 
 from __future__ import annotations
 

@@ -42,15 +42,16 @@ KIND_WEIGHT = {
 NOT_NEWS = frozenset({"help"})
 # A request for help, as its title reads when no flair says so.
 _HELP = re.compile(
-    r"^(?:how (?:do|can|to|should|would)|what(?:'s| is| are)? (?:the )?best|which|why (?:is|does|do|"
-    r"can't|won't)|can (?:i|you|someone)|should i|is (?:it|there)|are there|does anyone|anyone|any "
-    r"(?:good|recommendations?|suggestions?|advice|tips?|ideas?)|need help|help\b|noob|newbie|"
-    r"beginner|looking for|recommend|(?:the )?best (?:[\w-]+ ){0,3}for)|\b(?:help(?: me)?|advice|noob question|not working|"
-    r"error|issue with|problem with|trouble|stuck|how do i|suggestions?|recommendations?)\b.*\?$"
-    r"|\?\s*$|\b(?:not (?:being )?(?:used|detected|working|loading)|can't|cannot|doesn't|won't|"
+    r"^(?:how (?:do|can|to|should|would)|what(?:'s| is| are)? (?:the )?best|which|"
+    r"why (?:is|does|do|can't|won't)|can (?:i|you|someone)|should i|is (?:it|there)|are there|"
+    r"does anyone|anyone|any (?:good|recommendations?|suggestions?|advice|tips?|ideas?)|"
+    r"need help|help\b|noob|newbie|beginner|looking for|recommend|"
+    r"(?:the )?best (?:[\w-]+ ){0,3}for)|"
+    r"\b(?:help(?: me)?|advice|noob question|not working|error|issue with|problem with|"
+    r"trouble|stuck|how do i|suggestions?|recommendations?)\b.*\?$|\?\s*$|"
+    r"\b(?:not (?:being )?(?:used|detected|working|loading)|can't|cannot|doesn't|won't|"
     r"unable to|any ?one (?:know|tried|using)|what should i|best way to|noob|newbie|beginner|"
-    r"budget for|getting started|"
-    r"question)\b",
+    r"budget for|getting started|question)\b",
     re.I,
 )
 # A show-off of one's own setup, or a meme, as the title reads.
@@ -257,9 +258,54 @@ def _close(
 _WORD = re.compile(r"[\w.-]+")
 # Capitalised words of AI news that name no one thing.
 _GENERIC = frozenset(
-    "ai agi llm llms gpu gpus cpu vram ram mcp rag api apis tts stt asr ocr moe gguf lora ui ux "
-    "sota oss hf pc ide cli sdk tpu npu rl ml nlp vlm vlms json pdf os llama.cpp open source new "
-    "local model models".split()
+    [
+        "ai",
+        "agi",
+        "llm",
+        "llms",
+        "gpu",
+        "gpus",
+        "cpu",
+        "vram",
+        "ram",
+        "mcp",
+        "rag",
+        "api",
+        "apis",
+        "tts",
+        "stt",
+        "asr",
+        "ocr",
+        "moe",
+        "gguf",
+        "lora",
+        "ui",
+        "ux",
+        "sota",
+        "oss",
+        "hf",
+        "pc",
+        "ide",
+        "cli",
+        "sdk",
+        "tpu",
+        "npu",
+        "rl",
+        "ml",
+        "nlp",
+        "vlm",
+        "vlms",
+        "json",
+        "pdf",
+        "os",
+        "llama.cpp",
+        "open",
+        "source",
+        "new",
+        "local",
+        "model",
+        "models",
+    ]
 )
 
 
