@@ -97,6 +97,7 @@ SAME_NAMED_EVENT = 0.5
 # A name that at most this many stories of the week carry (or this share of them) is distinctive.
 NAME_STORIES = 3
 NAME_SHARE = 0.06  # a big event's name is in many of the week's stories: still a name
+MERGE_POOL = 20
 NAME_STEP = 0.1  # two shared names or more: this much further apart
 _NAME = re.compile(r"(?<![\w.-])[A-Z][\w.-]*[A-Za-z0-9](?![\w-])")
 # Hosts that discuss or carry others' content: a link there names no publisher.
@@ -370,21 +371,26 @@ def select_stories(
         scores[s.id] = story_value(story, ranks, week_end, weights, signals)
     news.sort(key=lambda i: (-scores[stories[i].id], stories[i].id))
     # Pieces of one event join the best-scored piece; the event is then scored as a whole.
+    # Only the best MERGE_POOL times `limit` stories are looked at: the rest never make it.
+    news = news[: MERGE_POOL * limit]
     events: list[list[int]] = []
     by_update: dict[str, int] = {}
+    leads = np.empty((len(news), vectors.shape[1]), dtype=vectors.dtype)
+    lead_tokens: list[frozenset[str]] = []
     for i in news:
         if i in updates and updates[i] in by_update:
             events[by_update[updates[i]]].append(i)
             continue
         lead = -1
         if signals.dedupe and events and i not in updates:
-            leads = [e[0] for e in events]
-            lead = _close(vectors[leads], [tokens[x] for x in leads], vectors[i], tokens[i])
+            lead = _close(leads[: len(events)], lead_tokens, vectors[i], tokens[i])
         if lead >= 0:
             events[lead].append(i)
             continue
         if i in updates:
             by_update[updates[i]] = len(events)
+        leads[len(events)] = vectors[i]
+        lead_tokens.append(tokens[i])
         events.append([i])
     told = []
     for members in events:
