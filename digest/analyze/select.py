@@ -316,6 +316,7 @@ def _tokens(story: Story, common: Collection[str]) -> frozenset[str]:
     found = {x for a in story.articles for x in specific_tokens(a.title)}
     parts = {p for x in found for p in re.split(r"[-_/]", x) if re.search(r"\d", p) and len(p) > 1}
     names = {w.lower() for a in story.articles for w in _NAME.findall(a.title)}
+    names |= {p for w in names for p in re.split(r"[-_/]", w) if len(p) > 2}
     return frozenset(found | parts | (names - set(common) - _GENERIC))
 
 
