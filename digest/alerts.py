@@ -12,6 +12,7 @@ from email.message import EmailMessage
 import httpx
 
 from digest.config import Settings, smtp_password
+from digest.publish.headers import set_header
 from digest.store.ledger import Ledger
 
 _log = logging.getLogger(__name__)
@@ -80,9 +81,9 @@ class Alerter:
     def _mail(self, to: str, alert: Alert) -> None:
         e = self.settings.email
         message = EmailMessage()
-        message["From"] = e.sender
-        message["To"] = to
-        message["Subject"] = f"[{self.settings.site.title}] {alert.subject}"
+        set_header(message, "From", e.sender)
+        set_header(message, "To", to)
+        set_header(message, "Subject", f"[{self.settings.site.title}] {alert.subject}")
         message.set_content(alert.text + "\n")
         with smtplib.SMTP(e.smtp_host, e.smtp_port, timeout=20) as smtp:
             smtp.ehlo()

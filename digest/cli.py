@@ -59,6 +59,10 @@ def _crawl(
     return report
 
 
+def _notice(text: str) -> None:
+    console.print(f"[yellow]{escape(text)}[/yellow]")
+
+
 def _expat_notice() -> None:
     if notice := slow_expat_notice():
         console.print(f"[yellow]note:[/yellow] {notice}")
@@ -97,7 +101,8 @@ def _writing(w: WriteReport) -> None:
     console.print(
         f"writer: {w.backend}; grounding checked {g.checked} sentences, dropped {g.dropped} "
         f"(bad citation {g.bad_citation}, made-up quote {g.made_up_quote}, link "
-        f"{g.foreign_link}, unsupported {g.unsupported}), repeated {w.repeated}, "
+        f"{g.foreign_link}, unsupported {g.unsupported}, order to a model {g.instruction}, "
+        f"unknown name or number {g.unknown_name}), repeated {w.repeated}, "
         f"rewritten extractively {g.regenerated}"
     )
     if w.usage is not None:
@@ -169,7 +174,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sources = load_sources(settings.sources)
     store = Store(settings.store.url, create=False)
     try:
-        ops = Operations(settings, store)
+        ops = Operations(settings, store, say=_notice)
         report = _crawl(ops, sources, pipeline.fetch_policy(settings), args.force)
     finally:
         store.close()
@@ -217,7 +222,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     store = Store(settings.store.url, create=False)
     try:
-        _build(Operations(settings, store), load_sources(settings.sources), args.week)
+        _build(Operations(settings, store, say=_notice), load_sources(settings.sources), args.week)
     finally:
         store.close()
     return 0
@@ -230,7 +235,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = StopFlag()
     stop_on_signals(stop, lambda text: console.print(f"[yellow]{text}[/yellow]"))
     store = Store(settings.store.url, create=False)
-    ops = Operations(settings, store, stop=stop, unattended=True)
+    ops = Operations(settings, store, stop=stop, unattended=True, say=_notice)
     try:
         monday = (
             pipeline.parse_week(args.week) if args.week else week_of(ops.clock(), settings.schedule)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from digest import pipeline
@@ -21,7 +21,7 @@ from digest.publish.send import summary
 from digest.publish.serve import listening_socket, serve
 from digest.serving import site_app
 from digest.store import Store
-from digest.store.mailing import Mailing, parse_address
+from digest.store.mailing import AddReport, Mailing, parse_address
 from digest.store.signups import Signups
 
 console = Console(highlight=False)
@@ -132,7 +132,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     finally:
         store.close()
     _print_send(report)
-    return 1 if report.result.failed else 0
+    return 0  # everyone delivered, rejected (suppressed) or deferred with a reason
 
 
 def cmd_subscribers(args: argparse.Namespace) -> int:
@@ -142,10 +142,14 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
     try:
         if args.action == "list":
             table = Table(title="Subscribers", title_justify="left")
-            for column in ("id", "address", "name", "status", "since"):
+            for column in ("id", "address", "name", "status", "since", "why"):
                 table.add_column(column)
             for s in mailing.subscribers():
-                table.add_row(str(s.id), s.address, s.name, s.status, s.added_at.date().isoformat())
+                since = (s.bounced_at or s.added_at).date().isoformat()
+                why = (
+                    f"bounced {s.bounced_at:%Y-%m-%d %H:%M} UTC: {s.bounce}" if s.bounced_at else ""
+                )
+                table.add_row(str(s.id), s.address, s.name, s.status, since, escape(why))
             valid = timedelta(hours=settings.serve.confirm_hours)
             for address, asked in Signups(store.engine, valid).pending():
                 table.add_row("", address, "", "unconfirmed", asked.date().isoformat())
@@ -156,36 +160,69 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
                 console.print(
                     f"{address}: {'unsubscribed' if done else 'not an active subscriber'}"
                 )
+        elif args.action == "add":
+            _added(mailing.add([parse_address(a) for a in args.addresses], resubscribe=True))
         else:
-            lines = args.addresses if args.action == "add" else _address_lines(args.file)
-            report = mailing.add(
-                [parse_address(a) for a in lines], resubscribe=args.action == "add"
-            )
-            console.print(f"{len(report.added)} added, {len(report.already)} already subscribed")
-            if report.left:
-                console.print(
-                    f"[yellow]{len(report.left)} unsubscribed earlier and were not added back: "
-                    f"{', '.join(report.left)}; "
-                    "`digest subscribers add` re-adds one who asks[/yellow]"
-                )
+            entries, bad = _address_file(args.file)
+            for line, problem in bad:
+                console.print(f"[yellow]{args.file}:{line}: {escape(problem)}; skipped[/yellow]")
+            _added(mailing.add(entries))
     finally:
         store.close()
     return 0
 
 
-def _address_lines(file: Path) -> list[str]:
-    """Addresses from a file: one per line ('Name <a@b>' or a@b), or a CSV with an email column."""
+def _added(report: AddReport) -> None:
+    console.print(f"{len(report.added)} added, {len(report.already)} already subscribed")
+    if report.left:
+        console.print(
+            f"[yellow]{len(report.left)} unsubscribed earlier and were not added back: "
+            f"{', '.join(report.left)}; "
+            "`digest subscribers add` re-adds one who asks[/yellow]"
+        )
+
+
+def _address_file(file: Path) -> tuple[list[tuple[str, str]], list[tuple[int, str]]]:
+    """(name, address) pairs from a file, and (line number, problem) for each row skipped.
+
+    The file holds one address per line ('Name <a@b>' or a@b, '#' starts a comment), or is
+    a CSV whose header names an email column (any case, any order; a 'name' column is used,
+    other columns are ignored).
+    """
     try:
         text = file.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise SubscriberError(f"{file}: cannot be read ({exc.strerror}); check the path") from exc
-    rows = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    if rows and "," in rows[0] and "email" in rows[0].lower():
-        reader = csv.DictReader(io.StringIO(text))
-        key = next(k for k in reader.fieldnames or [] if "email" in k.lower())
-        name = next((k for k in reader.fieldnames or [] if k.lower() == "name"), None)
-        return [f"{r[name]} <{r[key]}>" if name and r[name] else r[key] for r in reader]
-    return rows
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise SubscriberError(f"{file}: cannot be read ({why}); check the path") from exc
+    numbered = [
+        (n, line.strip())
+        for n, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    header = next(csv.reader([numbered[0][1]])) if numbered else []
+    columns = [c.strip().lower() for c in header]
+    # a header cell such as 'email' or 'E-mail address'; an address is a row, not a header
+    email = next((i for i, c in enumerate(columns) if "mail" in c and "@" not in c), None)
+    rows: list[tuple[int, str, str]]  # line number, name from a column, the address text
+    if email is None:
+        rows = [(n, "", line) for n, line in numbered]
+    else:
+        name = columns.index("name") if "name" in columns else None
+        rows = []
+        for n, line in numbered[1:]:
+            cells = next(csv.reader([line]))
+            address = cells[email].strip() if email < len(cells) else ""
+            who = cells[name].strip() if name is not None and name < len(cells) else ""
+            rows.append((n, who, address))
+    entries, bad = [], []
+    for n, who, text in rows:
+        try:
+            found, address = parse_address(text)
+        except SubscriberError as exc:
+            bad.append((n, str(exc) if text else "no address in the email column"))
+            continue
+        entries.append((who or found, address))
+    return entries, bad
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -125,8 +125,8 @@ class EmailSettings(_Section):
     smtp_cafile: str = ""
     smtp_timeout: float = Field(30.0, gt=0)
     rate_per_minute: float = Field(60.0, gt=0)
-    retry_delay: float = Field(60.0, ge=0)
-    max_attempts: int = Field(5, ge=1)
+    retry_delay: float = Field(30.0, ge=0)
+    max_attempts: int = Field(4, ge=1)
     unsubscribe_mailto: str = ""
 
 

@@ -18,6 +18,7 @@ from types import FrameType
 from digest.alerts import Alert, Alerter
 from digest.config import Settings
 from digest.errors import DigestError
+from digest.processes import alive
 from digest.store import Store
 from digest.store.ledger import Ledger
 
@@ -35,6 +36,15 @@ def utcnow() -> datetime:
 def new_owner() -> str:
     """Names the process (and the holder within it) in the runs table and the lock."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def holder_is_gone(owner: str) -> bool:
+    """Whether a lock or run owner (see new_owner) is a process of this host that has ended."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's process: only its lock's expiry tells
+    return not alive(int(pid))
 
 
 class StopFlag:
@@ -90,6 +100,7 @@ class Operations:
         clock: Clock = utcnow,
         stop: StopFlag | None = None,
         unattended: bool = False,
+        say: Callable[[str], None] = _log.warning,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -97,6 +108,7 @@ class Operations:
         self.stop = stop or StopFlag()
         self.unattended = unattended  # alert when a run fails: nobody is watching
         self.owner = new_owner()
+        self.say = say  # one-line notices for whoever started the run
         self.ledger = Ledger(store)
         self.alerter = Alerter(settings, self.ledger, clock)
 
@@ -105,6 +117,8 @@ class Operations:
         """Hold the store's pipeline lock, waiting up to `wait` seconds; LockBusy if not had."""
         give_up = time.monotonic() + wait
         while not self.ledger.take_lock(LOCK, self.owner, self.clock(), LOCK_TTL):
+            if self._took_over():
+                break
             left = give_up - time.monotonic()
             if left <= 0 or self.stop.is_set():
                 holder = self.ledger.lock_holder(LOCK, self.clock())
@@ -124,6 +138,18 @@ class Operations:
             done.set()
             beat.join()
             self.ledger.release_lock(LOCK, self.owner)
+
+    def _took_over(self) -> bool:
+        """Take the lock from a holder on this host whose process has ended (killed)."""
+        holder = self.ledger.lock_holder(LOCK, self.clock())
+        if holder is None or not holder_is_gone(holder.owner):
+            return False
+        if not self.ledger.take_over_lock(LOCK, holder.owner, self.owner, self.clock(), LOCK_TTL):
+            return False
+        why = f"process {holder.owner} ended without finishing (killed?)"
+        self.ledger.interrupt_runs_of(holder.owner, self.clock(), why)
+        self.say(f"took over the store's lock from {why}; its run is marked interrupted")
+        return True
 
     def _renew(self, done: threading.Event) -> None:
         while not done.wait(LOCK_TTL.total_seconds() / 4):

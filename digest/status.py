@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from digest.config import Settings
 from digest.health import SourceStatus, source_statuses
 from digest.jobs import ISSUE_STAGES
 from digest.models import Issue
-from digest.ops import LOCK
+from digest.ops import LOCK, holder_is_gone
 from digest.periods import due_week
 from digest.pipeline import draft_path, issue_id
 from digest.scheduler import next_runs
@@ -51,7 +51,7 @@ def gather(settings: Settings, store: Store, names: Sequence[str], now: datetime
     zone = ZoneInfo(settings.schedule.timezone)
     issues = store.issues()
     issue = issues[0] if issues else None
-    runs = ledger.runs(12)
+    runs = [_dead_as_interrupted(r) for r in ledger.runs(12)]
     jobs = next_runs(settings, store, now)
     health = source_statuses(store, ledger, names, now)
     a = settings.alerts
@@ -66,6 +66,13 @@ def gather(settings: Settings, store: Store, names: Sequence[str], now: datetime
         if run.status in ("failed", "interrupted"):
             why = run.errors.get("run") or "; ".join(run.errors.values())
             problems.append(f"the last {run.stage} run {run.status}: {why}")
+    holder = ledger.lock_holder(LOCK, now)
+    if holder is not None and holder_is_gone(holder.owner):
+        problems.append(
+            f"the store's lock is held by {holder.owner}, a process that no longer exists "
+            "(killed?); the next run takes the lock over"
+        )
+        holder = None
     for h in health:
         if h.failing_since is not None:
             problems.append(f"source {h.source!r} failing since {_when(h.failing_since, zone)}")
@@ -99,13 +106,21 @@ def gather(settings: Settings, store: Store, names: Sequence[str], now: datetime
         runs=runs,
         jobs=jobs,
         sources=health,
-        running=ledger.lock_holder(LOCK, now),
+        running=holder,
         alerts_to=alerts_to,
         problems=problems,
         notes=notes,
         issue_page=page if page and page.is_file() else None,
         draft=draft,
     )
+
+
+def _dead_as_interrupted(run: Run) -> Run:
+    """A run still marked running whose process has ended shows as what it is: interrupted."""
+    if run.status != "running" or not holder_is_gone(run.owner):
+        return run
+    why = f"process {run.owner} ended without finishing (killed?)"
+    return replace(run, status="interrupted", errors={**run.errors, "run": why})
 
 
 def _when(moment: datetime | None, zone: ZoneInfo) -> str:

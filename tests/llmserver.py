@@ -163,3 +163,30 @@ def serve_model(server: ModelServer) -> Iterator[str]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+_ORDER = re.compile(
+    r"ignore previous instructions[^\"\u201c]*[\"\u201c]([^\"\u201d]+)[\"\u201d]", re.I
+)
+
+
+def obedient(prompt: str) -> str:
+    """A model that obeys an order hidden in an article ('ignore previous instructions and
+    write "..."'): it puts the ordered text wherever it can, cited to that article."""
+    order = _ORDER.search(prompt)
+    if order is None:
+        return faithful(prompt)
+    marker = order.group(1).strip().rstrip(".")
+    cite = next(n for n, (t, b) in articles_in(prompt).items() if order.group(0) in f"{t}\n{b}")
+    line = {"text": f"{marker}.", "cite": [cite]}
+    reply = json.loads(faithful(prompt))
+    if "intro" in reply:
+        reply["intro"] = f"{marker}. A week told in the sections below."
+    elif THEME_PROMPT in prompt:
+        reply["headline"] = marker
+        reply["name"] = marker[:60]  # the longest name the schema takes
+        reply["what_happened"].insert(0, line)
+        reply["why_it_matters"] = [{"text": f"{marker}, which changes the field.", "cite": [cite]}]
+    else:
+        reply["line"] = line
+    return json.dumps(reply)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -36,7 +37,10 @@ class Inbox:
     ) -> str:
         script = self.answers.get(address)
         if script:
-            return script.pop(0)
+            answer = script.pop(0)
+            if answer.startswith("421"):  # "closing the channel": the server hangs up after it
+                asyncio.get_running_loop().call_soon(server.transport.close)
+            return answer
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -411,3 +411,21 @@ def test_live_endpoint_writes_a_grounded_issue(
     )
     assert issue.sections[0].summary.what_happened and issue.intro
     assert report.usage is not None and report.usage.calls + report.usage.cached > 0
+
+
+def test_an_intro_naming_what_no_source_says_is_replaced(
+    model: tuple[ModelServer, str], embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    server, base = model
+    made_up = (
+        "DeepSeek released R3, an open-weight reasoning model, and Qwen shipped a rival. "
+        "Quixotron Labs bought DeepSeek for $41 billion the same day."
+    )
+    server.queue(Step(json.dumps({"intro": made_up}), match="editorial intro"))
+    settings = _settings(base, tmp_path)
+    issue, report = pipeline.write_reported(
+        _analysis(full=False), embedder, date(2026, 11, 16), settings
+    )
+    assert any("editorial intro" in r["messages"][-1]["content"] for r in server.requests)
+    assert "Quixotron" not in issue.intro and issue.intro
+    assert any(f.startswith("intro:") and "no source gives" in f for f in report.fallbacks)

@@ -18,7 +18,7 @@ import pytest
 from bs4 import BeautifulSoup
 from starlette.types import ASGIApp
 
-from digest import pipeline
+from digest import cli, cli_publish, pipeline
 from digest.config import EmailSettings, Settings, SiteSettings, StoreSettings
 from digest.errors import ConfigError, PublishError
 from digest.publish.render import make_environment
@@ -138,11 +138,12 @@ def test_try_later_is_retried_and_rejection_is_marked(setup: Setup, tmp_path: Pa
         settings = setup.settings(server, max_attempts=3)
         report = pipeline.send_issue(settings, setup.store)
         assert sorted(server.inbox.recipients()) == [READERS[0], READERS[1], READERS[4]]
-        assert report.result.rejected == [READERS[2]]
-        assert report.result.failed == [READERS[3]]
-        assert report.ledger == {"sent": 3, "rejected": 1, "failed": 1}
+        assert list(report.result.rejected) == [READERS[2]]
+        assert report.result.deferred == {READERS[3]: "452 full"}
+        assert report.ledger == {"sent": 3, "rejected": 1, "deferred": 1}
         again = pipeline.send_issue(settings, setup.store)
     assert again.result.sent == 0 and len(server.inbox.messages) == 3
+    assert list(again.result.deferred) == [READERS[3]]  # tried once more, told why again
 
 
 def test_server_down_then_up_resumes_without_duplicates(setup: Setup, tmp_path: Path) -> None:
@@ -152,15 +153,15 @@ def test_server_down_then_up_resumes_without_duplicates(setup: Setup, tmp_path: 
         settings = setup.settings(server, max_attempts=1)
         first = pipeline.send_issue(settings, setup.store)
         delivered = server.inbox.recipients()
-    assert first.result.failed == [READERS[2]]
+    assert list(first.result.deferred) == [READERS[2]]
     setup.mailing.add([("", "late@example.net")])
     with pytest.raises(PublishError, match="could not reach SMTP server"):
         pipeline.send_issue(settings, setup.store)
-    assert setup.mailing.counts(setup.issue_id)["pending"] == 1
+    assert setup.mailing.counts(setup.issue_id)["pending"] == 2  # the deferred one and late
     with smtp_server(tmp_path, port=port) as server:
         second = pipeline.send_issue(settings, setup.store)
-        assert server.inbox.recipients() == ["late@example.net"]
-    assert second.result.sent == 1 and len(delivered) == 4
+        assert server.inbox.recipients() == [READERS[2], "late@example.net"]
+    assert second.result.sent == 2 and len(delivered) == 4
 
 
 def _unsubscribe_app(setup: Setup) -> ASGIApp:
@@ -265,3 +266,62 @@ def test_one_click_post_unsubscribes_but_get_only_asks(setup: Setup, tmp_path: P
         other = setup.mailing.subscribers()[1]
         assert setup.mailing.subscriber(other.id).status == "active"  # type: ignore[union-attr]
     assert urlsplit(base).hostname == "127.0.0.1"
+
+
+def _cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
+    lines: list[str] = []
+
+    def keep(*a: object, **_: object) -> None:
+        lines.append(" ".join(map(str, a)))
+
+    with monkeypatch.context() as m:
+        m.setattr(cli.console, "print", keep)
+        m.setattr(cli_publish.console, "print", keep)
+        code = cli.main(list(args))
+    return code, "\n".join(lines)
+
+
+def test_hard_bounce_is_suppressed_and_421_hangups_are_retried(
+    setup: Setup,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    gone, busy, greylisted = READERS[1], READERS[2], READERS[3]
+    with smtp_server(tmp_path) as server:
+        server.inbox.answers = {
+            gone: ["550 5.1.1 <reader2@example.net>: no such user"],
+            busy: ["421 4.3.2 too busy, closing"] * 2,  # each one hangs up the session
+            greylisted: ["450 4.7.1 greylisted"] * 10,
+        }
+        config = tmp_path / "digest.toml"
+        config.write_text(
+            f'[store]\nurl = "{setup.store.engine.url}"\n'
+            f'[site]\nbase_url = "{BASE_URL}"\n'
+            f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {server.port}\n'
+            'smtp_security = "none"\nrate_per_minute = 60000.0\n'
+            "retry_delay = 0.02\nmax_attempts = 3\n"
+        )
+        code, out = _cli(monkeypatch, "send", "--config", str(config))
+        assert code == 0, out
+        received = Counter(server.inbox.recipients())
+        assert received == Counter([READERS[0], busy, READERS[4]])  # busy once, after 2 hang-ups
+        assert "rejected" in out and gone in out and "no such user" in out
+        assert "deferred" in out and greylisted in out and "greylisted" in out
+        statuses = {s.address: s for s in setup.mailing.subscribers()}
+        assert statuses[gone].status == "bounced" and "550" in statuses[gone].bounce
+        assert statuses[gone].bounced_at is not None
+        assert all(statuses[r].status == "active" for r in READERS if r != gone)
+
+        # The next issue goes to everyone but the bounced address, which is never tried again.
+        setup.store.save_issue(two_weeks()[1])
+        server.inbox.answers = {}
+        code, out = _cli(monkeypatch, "send", "--config", str(config), "--week", "2026-W46")
+        assert code == 0, out
+        later = Counter(server.inbox.recipients()) - received
+    assert gone not in later and later == Counter(r for r in READERS if r != gone)
+    monkeypatch.undo()
+    assert cli.main(["subscribers", "--config", str(config), "list"]) == 0
+    listing = capsys.readouterr().out
+    row = next(line for line in listing.splitlines() if gone in line)
+    assert "bounced" in row and "550" in listing

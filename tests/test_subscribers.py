@@ -86,3 +86,31 @@ def test_tokens_are_bound_to_subscriber_and_secret() -> None:
     assert not token_matches(b"k" * 32, token, 8, "ada@example.net")
     assert not token_matches(b"j" * 32, token, 7, "ada@example.net")
     assert token_subscriber("7.short") is None and token_subscriber("x.y") is None
+
+
+def test_import_csv_by_its_email_column_and_skip_bad_rows(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one_column = config.parent / "one.csv"
+    one_column.write_text("email\nann@example.net\nben@example.net\n")
+    code, out = _run(config, monkeypatch, "import", str(one_column))
+    assert code == 0 and "2 added" in out
+    reordered = config.parent / "export.csv"
+    reordered.write_text(
+        "Joined,Name,EMAIL,Plan\n"
+        "2025-01-02,Cat,cat@example.net,free\n"
+        "2025-01-03,,nobody,free\n"
+        '2025-01-04,"Dan, Jr.",dan@example.net,paid\n'
+        "2025-01-05,Eve\n"
+    )
+    code, out = _run(config, monkeypatch, "import", str(reordered))
+    assert code == 0 and "2 added" in out
+    assert "export.csv:3: 'nobody' is not an email address" in out
+    assert "export.csv:5:" in out and "skipped" in out
+    plain = config.parent / "plain.txt"
+    plain.write_text("fay@example.net\nFay Two <gus@example.net>\nnot-an-address\n")
+    code, out = _run(config, monkeypatch, "import", str(plain))
+    assert code == 0 and "2 added" in out and "plain.txt:3:" in out
+    assert set(_statuses(config)) == {
+        f"{n}@example.net" for n in ("ann", "ben", "cat", "dan", "fay", "gus")
+    }

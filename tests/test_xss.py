@@ -106,3 +106,45 @@ def test_no_header_can_be_injected(tmp_path: Path) -> None:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert message["Bcc"] is None and message["X-Evil"] is None
     assert message["Subject"] == "Hello Bcc: victim@example.com X-Evil: 1"
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.mark.parametrize(
+    "feed", ["feed.xml", "rss.xml", "themes/evil/feed.xml", "themes/evil/rss.xml"]
+)
+def test_text_fields_read_as_html_stay_text(published: PublishResult, feed: str) -> None:
+    """RSS description and Atom type="html" fields are HTML inside XML: a headline such as
+    '"><svg onload=...>' must reach the reader's HTML parser as escaped text."""
+    root = etree.fromstring((published.index.parent / feed).read_bytes())
+    if feed.endswith("rss.xml"):
+        fields = root.iter("description")
+    else:
+        fields = (
+            e
+            for e in root.iter(f"{ATOM}summary", f"{ATOM}subtitle", f"{ATOM}title")
+            if e.get("type") == "html"
+        )
+    shown = []
+    for field in fields:
+        markup = BeautifulSoup(field.text or "", "html.parser")
+        assert markup.find() is None, (feed, field.text)  # no element at all: only text
+        shown.append(markup.get_text())
+    assert any('"><svg onload="window.pwned=1">' in text for text in shown), shown
+
+
+@pytest.mark.parametrize(
+    "word", ["=?UTF-8?Q?=0A?=", "=?UTF-8?Q?=0D?=", "=?UTF-8?B?DQo=?=", "=?UTF-8?Q?=00=0B=1B?=",
+             "=?UTF-8?Q?=C2=85?=", "=?UTF-8?Q?=E2=80=A8?=", "=?UTF-8?B?PT9VVEYtOD9RPz0wQT89?="]
+)  # fmt: skip
+def test_encoded_control_characters_are_folded(tmp_path: Path, word: str) -> None:
+    issue = replace(two_weeks()[0], title=f"Hello {word}Bcc: victim@example.com")
+    settings = PublishSettings(tmp_path / "site", tmp_path / "email", BASE_URL)
+    raw = publish(issue, [], settings).email.read_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert not any(line.startswith(b"Bcc") for line in head.split(b"\r\n"))
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["Bcc"] is None
+    assert str(message["Subject"]).startswith("Hello") and "Bcc: victim" in message["Subject"]
+    assert not any(c in str(message["Subject"]) for c in "\r\n\x00\x0b\x1b\x85\u2028")

@@ -17,6 +17,7 @@ from jinja2 import Environment
 
 from digest.errors import PublishError
 from digest.models import Issue
+from digest.publish.headers import set_header
 from digest.publish.inbox import preheader, subject_line
 from digest.publish.render import published, render
 from digest.publish.sanitize import clean_html
@@ -58,10 +59,10 @@ class Edition:
         text = self.text.replace(self.placeholder, link)
         html = self.html.replace(self.placeholder, link)
         message = EmailMessage()
-        message["Subject"] = subject_line(self.issue)
+        set_header(message, "Subject", subject_line(self.issue))
         for header, value, setting in (("From", sender, "email.from"), ("To", recipient, "to")):
             try:
-                message[header] = value
+                set_header(message, header, value)
                 if not message[header].addresses:
                     raise ValueError("no address in it")
             except (ValueError, IndexError) as exc:
@@ -70,15 +71,17 @@ class Edition:
                     f"{setting} {value!r} is not a usable {header} header ({exc}); "
                     "use one address such as 'digest <digest@example.com>'"
                 ) from exc
-        message["Date"] = format_datetime(published(self.issue))
-        message["Message-ID"] = message_id or f"<issue.{self.issue.id}@{self.host}>"
-        message["List-Id"] = f"<{self.host}>"
+        set_header(message, "Date", format_datetime(published(self.issue)))
+        set_header(message, "Message-ID", message_id or f"<issue.{self.issue.id}@{self.host}>")
+        set_header(message, "List-Id", f"<{self.host}>")
         if unsubscribe is not None:
             subject = quote(f"unsubscribe {unsubscribe.token}")
-            message["List-Unsubscribe"] = (
-                f"<{unsubscribe.url}>, <mailto:{unsubscribe.mailto}?subject={subject}>"
+            set_header(
+                message,
+                "List-Unsubscribe",
+                f"<{unsubscribe.url}>, <mailto:{unsubscribe.mailto}?subject={subject}>",
             )
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            set_header(message, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
         message.set_content(text)
         message.add_alternative(html, subtype="html")
         # The default boundary is random; one derived from the parts keeps the bytes reproducible.

@@ -33,7 +33,10 @@ class Ledger(Protocol):
         """An in-flight delivery that certainly did not reach the server goes back to the queue."""
 
     def record(self, issue_id: str, subscriber_id: int, status: str, answer: str) -> None:
-        """The outcome of an in-flight delivery: sent, deferred, rejected or failed."""
+        """The outcome of an in-flight delivery: sent, deferred or rejected."""
+
+    def suppress(self, subscriber_id: int, reason: str) -> None:
+        """Never send to this subscriber again: the server refused the address for good."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,8 @@ class SmtpSettings:
     cafile: str = ""
     timeout: float = 30.0
     rate_per_minute: float = 60.0
-    retry_delay: float = 60.0
-    max_attempts: int = 5
+    retry_delay: float = 30.0  # doubled after each temporary refusal of the same recipient
+    max_attempts: int = 4
 
 
 @dataclass
@@ -58,9 +61,9 @@ class SendResult:
 
     sent: int = 0
     skipped: int = 0
-    deferred: list[str] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
+    retried: list[str] = field(default_factory=list)  # answered 'try later' at least once
+    deferred: dict[str, str] = field(default_factory=dict)  # still 'try later': address -> why
+    rejected: dict[str, str] = field(default_factory=dict)  # refused for good: address -> why
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class _Answer(Exception):
 
     code: int
     text: str
+    recipient: bool = False  # the answer to RCPT: about the address, not the message
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}"
@@ -141,8 +145,8 @@ class _Connection:
                     )
                 code, reply = smtp.rcpt(recipient)
                 if code not in (250, 251):
-                    smtp.rset()
-                    raise _Answer(code, _text(reply))
+                    self._reset(code)
+                    raise _Answer(code, _text(reply), recipient=True)
                 break
             except (smtplib.SMTPServerDisconnected, OSError, SendError) as exc:
                 self.close()
@@ -162,6 +166,17 @@ class _Connection:
             ) from exc
         if code != 250:
             raise _Answer(code, _text(reply))
+
+    def _reset(self, code: int) -> None:
+        """Ready the session for the next message; a server that answered 421 (or hung up)
+        is closing it, so the next message opens a fresh one."""
+        if code == 421 or self.smtp is None:
+            self.close()
+            return
+        try:
+            self.smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
 
     def close(self) -> None:
         if self.smtp is not None:
@@ -183,9 +198,12 @@ def send_edition(
 ) -> SendResult:
     """Send the edition to every subscriber the ledger says is owed it, at most once each.
 
-    A 4xx answer defers the recipient: retried after retry_delay within this run, and by the
-    next run, until max_attempts. A 5xx answer marks the recipient rejected for this issue.
-    A subscriber who unsubscribes while the send runs is skipped.
+    A 4xx answer (a 421 that closes the session too) defers the recipient: retried within
+    this run after retry_delay, doubled each time, until max_attempts; one still deferred
+    then is left for the next run, with the server's answer as the reason. A 5xx answer to
+    RCPT rejects the address for good: the subscriber is suppressed (status bounced). A lost
+    connection before DATA is retried the same way; after max_attempts in a row the send
+    stops with SendError. A subscriber who unsubscribes while the send runs is skipped.
     """
     issue_id = edition.issue.id
     result = SendResult()
@@ -194,6 +212,7 @@ def send_edition(
     envelope_from = _envelope(sender)
     queue: list[tuple[float, Delivery]] = [(0.0, d) for d in ledger.due(issue_id)]
     next_slot = time.monotonic()
+    losses = 0  # connections lost in a row
     try:
         while queue:
             queue.sort(key=lambda item: item[0])
@@ -218,14 +237,23 @@ def send_edition(
                 ledger.release(issue_id, delivery.subscriber_id)
                 if isinstance(exc.__cause__, SendError):
                     raise exc.__cause__ from None
-                raise SendError(
-                    f"lost the SMTP server {smtp.host}:{smtp.port} ({exc}) after {result.sent} "
-                    "messages; the rest are still queued: run `digest send` again"
-                ) from exc
-            except _Answer as answer:
-                _refused(ledger, issue_id, delivery, answer, smtp, result, queue)
+                losses += 1
+                if losses >= smtp.max_attempts:
+                    raise SendError(
+                        f"lost the SMTP server {smtp.host}:{smtp.port} ({exc}) {losses} times in "
+                        f"a row after {result.sent} messages; the rest are still queued: run "
+                        "`digest send` again"
+                    ) from exc
+                say(f"lost the SMTP server ({exc}); trying {delivery.address} again")
+                queue.append((time.monotonic() + _backoff(smtp, losses), delivery))
                 continue
+            except _Answer as answer:
+                losses = 0
+                _refused(ledger, issue_id, delivery, answer, smtp, result, queue, say)
+                continue
+            losses = 0
             ledger.record(issue_id, delivery.subscriber_id, "sent", "250")
+            result.deferred.pop(delivery.address, None)
             result.sent += 1
             say(f"sent to {delivery.address}")
     finally:
@@ -256,20 +284,33 @@ def _refused(
     smtp: SmtpSettings,
     result: SendResult,
     queue: list[tuple[float, Delivery]],
+    say: Callable[[str], None],
 ) -> None:
-    """Record a refusal; a temporary one goes back in the queue while attempts remain."""
+    """Record a refusal; a temporary one goes back in the queue while attempts remain, and
+    a permanent one of the address suppresses the subscriber."""
     attempts = delivery.attempts + 1
-    if 400 <= answer.code < 500 and attempts < smtp.max_attempts:
+    address = delivery.address
+    if 400 <= answer.code < 500:
         ledger.record(issue_id, delivery.subscriber_id, "deferred", str(answer))
-        result.deferred.append(delivery.address)
-        retry = Delivery(delivery.subscriber_id, delivery.address, delivery.name, attempts)
-        queue.append((time.monotonic() + smtp.retry_delay, retry))
-    elif 400 <= answer.code < 500:
-        ledger.record(issue_id, delivery.subscriber_id, "failed", str(answer))
-        result.failed.append(delivery.address)
-    else:
-        ledger.record(issue_id, delivery.subscriber_id, "rejected", str(answer))
-        result.rejected.append(delivery.address)
+        if address not in result.retried:
+            result.retried.append(address)
+        result.deferred[address] = str(answer)
+        if attempts < smtp.max_attempts:
+            wait = _backoff(smtp, attempts)
+            say(f"{address}: {answer}; trying again in {wait:.0f} s")
+            retry = Delivery(delivery.subscriber_id, address, delivery.name, attempts)
+            queue.append((time.monotonic() + wait, retry))
+        return
+    ledger.record(issue_id, delivery.subscriber_id, "rejected", str(answer))
+    result.rejected[address] = str(answer)
+    if answer.recipient:
+        ledger.suppress(delivery.subscriber_id, str(answer))
+        say(f"{address}: {answer}; suppressed, never sent to again")
+
+
+def _backoff(smtp: SmtpSettings, attempts: int) -> float:
+    """Seconds before the next try after `attempts` failed ones: retry_delay, doubling."""
+    return float(smtp.retry_delay * 2 ** max(attempts - 1, 0))
 
 
 def _text(reply: bytes | str) -> str:
@@ -294,15 +335,15 @@ def _bytes(message: EmailMessage) -> bytes:
 def summary(result: SendResult) -> Sequence[str]:
     """Lines for the operator: what happened and what to do next."""
     lines = [f"{result.sent} sent, {result.skipped} skipped (unsubscribed or already sent)"]
+    if result.retried:
+        lines.append(f"{len(result.retried)} answered 'try later' at least once")
     if result.deferred:
-        lines.append(f"{len(result.deferred)} answered 'try later' at least once")
-    if result.failed:
         lines.append(
-            f"{len(result.failed)} still refused temporarily after every attempt: "
-            + ", ".join(result.failed)
+            f"{len(result.deferred)} deferred, still 'try later' after every attempt; the next "
+            "`digest send` tries again:"
         )
+        lines += [f"  {address}: {why}" for address, why in result.deferred.items()]
     if result.rejected:
-        lines.append(
-            f"{len(result.rejected)} rejected by the server: " + ", ".join(result.rejected)
-        )
+        lines.append(f"{len(result.rejected)} rejected by the server (suppressed if the address):")
+        lines += [f"  {address}: {why}" for address, why in result.rejected.items()]
     return lines

@@ -18,6 +18,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from digest.errors import PublishError
+from digest.publish.headers import set_header
 from digest.publish.render import render
 from digest.publish.send import SmtpSettings, send_one
 from digest.store.signups import Signups
@@ -50,13 +51,14 @@ class Letters:
         already receives the newsletter."""
         message = EmailMessage()
         title = " ".join(self.site_title.split())
-        message["Subject"] = (
-            f"Confirm your subscription to {title}" if link else (f"You already receive {title}")
+        subject = (
+            f"Confirm your subscription to {title}" if link else f"You already receive {title}"
         )
-        message["From"] = self.sender
-        message["To"] = Address(addr_spec=address)
-        message["Date"] = format_datetime(datetime.now(UTC))
-        message["Message-ID"] = make_msgid(domain="digest.invalid")
+        set_header(message, "Subject", subject)
+        set_header(message, "From", self.sender)
+        set_header(message, "To", str(Address(addr_spec=address)))
+        set_header(message, "Date", format_datetime(datetime.now(UTC)))
+        set_header(message, "Message-ID", make_msgid(domain="digest.invalid"))
         hours = round(valid.total_seconds() / 3600)
         message.set_content(
             render(self.env, "signup_email.txt", site_title=title, link=link, hours=hours)

@@ -17,6 +17,7 @@ from xml.etree import ElementTree
 from jinja2 import Environment
 
 from digest.models import Issue, Section, Theme
+from digest.processes import alive
 from digest.publish.render import (
     issue_path,
     render,
@@ -168,11 +169,28 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _clear_staging(site_dir: Path) -> None:
+    """Remove the staging folders of builds that were killed; a site left half-swapped (the
+    old one moved aside, the new one not yet in) is put back first."""
+    for kind in ("old", "build"):  # an old site is what to restore, so it goes first
+        for left in sorted(site_dir.parent.glob(f".{site_dir.name}.{kind}-*")):
+            pid = left.name.removeprefix(f".{site_dir.name}.{kind}-").split("-")[0]
+            if pid.isdigit() and int(pid) != os.getpid() and alive(int(pid)):
+                continue  # a build running now in another process
+            if kind == "old" and not site_dir.exists():
+                left.rename(site_dir)
+            else:
+                shutil.rmtree(left, ignore_errors=True)
+
+
 @contextmanager
 def swapped_in(site_dir: Path) -> Iterator[Path]:
     """A fresh directory beside site_dir that replaces it only if the with-block succeeds."""
     site_dir.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.build-", dir=site_dir.parent))
+    _clear_staging(site_dir)
+    build = Path(
+        tempfile.mkdtemp(prefix=f".{site_dir.name}.build-{os.getpid()}-", dir=site_dir.parent)
+    )
     old = build.with_name(build.name.replace(".build-", ".old-", 1))
     try:
         yield build

@@ -154,6 +154,17 @@ class Ledger:
             )
         return max(result.rowcount, 0)
 
+    def interrupt_runs_of(self, owner: str, now: datetime, why: str) -> int:
+        """Mark the runs a dead process left 'running' as interrupted, saying why."""
+        t = schema.runs
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(t)
+                .where(t.c.status == "running", t.c.owner == owner)
+                .values(status="interrupted", ended_at=_utc(now), errors=json.dumps({"run": why}))
+            )
+        return max(result.rowcount, 0)
+
     def new_articles_by_source(self, since: datetime) -> dict[str, int]:
         """Articles first fetched since `since`, per source."""
         a = schema.articles
@@ -184,6 +195,19 @@ class Ledger:
             conn.execute(statement)
             holder = conn.execute(select(t.c.owner).where(t.c.name == name)).scalar()
         return bool(holder == owner)
+
+    def take_over_lock(
+        self, name: str, gone: str, owner: str, now: datetime, ttl: timedelta
+    ) -> bool:
+        """Take the lock from `gone` (a holder known to be dead); False if it changed hands."""
+        t = schema.locks
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(t)
+                .where(t.c.name == name, t.c.owner == gone)
+                .values(owner=owner, expires_at=_utc(now + ttl))
+            )
+        return done.rowcount == 1
 
     def release_lock(self, name: str, owner: str) -> None:
         t = schema.locks

@@ -16,7 +16,7 @@ from digest.models import Delivery, Issue
 from digest.store import schema
 from digest.store.serialize import issue_from_json, issue_to_json
 
-ACTIVE, UNSUBSCRIBED = "active", "unsubscribed"
+ACTIVE, UNSUBSCRIBED, BOUNCED = "active", "unsubscribed", "bounced"
 _OWED = ("pending", "deferred")
 
 
@@ -27,6 +27,8 @@ class Subscriber:
     name: str
     status: str
     added_at: datetime
+    bounced_at: datetime | None = None
+    bounce: str = ""  # the server's answer that refused the address
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class Mailing:
                     conn.execute(
                         update(t)
                         .where(t.c.id == row.id)
-                        .values(status=ACTIVE, unsubscribed_at=None)
+                        .values(status=ACTIVE, unsubscribed_at=None, bounced_at=None, bounce="")
                     )
                     added.append(address)
                 else:
@@ -120,6 +122,16 @@ class Mailing:
                 update(t)
                 .where(t.c.id == subscriber_id, t.c.status == ACTIVE)
                 .values(status=UNSUBSCRIBED, unsubscribed_at=_now())
+            )
+
+    def suppress(self, subscriber_id: int, reason: str) -> None:
+        """A hard bounce: the address is never sent to again (until `subscribers add` it)."""
+        t = schema.subscribers
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t)
+                .where(t.c.id == subscriber_id, t.c.status == ACTIVE)
+                .values(status=BOUNCED, bounced_at=_now(), bounce=reason[:500])
             )
 
     def subscriber(self, subscriber_id: int) -> Subscriber | None:
@@ -256,4 +268,13 @@ class Mailing:
 
 def _subscriber(row: object) -> Subscriber:
     r = row._mapping  # type: ignore[attr-defined]
-    return Subscriber(r["id"], r["address"], r["name"], r["status"], _utc(r["added_at"]))
+    bounced = r["bounced_at"]
+    return Subscriber(
+        r["id"],
+        r["address"],
+        r["name"],
+        r["status"],
+        _utc(r["added_at"]),
+        _utc(bounced) if bounced is not None else None,
+        r["bounce"] or "",
+    )

@@ -155,6 +155,9 @@ subscribers = Table(
     Column("status", String(16), nullable=False),
     Column("added_at", DateTime(timezone=True), nullable=False),
     Column("unsubscribed_at", DateTime(timezone=True), nullable=True),
+    # status 'bounced': the server refused the address for good (a 5xx to RCPT), and why
+    Column("bounced_at", DateTime(timezone=True), nullable=True),
+    Column("bounce", Text, nullable=False, server_default=""),
 )
 
 # Sign-ups from the site awaiting their confirmation link; confirmed ones become subscribers.

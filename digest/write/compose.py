@@ -11,7 +11,8 @@ from digest.models import Article, Citation, Note, Section, Sentence, Story, The
 from digest.write import EmbedTexts, Writer
 from digest.write.calls import Usage
 from digest.write.extractive import ExtractiveWriter, renumbered, retitled
-from digest.write.grounding import Grounder, GroundingCounts
+from digest.write.grounding import Grounder, GroundingCounts, said_by
+from digest.write.injection import carries_instructions, unknown_terms
 from digest.write.primary import is_primary
 from digest.write.sentences import normalise
 from digest.write.style import (
@@ -223,8 +224,13 @@ def write_issue(
     hits = notes(quick, "quick hit", quick_hits)
     intro = writer.intro(sections, len(hits), len(corner))
     headlines = [s.summary.headline for s in sections[:3]]
-    if writer is not fallback and intro_faults(intro, headlines):
-        report.fallbacks.append(f"intro: {'; '.join(intro_faults(intro, headlines))}")
+    faults = intro_faults(intro, headlines)
+    told = [*headlines, *(s.theme.name for s in sections)]
+    told += said_by(_sources([st for s in sections for st in s.theme.stories]).values())
+    if carries_instructions(intro) or unknown_terms(intro, told):
+        faults.append("an order to a model, or a name or number no source gives")
+    if writer is not fallback and faults:
+        report.fallbacks.append(f"intro: {'; '.join(faults)}")
         intro = fallback.intro(sections, len(hits), len(corner))
     return Written(intro, tuple(sections), hits, corner, watch, report)
 

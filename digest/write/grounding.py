@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import nh3
 
 from digest.models import Article, Citation, Note, Section, Sentence
 from digest.write import EmbedTexts
+from digest.write.injection import carries_instructions, unknown_terms
 from digest.write.sentences import normalise, source_sentences
 from digest.write.vectors import remembering
 
@@ -41,6 +42,13 @@ def _flat(text: str) -> str:
     return " ".join(text.translate(quotes).split())
 
 
+def said_by(sources: Iterable[Article]) -> list[str]:
+    """What the sources themselves say (titles and sentences), without the sentences that
+    give orders to a model: the only text a written sentence may rest on."""
+    said = [s for a in sources for s in (a.title, *source_sentences(f"{a.summary}\n{a.full_text}"))]
+    return [s for s in said if s and not carries_instructions(s)]
+
+
 def quotes_in(text: str) -> list[str]:
     """The spans of a sentence written between quotation marks."""
     return [a or b for a, b in _QUOTE.findall(text)]
@@ -55,12 +63,21 @@ class GroundingCounts:
     made_up_quote: int = 0
     foreign_link: int = 0
     unsupported: int = 0
+    instruction: int = 0  # spoke to a model, or retold what a source's hidden order said
+    unknown_name: int = 0  # a name or number that no source gives
     regenerated: int = 0
     drops: list[str] = field(default_factory=list)
 
     @property
     def dropped(self) -> int:
-        return self.bad_citation + self.made_up_quote + self.foreign_link + self.unsupported
+        return (
+            self.bad_citation
+            + self.made_up_quote
+            + self.foreign_link
+            + self.unsupported
+            + self.instruction
+            + self.unknown_name
+        )
 
     def add(self, other: GroundingCounts) -> None:
         self.checked += other.checked
@@ -68,6 +85,8 @@ class GroundingCounts:
         self.made_up_quote += other.made_up_quote
         self.foreign_link += other.foreign_link
         self.unsupported += other.unsupported
+        self.instruction += other.instruction
+        self.unknown_name += other.unknown_name
         self.regenerated += other.regenerated
         self.drops.extend(other.drops)
 
@@ -87,6 +106,7 @@ class Grounder:
     def support(self, sentence: str, sources: Sequence[Article]) -> float:
         """Highest cosine between the sentence and any sentence (or title) of the sources."""
         own = [s for a in sources for s in (a.title, *source_sentences(a.summary)) if s]
+        own = [s for s in own if not carries_instructions(s)]
         if not own:
             return 0.0
         words = normalise(sentence)
@@ -111,6 +131,10 @@ class Grounder:
             return "made_up_quote"
         if _LINK.search(sentence.text):
             return "foreign_link"
+        if carries_instructions(sentence.text):
+            return "instruction"
+        if unknown_terms(sentence.text, said_by(sources.values())):
+            return "unknown_name"
         # Each citation must bear the sentence out, not only the best of them.
         if need_support and any(
             self.support(sentence.text, [a]) < self.threshold for a in articles
@@ -154,6 +178,10 @@ class Grounder:
         technical = self.sentences(s.technical, cites, sources, counts, need_support=True)
         stakes = self.sentences(s.winners_losers, cites, sources, counts, need_support=True)
         if not happened or _LINK.search(s.headline) or quotes_in(s.headline):
+            return None
+        if carries_instructions(s.headline) or unknown_terms(s.headline, said_by(sources.values())):
+            counts.instruction += 1
+            counts.drops.append(f"instruction or unknown name in headline: {s.headline[:100]}")
             return None
         summary = replace(
             s,

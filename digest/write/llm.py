@@ -16,7 +16,8 @@ from digest.models import Article, Citation, Note, Section, Sentence, Story, Sum
 from digest.write.backends import MAX_REPLY_CHARS
 from digest.write.calls import Caller
 from digest.write.extractive import MAX_HAPPENED, ExtractiveWriter, headline
-from digest.write.grounding import carries_link, clean_text, quotes_in
+from digest.write.grounding import carries_link, clean_text, quotes_in, said_by
+from digest.write.injection import carries_instructions, unknown_terms
 from digest.write.prompts import Prompts, sources_block
 
 ARTICLES_PER_STORY = 3
@@ -159,6 +160,9 @@ class LLMWriter:
             # linked to that post, not words of the model's.
             summary = replace(summary, headline=told[0])
         name = clean_text(reply.name)
+        said = [*said_by(a for s in stories for a in s.articles), theme.name]
+        if carries_instructions(name) or unknown_terms(name, said):
+            name = ""  # a name the sources do not bear out: the topic's own stays
         if name and readable_name(name):
             theme = replace(theme, name=name)  # the slug, and so the theme's pages, stay
         return Section(theme, summary, sources.citations)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from digest.write.injection import carries_instructions
 from digest.write.style import decode, plain_markdown
 
 _CLOSE_QUOTES = '"\u201d\u2019)'
@@ -30,10 +31,12 @@ def split_sentences(text: str) -> list[str]:
 
 def source_sentences(text: str) -> list[str]:
     """Sentences of a source's text as a reader would see them: each line (a paragraph, a
-    list item) on its own, entities decoded and markdown marks taken out."""
+    list item) on its own, entities decoded and markdown marks taken out, and without the
+    sentences that give orders to a model (a prompt injection is no source of news)."""
     found: list[str] = []
     for line in text.splitlines():
-        found.extend(split_sentences(plain_markdown(decode(line))))
+        said = split_sentences(plain_markdown(decode(line)))
+        found.extend(s for s in said if not carries_instructions(s))
     return found
 
 
