@@ -25,7 +25,6 @@ from digest.models import Source
 from digest.ops import Operations, StopFlag, Stopped, stop_on_signals, utcnow
 from digest.periods import week_of
 from digest.store import Store, StoreMissingError
-from digest.write.compose import WriteReport
 
 console = Console(highlight=False)
 LOCK_WAIT = 600.0  # seconds a command waits for another process's run to finish
@@ -91,31 +90,9 @@ def _print_issue(report: pipeline.BuildReport) -> None:
     for section in issue.sections:
         console.print(f"  • {section.theme.name} ({len(section.theme.stories)} stories)")
     if report.writing is not None:
-        _writing(report.writing)
+        cli_publish.print_writing(report.writing, console)
     p = report.published
     console.print(f"site:  {p.index}\nissue: {p.issue_page}\nfeed:  {p.feed}\nemail: {p.email}")
-
-
-def _writing(w: WriteReport) -> None:
-    g = w.grounding
-    console.print(
-        f"writer: {w.backend}; grounding checked {g.checked} sentences, dropped {g.dropped} "
-        f"(bad citation {g.bad_citation}, made-up quote {g.made_up_quote}, link "
-        f"{g.foreign_link}, unsupported {g.unsupported}, order to a model {g.instruction}, "
-        f"unknown name or number {g.unknown_name}), repeated {w.repeated}, "
-        f"rewritten extractively {g.regenerated}"
-    )
-    if w.usage is not None:
-        u = w.usage
-        console.print(
-            f"LLM: {u.calls} calls ({u.retries} retries, {u.failed} failed), {u.cached} from "
-            f"cache, {u.input_tokens} input + {u.output_tokens} output tokens, "
-            f"about ${u.cost:.4f}"
-            + (f"; {u.skipped_budget} skipped over budget" if u.skipped_budget else "")
-            + (f"; {u.skipped_breaker} skipped by the circuit breaker" if u.skipped_breaker else "")
-        )
-    for line in w.fallbacks:
-        console.print(f"  [yellow]extractive instead:[/yellow] {line}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -264,6 +241,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         for label, path in report.files:
             console.print(f"{label + ':':9}{path}")
+        if report.writing is not None:
+            cli_publish.print_writing(report.writing, console)
         if report.sent is not None:
             counts = ", ".join(f"{n} {state}" for state, n in sorted(report.sent.ledger.items()))
             console.print(f"email:   {counts or 'no subscribers yet'}")

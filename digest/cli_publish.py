@@ -23,6 +23,7 @@ from digest.serving import site_app
 from digest.store import Store
 from digest.store.mailing import AddReport, Mailing, parse_address
 from digest.store.signups import Signups
+from digest.write.compose import WriteReport
 
 console = Console(highlight=False)
 Command = Callable[[str, str], argparse.ArgumentParser]
@@ -67,9 +68,34 @@ def cmd_draft(args: argparse.Namespace) -> int:
         f"edit:    {report.markdown}\npreview: {report.preview}\n"
         "then `digest publish` (site and feeds, then email)"
     )
+    if report.writing is not None:
+        print_writing(report.writing)
     if report.check is not None:
         print_check(report.check)
     return 0
+
+
+def print_writing(w: WriteReport, out: Console = console) -> None:
+    """How writing went: grounding, the LLM's calls and cost, what was written extractively."""
+    g = w.grounding
+    out.print(
+        f"writer: {w.backend}; grounding checked {g.checked} sentences, dropped {g.dropped} "
+        f"(bad citation {g.bad_citation}, made-up quote {g.made_up_quote}, link "
+        f"{g.foreign_link}, unsupported {g.unsupported}, order to a model {g.instruction}, "
+        f"unknown name or number {g.unknown_name}), repeated {w.repeated}, "
+        f"rewritten extractively {g.regenerated}"
+    )
+    if w.usage is not None:
+        u = w.usage
+        out.print(
+            f"LLM: {u.calls} calls ({u.retries} retries, {u.failed} failed), {u.cached} from "
+            f"cache, {u.input_tokens} input + {u.output_tokens} output tokens, "
+            f"about ${u.cost:.4f}"
+            + (f"; {u.skipped_budget} skipped over budget" if u.skipped_budget else "")
+            + (f"; {u.skipped_breaker} skipped by the circuit breaker" if u.skipped_breaker else "")
+        )
+    for line in w.fallbacks:
+        out.print(f"  [yellow]extractive instead:[/yellow] {line}")
 
 
 def print_check(report: CheckReport) -> None:

@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor as Pool
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 
+from digest import clock
 from digest.crawl import CrawlMemory, FetchPolicy, SourceResult
 from digest.crawl.health import failed, is_due, succeeded
 from digest.crawl.parsing import POOL_FROM, worker_context
@@ -69,10 +70,10 @@ def crawl(
     goes, in the order of `sources`; once `stopping()` is true, no more sources are started.
     `executor` runs the fetches.
     """
-    now = datetime.now(UTC)
+    now = clock.now()
     health = store.source_health()
     due = [s for s in sources if force or is_due(s, health.get(s.name), now)]
-    fetched_at = datetime.now(UTC)
+    fetched_at = now
     outcomes: dict[str, SourceOutcome] = {}
     states: list[SourceHealth] = []
     with StoreInOrder(store, due, fetched_at) as storing:

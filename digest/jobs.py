@@ -108,7 +108,8 @@ def analyze(
         return None
     weights = {s.name: s.weight for s in sources}
     with ops.lock(), ops.run("analyze", pipeline.issue_id(monday)) as notes:
-        analysis = pipeline.analyze(ops.store, embedder, monday, ops.settings, weights)
+        papers = pipeline.paper_sources(sources)
+        analysis = pipeline.analyze(ops.store, embedder, monday, ops.settings, weights, papers)
         stories = [s for t in analysis.themes for s in t.stories] + list(analysis.unthemed)
         notes.counts.update(
             themes=len(analysis.themes),

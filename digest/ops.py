@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 
+from digest import clock
 from digest.alerts import Alert, Alerter
 from digest.config import Settings
 from digest.errors import DigestError
@@ -30,7 +31,7 @@ LOCK_TTL = timedelta(minutes=10)  # renewed every LOCK_TTL / 4 while held
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def new_owner() -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digest import clock
 from digest.analyze import WeekAnalysis, make_story, plan_issue
 from digest.analyze.embed import Embedder, embed_articles
 from digest.analyze.stories import group_stories
@@ -292,7 +293,7 @@ def write_reported(
         title=f"Week {week}: {lead}",
         week_start=monday,
         week_end=monday + timedelta(days=6),
-        built_at=datetime.now(UTC).replace(microsecond=0),
+        built_at=clock.now().replace(microsecond=0),
         intro=written.intro,
         sections=sections,
         quick_hits=written.quick_hits,
@@ -306,6 +307,49 @@ def load_embedder(settings: Settings) -> Embedder:
     return executor_for(settings.executor).embedder(settings.embed)
 
 
+@dataclass(frozen=True)
+class MadeIssue:
+    """A week's issue as `week_issue` made it, what it was made from, and how writing went."""
+
+    issue: Issue
+    articles: int
+    stories: int
+    writing: WriteReport
+
+
+def week_issue(
+    settings: Settings,
+    store: Store,
+    sources: Sequence[Source],
+    monday: date,
+    embedder: Embedder,
+    say: Say = _quiet,
+) -> MadeIssue:
+    """The one function that makes a week's issue; build, draft, run and the scheduler call it.
+
+    Stories and themes (papers by their sources' tags), written by the configured writer with
+    its responses cached in the store. An issue unchanged but for its build time is the one
+    made before (published, else drafted), so rebuilding an unchanged week changes nothing.
+    """
+    say(f"grouping week {issue_id(monday)} into stories and themes")
+    weights = {s.name: s.weight for s in sources}
+    analysis = analyze(
+        store, embedder, monday, settings, weights, paper_sources(sources), general(sources)
+    )
+    say(f"writing {len(analysis.themes)} themes")
+    issue, writing = write_reported(analysis, embedder, monday, settings, store)
+    previous = store.issue(issue.id) or Mailing(store.engine).draft(issue.id)
+    if (
+        previous is not None
+        and replace(previous, built_at=issue.built_at, published_at=None) == issue
+    ):
+        issue = previous
+    stories = len(analysis.unthemed) + sum(len(t.stories) for t in analysis.themes)
+    count = sum(len(s.articles) for t in analysis.themes for s in t.stories)
+    count += sum(len(s.articles) for s in analysis.unthemed)
+    return MadeIssue(issue, count, stories, writing)
+
+
 def build(
     settings: Settings,
     store: Store,
@@ -314,30 +358,15 @@ def build(
     embedder: Embedder | None = None,
     say: Say = _quiet,
 ) -> BuildReport:
-    """Analyze, write and publish one week's issue (the week of the newest article by default)."""
+    """Make and publish one week's issue (the week of the newest article by default)."""
     monday = week or latest_week(store)
     say(f"loading the embedding model {settings.embed.model}")
     embedder = embedder or load_embedder(settings)
-    say(f"grouping week {issue_id(monday)} into stories and themes")
-    weights = {s.name: s.weight for s in sources}
-    analysis = analyze(
-        store, embedder, monday, settings, weights, paper_sources(sources), general(sources)
-    )
-    say(f"writing {len(analysis.themes)} themes")
-    issue, writing = write_reported(analysis, embedder, monday, settings, store)
-    previous = store.issue(issue.id)
-    if (
-        previous is not None
-        and replace(previous, built_at=issue.built_at, published_at=None) == issue
-    ):
-        issue = previous
-    issue = store.save_issue(issue)
+    made = week_issue(settings, store, sources, monday, embedder, say)
+    issue = store.save_issue(made.issue)
     say("publishing site, feed and email")
     result = publish(issue, store.issues(), publish_settings(settings))
-    stories = len(analysis.unthemed) + sum(len(t.stories) for t in analysis.themes)
-    count = sum(len(s.articles) for t in analysis.themes for s in t.stories)
-    count += sum(len(s.articles) for s in analysis.unthemed)
-    return BuildReport(issue, result, count, stories, writing)
+    return BuildReport(issue, result, made.articles, made.stories, made.writing)
 
 
 def publish_settings(settings: Settings) -> PublishSettings:
@@ -362,6 +391,7 @@ class DraftReport:
     markdown: Path
     preview: Path
     check: CheckReport | None = None  # the editorial check of the draft as written
+    writing: WriteReport | None = None  # how writing went, when the draft was just made
 
 
 @dataclass(frozen=True)
@@ -407,15 +437,14 @@ def draft(
         )
     say(f"loading the embedding model {settings.embed.model}")
     embedder = embedder or load_embedder(settings)
-    say(f"grouping week {issue_id(monday)} into stories and themes")
-    analysis = analyze(store, embedder, monday, settings, {s.name: s.weight for s in sources})
-    say(f"writing {len(analysis.themes)} themes")
-    issue = write(analysis, embedder, monday, settings)
+    made = week_issue(settings, store, sources, monday, embedder, say)
+    issue = made.issue
     Mailing(store.engine).save_draft(issue)
     _write_atomically(markdown, to_markdown(issue))
     say("checking the draft")
     checked = check(settings, store, issue, embedder)
-    return DraftReport(issue, markdown, _preview(settings, store, issue), checked)
+    preview = _preview(settings, store, issue)
+    return DraftReport(issue, markdown, preview, checked, made.writing)
 
 
 def check(
@@ -588,6 +617,7 @@ class WeeklyReport:
     action: str
     files: tuple[tuple[str, Path], ...]  # what to open, by label
     sent: SendReport | None = None
+    writing: WriteReport | None = None  # how writing went, when the draft was made this run
 
 
 def weekly_issue(
@@ -617,10 +647,9 @@ def weekly_issue(
         say(f"keeping the draft {draft_path(settings, week_id)}")
         made = preview_draft(settings, store, week_id)
     if action == "draft":
-        return WeeklyReport(
-            made.issue, action, (("draft", made.markdown), ("preview", made.preview))
-        )
+        drafted = (("draft", made.markdown), ("preview", made.preview))
+        return WeeklyReport(made.issue, action, drafted, writing=made.writing)
     done = publish_draft(settings, store, week_id, send=True, say=say, embedder=embedder)
     p = done.published
     files = (("site", p.index), ("issue", p.issue_page), ("feed", p.feed))
-    return WeeklyReport(done.issue, action, files, done.sent)
+    return WeeklyReport(done.issue, action, files, done.sent, made.writing)
