@@ -91,9 +91,9 @@ RECENCY_WEIGHT = 0.2
 # A story already published that came back with new articles is worth less than a new one.
 UPDATE_FACTOR = 0.6
 # Centroid cosine at which two chosen stories are taken for one event told twice.
-SAME_EVENT = 0.65
+SAME_EVENT = 0.72
 # ... and at which two that share a name-and-number token ("k2", "qwen3-235b") are.
-SAME_NAMED_EVENT = 0.4
+SAME_NAMED_EVENT = 0.5
 # A name that at most this many stories of the week carry (or this share of them) is distinctive.
 NAME_STORIES = 3
 NAME_SHARE = 0.06  # a big event's name is in many of the week's stories: still a name
