@@ -100,7 +100,7 @@ def test_an_event_that_runs_into_the_next_week_comes_back_once_as_an_update(
     """Kimi K2 came out on Jul 11; its benchmarks, quants and press ran on into the next week."""
     if not DATASET.is_dir():
         pytest.skip(f"shared evaluation data not found at {DATASET}")
-    config = _crawl(tmp_path, (("2025-07-11", "2025-07-13"), ("2025-07-14", "2025-07-15")))
+    config = _crawl(tmp_path, (("2025-07-11", "2025-07-12"), ("2025-07-14", "2025-07-14")))
     _build(config, "2025-W28")
     _build(config, "2025-W29")
     store = Store(f"sqlite:///{tmp_path / 'digest.db'}")

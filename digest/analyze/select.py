@@ -383,10 +383,12 @@ def select_stories(
             events[by_update[updates[i]]].append(i)
             continue
         lead = -1
-        if signals.dedupe and events and i not in updates:
+        if signals.dedupe and events:
             lead = _close(leads[: len(events)], lead_tokens, vectors[i], tokens[i])
         if lead >= 0:
             events[lead].append(i)
+            if i in updates:  # an update told with this week's news of the same event
+                by_update.setdefault(updates[i], lead)
             continue
         if i in updates:
             by_update[updates[i]] = len(events)
