@@ -20,6 +20,7 @@ class Source:
     tags: tuple[str, ...] = ()
     interval: float = 3600.0  # seconds between two crawls of this source
     full_text: bool = False  # fetch each new article's page and extract its text
+    general: bool = False  # its items may make the issue without being about AI
     # Kind-specific settings from sources.yaml (arXiv categories, CSS selectors, ...).
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 

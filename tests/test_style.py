@@ -17,8 +17,8 @@ from digest.analyze.topics import (
 from digest.crawl.articles import make_article
 from digest.errors import ConfigError
 from digest.models import Source
+from digest.primary import is_primary, own_post
 from digest.write.intro import intro_faults
-from digest.write.primary import is_primary, own_post
 from digest.write.sentences import source_sentences
 from digest.write.style import (
     clean_title,

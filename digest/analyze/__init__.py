@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -21,7 +21,8 @@ from digest.analyze.embed import (
     make_embedder,
 )
 from digest.analyze.memory import StoryMemory, ThemeHistory, compare_weeks, week_stories
-from digest.analyze.rank import engagement_ranks, mmr_order, story_score, theme_score
+from digest.analyze.rank import mmr_order, theme_score
+from digest.analyze.select import engagement_ranks, select_stories, story_value
 from digest.analyze.themes import UNASSIGNED, cluster_stories, theme_keywords, theme_name
 from digest.analyze.titles import make_story, unit_vector
 from digest.analyze.topics import TopicNamer, load_topics
@@ -43,9 +44,12 @@ __all__ = [
     "load_topics",
     "make_embedder",
     "make_story",
+    "plan_issue",
     "week_stories",
 ]
 
+# Stories an issue tells at most: its themes' stories, quick hits and papers together.
+ISSUE_STORIES = 40
 _PAPER_LINK = re.compile(r"^https?://(www\.)?(arxiv\.org|openreview\.net|aclanthology\.org)/", re.I)
 
 
@@ -88,7 +92,7 @@ def build_themes(
     themes about nearly the same thing do not both lead the issue; quick hits likewise.
     """
     ranks = engagement_ranks([a for s in stories for a in s.articles])
-    scores = {s.id: story_score(s, weights, week_end, ranks) for s in stories}
+    scores = {s.id: story_value(s, ranks, week_end, weights) for s in stories}
     row = {s.id: i for i, s in enumerate(stories)}
     labels = cluster_stories(
         vectors, min_theme_size, np.array([scores[s.id] for s in stories], dtype=np.float64)
@@ -129,3 +133,49 @@ def build_themes(
     return WeekAnalysis(
         tuple(kept), unthemed, scores, papers, {t.id: centroids[t.id] for t in kept}
     )
+
+
+def plan_issue(
+    stories: Sequence[Story],
+    vectors: np.ndarray,
+    weights: Mapping[str, float],
+    week_end: datetime,
+    min_theme_size: int,
+    max_themes: int,
+    paper_sources: frozenset[str] = frozenset(),
+    namer: TopicNamer | None = None,
+    general_sources: frozenset[str] = frozenset(),
+    published: Sequence[Story] = (),
+    published_vectors: np.ndarray | None = None,
+    limit: int = ISSUE_STORIES,
+) -> WeekAnalysis:
+    """What the issue tells: the week's `limit` best news stories (see
+    digest.analyze.select), each in one place: papers in the research corner, the rest in
+    themes or, when they fit none, as quick hits. A story that goes on with one an earlier
+    issue `published` is told as an update of it."""
+    chosen = select_stories(
+        stories,
+        vectors,
+        week_end,
+        limit,
+        weights,
+        general_sources,
+        published,
+        published_vectors,
+    )
+    if not chosen.stories:
+        return WeekAnalysis((), (), chosen.scores)
+    papers = [s for s in chosen.stories if is_paper(s, paper_sources)]
+    rest = [(s, r) for s, r in zip(chosen.stories, chosen.rows, strict=True) if s not in papers]
+    analysis = build_themes(
+        [s for s, _ in rest],
+        vectors[[r for _, r in rest]] if rest else vectors[:0],
+        weights,
+        week_end,
+        min_theme_size,
+        max_themes,
+        namer=namer,
+    )
+    # Chosen stories are distinct events already: quick hits go by score, not by diversity.
+    unthemed = sorted(analysis.unthemed, key=lambda s: -chosen.scores[s.id])
+    return replace(analysis, unthemed=tuple(unthemed), scores=chosen.scores, papers=tuple(papers))

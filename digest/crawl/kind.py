@@ -32,6 +32,7 @@ class SourceEntry(BaseModel):
     interval_minutes: float = Field(60.0, gt=0, le=7 * 24 * 60)
     max_items: int = Field(200, ge=1, le=10_000)
     full_text: bool = False
+    general: bool = False
 
     @field_validator("url", check_fields=False)
     @classmethod
@@ -40,7 +41,16 @@ class SourceEntry(BaseModel):
 
     def source(self, root: Path) -> Source:
         """The Source this entry declares; `root` is the folder relative paths start from."""
-        common = {"name", "kind", "url", "weight", "tags", "interval_minutes", "full_text"}
+        common = {
+            "name",
+            "kind",
+            "url",
+            "weight",
+            "tags",
+            "interval_minutes",
+            "full_text",
+            "general",
+        }
         params: dict[str, Any] = {
             k: v for k, v in self.model_dump().items() if k not in common and v is not None
         }
@@ -54,6 +64,7 @@ class SourceEntry(BaseModel):
             tags=self.tags,
             interval=self.interval_minutes * 60,
             full_text=self.full_text,
+            general=self.general,
             params=params,
         )
 

@@ -20,10 +20,12 @@ from digest.analyze import (
     TopicNamer,
     VectorCache,
     WeekAnalysis,
-    build_themes,
     compare_weeks,
+    embed_articles,
     load_topics,
     make_embedder,
+    make_story,
+    plan_issue,
     week_stories,
 )
 from digest.analyze.cluster import write_assignments
@@ -158,6 +160,29 @@ def _week_stories(
     return week_stories(articles, store, embedder, store, week.start, threshold, window, this_issue)
 
 
+def _published_before(
+    store: Store, embedder: Embedder, monday: date, settings: Settings
+) -> tuple[list[Story], np.ndarray | None]:
+    """Stories an earlier issue published that have articles within the story window before
+    the week, as they stood then, with their unit centroids."""
+    start = Week(monday).start
+    members = store.story_members(start - timedelta(days=settings.analyze.story_window_days))
+    published = store.published_in(list(members))
+    this_issue = issue_id(monday)
+    ids = [s for s in members if published.get(s, this_issue) != this_issue]
+    by_id = {a.id: a for a in store.articles_by_id([i for s in ids for i in members[s]])}
+    stories, centroids = [], []
+    for story_id in ids:
+        articles = [by_id[i] for i in members[story_id] if by_id[i].published_at < start]
+        if articles:
+            story, centroid = make_story(
+                story_id, articles, embed_articles(articles, embedder, store), True
+            )
+            stories.append(story)
+            centroids.append(centroid)
+    return stories, np.vstack(centroids) if centroids else None
+
+
 def analyze(
     store: Store,
     embedder: Embedder,
@@ -165,14 +190,26 @@ def analyze(
     settings: Settings,
     weights: dict[str, float],
     paper_sources: frozenset[str] = frozenset(),
+    general_sources: frozenset[str] = frozenset(),
 ) -> WeekAnalysis:
     """Stories and themes of the week; themes compared with last week's, and kept for the next."""
     stories, centroids = _week_stories(store, embedder, monday, settings, issue_id(monday))
+    earlier, earlier_centroids = _published_before(store, embedder, monday, settings)
     week_end = datetime.combine(monday + timedelta(days=7), time(), UTC)
     a = settings.analyze
     namer = TopicNamer(load_topics(a.topics), embedder.embed)
-    analysis = build_themes(
-        stories, centroids, weights, week_end, a.min_theme_size, a.max_themes, paper_sources, namer
+    analysis = plan_issue(
+        stories,
+        centroids,
+        weights,
+        week_end,
+        a.min_theme_size,
+        a.max_themes,
+        paper_sources,
+        namer,
+        general_sources,
+        earlier,
+        earlier_centroids,
     )
     week = Week(monday)
     themes = compare_weeks(analysis.themes, analysis.centroids, store, week.id, week.previous().id)
@@ -182,6 +219,11 @@ def analyze(
 def paper_sources(sources: Sequence[Source]) -> frozenset[str]:
     """Sources whose every item is a paper: tagged 'papers' (or 'paper') in sources.yaml."""
     return frozenset(s.name for s in sources if {"paper", "papers"} & set(s.tags))
+
+
+def general(sources: Sequence[Source]) -> frozenset[str]:
+    """Sources configured `general: true`: their items need not be about AI to make the issue."""
+    return frozenset(s.name for s in sources if s.general)
 
 
 def load_embedder(settings: Settings) -> Embedder:
@@ -214,7 +256,9 @@ def week_issue(
     """
     say(f"grouping week {issue_id(monday)} into stories and themes")
     weights = {s.name: s.weight for s in sources}
-    analysis = analyze(store, embedder, monday, settings, weights, paper_sources(sources))
+    analysis = analyze(
+        store, embedder, monday, settings, weights, paper_sources(sources), general(sources)
+    )
     say(f"writing {len(analysis.themes)} themes")
     issue, writing = write_reported(analysis, embedder, monday, settings, store)
     previous = store.issue(issue.id) or Mailing(store.engine).draft(issue.id)

@@ -233,7 +233,13 @@ class Store(CrawlStore):
             "built_at": _utc(issue.built_at),
             "body": issue_to_json(issue),
         }
+        # Every story the issue tells from is published in it (a quick hit's, a paper's too, and
+        # each piece of one told as one): a week after, it comes back as an update, not as news.
+        told = [a.id for sec in issue.sections for s in sec.theme.stories for a in s.articles]
+        notes = (*issue.quick_hits, *issue.research, *issue.watch)
+        told += [c.article_id for n in notes for c in n.citations]
         story_ids = [s.id for sec in issue.sections for s in sec.theme.stories]
+        story_ids += self.story_of(told).values()
         with self.engine.begin() as conn:
             conn.execute(t.delete().where(t.c.id == issue.id))
             conn.execute(t.insert(), [row])

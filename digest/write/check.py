@@ -7,11 +7,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from digest.models import Article, Citation, Issue, Note, Section, Sentence, readable_name
+from digest.primary import is_primary
 from digest.write.compose import SAME_FACT
 from digest.write.extractive import MAX_HAPPENED, from_paper
 from digest.write.grounding import Grounder, GroundingCounts
 from digest.write.intro import intro_faults
-from digest.write.primary import is_primary
 from digest.write.sentences import normalise, source_sentences
 from digest.write.style import (
     clean_title,

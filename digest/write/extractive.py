@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
+from digest.primary import is_primary, own_post
 from digest.write.cues import names, relative_time, stakes, takeaway, technical
-from digest.write.primary import is_primary, own_post
 from digest.write.sentences import normalise, source_sentences, standalone
 from digest.write.style import (
     clean_title,
