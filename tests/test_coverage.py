@@ -15,9 +15,9 @@ from digest.analyze.coverage import (
     score_issue,
     story_quality,
 )
-from digest.crawl.urls import canonical_id, canonical_url
 from digest.errors import ConfigError
 from digest.models import Article, Citation, Issue, Note, Section, Sentence, Story, Summary, Theme
+from digest.urls import canonical_id, canonical_url
 
 WEEK = date(2025, 7, 7)  # 2025-W28
 

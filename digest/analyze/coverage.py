@@ -12,9 +12,9 @@ from itertools import combinations
 from pathlib import Path
 
 from digest.analyze.evaluate import bcubed
-from digest.crawl.urls import canonical_id, canonical_url
 from digest.errors import ConfigError
 from digest.models import Issue
+from digest.urls import canonical_id, canonical_url
 
 # Clean same-story pairs that are not about AI: grouping checks only, never news to cover.
 NOT_AI_EVENTS = frozenset({"iceblock-app-viral", "us-satellite-weather-data-cutoff"})

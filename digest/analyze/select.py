@@ -13,7 +13,7 @@ import numpy as np
 
 from digest.analyze.stories import specific_tokens
 from digest.models import Article, Story
-from digest.write.primary import is_primary
+from digest.primary import is_primary
 
 # What a post is, from the flair its source gave it: how much it weighs as news (help threads
 # and the like never make the issue). Flairs are r/LocalLLaMA's; others weigh as "".

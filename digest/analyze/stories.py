@@ -11,8 +11,8 @@ import numpy as np
 
 from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores
 from digest.analyze.linkage import agglomerate, neighbour_pairs
-from digest.crawl.urls import canonical_url
 from digest.models import Article
+from digest.urls import canonical_url
 
 # Tokens that pin an event down: model names with versions, sizes, money, percentages.
 _SPECIFIC = re.compile(

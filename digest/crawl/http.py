@@ -15,12 +15,12 @@ import httpcore
 import httpx
 
 from digest import clock
-from digest.crawl.allowance import Origin, origin_of, private_origin
+from digest.allowance import Origin, origin_of, private_origin
+from digest.crawl.backoff import BACKOFF_BASE
 from digest.crawl.body import read_capped
 from digest.crawl.decode import ACCEPT_ENCODING
 from digest.crawl.explain import BadStatus, explain, status_error
 from digest.crawl.guard import BlockedAddress, GuardedBackend
-from digest.crawl.health import BACKOFF_BASE
 from digest.errors import FetchError
 
 _SCHEMES = ("http", "https")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -91,30 +91,6 @@ class Store(CrawlStore):
         dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
         statement: Insert = dialect.insert(table).on_conflict_do_nothing()
         return statement
-
-    def add_articles(self, articles: Iterable[Article], fetched_at: datetime) -> int:
-        """Store articles not held yet (by id or URL); returns how many were new."""
-        rows = [
-            {
-                "id": a.id,
-                "url": a.url,
-                "source": a.source,
-                "title": a.title,
-                "summary": a.summary,
-                "author": a.author,
-                "published_at": _utc(a.published_at),
-                "fetched_at": _utc(fetched_at),
-                "content_hash": a.content_hash,
-            }
-            for a in articles
-        ]
-        if not rows:
-            return 0
-        # RETURNING counts the rows inserted on both databases (an executemany's rowcount
-        # is not reliable on PostgreSQL).
-        statement = self._insert_ignoring_duplicates(schema.articles)
-        with self.engine.begin() as conn:
-            return len(conn.execute(statement.returning(schema.articles.c.id), rows).all())
 
     def count_articles(self) -> int:
         with self.engine.connect() as conn:

@@ -8,22 +8,22 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Theme
-from digest.write import EmbedTexts, Writer
+from digest.primary import is_primary
 from digest.write.calls import Usage
 from digest.write.extractive import ExtractiveWriter, renumbered, retitled
 from digest.write.grounding import Grounder, GroundingCounts, said_by
 from digest.write.injection import carries_instructions, unknown_terms
-from digest.write.primary import is_primary
+from digest.write.intro import intro_faults
 from digest.write.sentences import normalise
 from digest.write.style import (
     headline_faults,
-    intro_faults,
     news_line_faults,
     sentence_faults,
     states_consequence,
 )
 from digest.write.vectors import remembering
 from digest.write.watch import watch_notes
+from digest.write.writer import EmbedTexts, Writer
 
 # Cosine (all-MiniLM-L6-v2) above which two sentences of an issue tell the same fact.
 SAME_FACT = 0.85

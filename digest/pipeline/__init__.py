@@ -1,54 +1,139 @@
-"""The one place that runs the stages in order: crawl, analyze, write, publish."""
+"""The one place that runs the stages in order: crawl, analyze, write, publish.
+
+It is also the only room that imports the stages: `ops` and `cli` reach them through the
+names in __all__.
+"""
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from digest import clock
-from digest.analyze import WeekAnalysis, make_story, plan_issue
-from digest.analyze.embed import Embedder, embed_articles
-from digest.analyze.stories import group_stories
-from digest.analyze.topics import TopicNamer, load_topics
-from digest.analyze.trends import PastTheme, mark_trends
-from digest.check import CheckReport, check_issue, cited_ids
-from digest.config import Settings, smtp_password
+from digest.analyze import (
+    Embedder,
+    MemoryCache,
+    TopicNamer,
+    VectorCache,
+    WeekAnalysis,
+    compare_weeks,
+    embed_articles,
+    load_topics,
+    make_embedder,
+    make_story,
+    plan_issue,
+    week_stories,
+)
+from digest.analyze.cluster import write_assignments
+from digest.analyze.items import read_items
+from digest.config import Settings
+from digest.crawl import SourceResult
+from digest.crawl.expat import slow_expat_notice
 from digest.crawl.http import FetchPolicy
-from digest.crawl_stage import STOPPED as STOPPED
-from digest.crawl_stage import CrawlReport as CrawlReport
-from digest.crawl_stage import SourceOutcome as SourceOutcome
-from digest.crawl_stage import crawl as crawl
+from digest.crawl.sources import load_sources
 from digest.errors import AnalyzeError, ConfigError, PublishError
-from digest.executors import executor_for
-from digest.models import Delivery, Issue, Source, Story
-from digest.publish import PublishResult, PublishSettings, build_site, prepare, publish
+from digest.models import Issue, Source, Story
+from digest.pipeline.clustering import cluster_items
+from digest.pipeline.crawling import STOPPED, CrawlReport, SourceOutcome, crawl
+from digest.pipeline.executors import close_executors, executor_for
+from digest.pipeline.mail import SendReport, send_issue, unsubscriber
+from digest.pipeline.serving import Served, site_app
+from digest.pipeline.week import Week, issue_id, latest_week, parse_week
+from digest.pipeline.wiring import Say, fetch_policy, publish_settings, quiet, smtp_settings
+from digest.pipeline.writing import make_writer, write, write_reported
+from digest.publish import PublishResult, build_site, publish
 from digest.publish.draft import apply_markdown, to_markdown
-from digest.publish.email import Unsubscribe, unsubscribe_mailto
-from digest.publish.send import SendResult, SmtpSettings, send_edition
-from digest.publish.tokens import make_token, token_matches, token_subscriber, unsubscribe_secret
-from digest.store import Store
-from digest.store.mailing import Mailing
-from digest.write import Writer
-from digest.write.backends import Connection, open_backend
-from digest.write.calls import Caller, CallPolicy, NoCache, ResponseCache, Usage
-from digest.write.compose import WriteReport, write_issue
-from digest.write.extractive import ExtractiveWriter
-from digest.write.grounding import Grounder
-from digest.write.llm import LLMWriter
-from digest.write.prompts import Prompts
-from digest.write.vectors import SentenceVectors
+from digest.publish.headers import set_header
+from digest.publish.send import summary as send_summary
+from digest.publish.serve import listening_socket
+from digest.publish.serve import serve as serve_forever
+from digest.publish.tokens import unsubscribe_secret
+from digest.store import Store, StoreMissingError
+from digest.store.mailing import AddReport, Mailing
+from digest.store.runs import LockHolder, Run, RunLog
+from digest.store.signups import Signups
+from digest.write import (
+    CheckReport,
+    Grounder,
+    SentenceVectors,
+    WriteReport,
+    check_issue,
+    cited_ids,
+)
 
-Say = Callable[[str], None]
+_quiet = quiet  # the default `say` of the functions below
 
-
-def _quiet(_: str) -> None:
-    return None
+__all__ = [
+    "STOPPED",
+    "AddReport",
+    "BuildReport",
+    "CheckReport",
+    "CrawlReport",
+    "DraftReport",
+    "Embedder",
+    "FetchPolicy",
+    "LockHolder",
+    "Mailing",
+    "MemoryCache",
+    "PublishReport",
+    "PublishResult",
+    "Run",
+    "RunLog",
+    "Say",
+    "SendReport",
+    "Served",
+    "Signups",
+    "SourceOutcome",
+    "SourceResult",
+    "Store",
+    "StoreMissingError",
+    "VectorCache",
+    "Week",
+    "WeekAnalysis",
+    "WeeklyReport",
+    "WriteReport",
+    "analyze",
+    "build",
+    "check",
+    "check_week",
+    "close_executors",
+    "cluster_items",
+    "crawl",
+    "draft",
+    "draft_path",
+    "executor_for",
+    "fetch_policy",
+    "issue_id",
+    "latest_week",
+    "listening_socket",
+    "load_embedder",
+    "load_sources",
+    "make_embedder",
+    "make_writer",
+    "paper_sources",
+    "parse_week",
+    "preview_draft",
+    "publish_draft",
+    "publish_settings",
+    "quiet",
+    "read_items",
+    "send_issue",
+    "send_summary",
+    "serve_forever",
+    "set_header",
+    "site_app",
+    "slow_expat_notice",
+    "smtp_settings",
+    "unsubscriber",
+    "weekly_issue",
+    "write",
+    "write_assignments",
+    "write_reported",
+]
 
 
 @dataclass(frozen=True)
@@ -60,95 +145,19 @@ class BuildReport:
     writing: WriteReport | None = None
 
 
-def fetch_policy(settings: Settings, extra_hosts: Sequence[str] = ()) -> FetchPolicy:
-    c = settings.crawl
-    return FetchPolicy(
-        connect_timeout=c.connect_timeout,
-        read_timeout=c.read_timeout,
-        deadline=c.deadline,
-        max_bytes=c.max_bytes,
-        concurrency=c.concurrency,
-        allowed_hosts=frozenset((*c.allowed_hosts, *extra_hosts)),
-        per_host=c.per_host,
-        host_delay=c.host_delay,
-        max_redirects=c.max_redirects,
-        retry_wait=c.retry_wait,
-        max_retry_after=c.max_retry_after,
-    )
-
-
-def parse_week(text: str) -> date:
-    """The Monday of an ISO week written like 2026-W47."""
-    match = re.fullmatch(r"(\d{4})-?[Ww](\d{1,2})", text.strip())
-    if not match:
-        raise ConfigError(f"week {text!r} is not an ISO week; write it like 2026-W47")
-    try:
-        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError as exc:
-        raise ConfigError(f"week {text!r} does not exist ({exc})") from exc
-
-
-def issue_id(monday: date) -> str:
-    year, week, _ = monday.isocalendar()
-    return f"{year}-w{week:02d}"
-
-
-def latest_week(store: Store) -> date:
-    """The Monday of the week holding the newest stored article."""
-    newest = store.newest_published()
-    if newest is None:
-        raise AnalyzeError("the store holds no articles yet; run `digest crawl` first")
-    day = newest.date()
-    return day - timedelta(days=day.weekday())
-
-
 def _week_stories(
     store: Store, embedder: Embedder, monday: date, settings: Settings, this_issue: str
 ) -> tuple[list[Story], np.ndarray]:
     """Assign the week's new articles to stories (stable ids) and return the week's stories."""
-    end = monday + timedelta(days=7)
-    articles = store.articles_between(monday, end)
+    week = Week(monday)
+    articles = store.articles_between(week.monday, week.end.date())
     if not articles:
         raise AnalyzeError(
-            f"no articles published in week {issue_id(monday)}; crawl first or pick another --week"
+            f"no articles published in week {week.id}; crawl first or pick another --week"
         )
-    vectors = embed_articles(articles, embedder, store)
-    index = {a.id: i for i, a in enumerate(articles)}
-    assigned = store.story_of(list(index))
     window = timedelta(days=settings.analyze.story_window_days)
-    members = store.story_members(datetime.combine(monday, time(), UTC) - window)
-    member_articles = {
-        a.id: a for a in store.articles_by_id([i for m in members.values() for i in m])
-    }
-    known = []
-    for story_id, ids in members.items():
-        arts = [member_articles[i] for i in ids]
-        known.append((story_id, arts, embed_articles(arts, embedder, store)))
-    fresh = [a for a in articles if a.id not in assigned]
-    grouping = group_stories(
-        fresh,
-        vectors[[index[a.id] for a in fresh]] if fresh else vectors[:0],
-        known,
-        settings.analyze.story_threshold,
-        window,
-    )
-    store.assign_stories(
-        grouping.assignments, {s: a.published_at for s, a in grouping.started.items()}
-    )
-    assigned.update(grouping.assignments)
-    by_story: dict[str, list[int]] = {}
-    for article in articles:
-        by_story.setdefault(assigned[article.id], []).append(index[article.id])
-    published = store.published_in(list(by_story))
-    stories, centroids = [], []
-    for story_id, rows in sorted(by_story.items()):
-        is_update = published.get(story_id, this_issue) != this_issue
-        story, centroid = make_story(
-            story_id, [articles[r] for r in rows], vectors[rows], is_update
-        )
-        stories.append(story)
-        centroids.append(centroid)
-    return stories, np.vstack(centroids)
+    threshold = settings.analyze.story_threshold
+    return week_stories(articles, store, embedder, store, week.start, threshold, window, this_issue)
 
 
 def _published_before(
@@ -156,7 +165,7 @@ def _published_before(
 ) -> tuple[list[Story], np.ndarray | None]:
     """Stories an earlier issue published that have articles within the story window before
     the week, as they stood then, with their unit centroids."""
-    start = datetime.combine(monday, time(), UTC)
+    start = Week(monday).start
     members = store.story_members(start - timedelta(days=settings.analyze.story_window_days))
     published = store.published_in(list(members))
     this_issue = issue_id(monday)
@@ -202,14 +211,8 @@ def analyze(
         earlier,
         earlier_centroids,
     )
-    last_week = [
-        PastTheme(i, n, c, v) for i, n, c, v in store.week_themes(issue_id(monday - timedelta(7)))
-    ]
-    themes = mark_trends(analysis.themes, analysis.centroids, last_week)
-    store.save_week_themes(
-        issue_id(monday),
-        [(t.id, t.name, len(t.stories), analysis.centroids[t.id]) for t in themes],
-    )
+    week = Week(monday)
+    themes = compare_weeks(analysis.themes, analysis.centroids, store, week.id, week.previous().id)
     return replace(analysis, themes=themes)
 
 
@@ -221,86 +224,6 @@ def paper_sources(sources: Sequence[Source]) -> frozenset[str]:
 def general(sources: Sequence[Source]) -> frozenset[str]:
     """Sources configured `general: true`: their items need not be about AI to make the issue."""
     return frozenset(s.name for s in sources if s.general)
-
-
-def make_writer(
-    settings: Settings, fallback: ExtractiveWriter, cache: ResponseCache
-) -> tuple[Writer, Usage | None]:
-    """The writer named in [writer] backend, and the usage its calls add up to (LLMs only)."""
-    w = settings.writer
-    if w.backend == "extractive":
-        return fallback, None
-    backend = open_backend(Connection(w.backend, w.model, w.base_url, w.api_key_env, w.timeout))
-    policy = CallPolicy(
-        w.max_tokens,
-        w.temperature,
-        w.retries,
-        w.backoff,
-        w.breaker_after,
-        w.budget_tokens,
-        w.budget_cost,
-        w.price_input,
-        w.price_output,
-    )
-    caller = Caller(backend, cache, policy)
-    return LLMWriter(caller, Prompts(w.prompts), fallback, w.stories_per_theme), caller.usage
-
-
-def write(
-    analysis: WeekAnalysis,
-    embedder: Embedder,
-    monday: date,
-    settings: Settings,
-    cache: ResponseCache | None = None,
-) -> Issue:
-    """Write the issue with the configured writer (see write_reported)."""
-    return write_reported(analysis, embedder, monday, settings, cache)[0]
-
-
-def write_reported(
-    analysis: WeekAnalysis,
-    embedder: Embedder,
-    monday: date,
-    settings: Settings,
-    cache: ResponseCache | None = None,
-) -> tuple[Issue, WriteReport]:
-    """The issue written by the configured writer, every part grounded, and how it went."""
-    vectors = SentenceVectors(embedder.embed)  # shared: grounding reuses the writer's vectors
-    fallback = ExtractiveWriter(vectors, settings.writer.stories_per_theme)
-    writer, usage = make_writer(settings, fallback, cache or NoCache())
-    report = WriteReport(settings.writer.backend, usage=usage)
-    papers = analysis.papers
-    quick = [s for s in analysis.unthemed if s not in papers]
-    grounder = Grounder(vectors, settings.writer.support_threshold)
-    written = write_issue(
-        writer,
-        fallback,
-        grounder,
-        analysis.themes,
-        quick,
-        papers,
-        report,
-        settings.analyze.quick_hits,
-        settings.writer.research,
-    )
-    if isinstance(writer, LLMWriter):
-        report.fallbacks[:0] = writer.fallbacks
-    week = monday.isocalendar()[1]
-    sections = written.sections
-    lead = sections[0].summary.headline if sections else "a quiet week"
-    issue = Issue(
-        id=issue_id(monday),
-        title=f"Week {week}: {lead}",
-        week_start=monday,
-        week_end=monday + timedelta(days=6),
-        built_at=clock.now().replace(microsecond=0),
-        intro=written.intro,
-        sections=sections,
-        quick_hits=written.quick_hits,
-        research=written.research,
-        watch=written.watch,
-    )
-    return issue, report
 
 
 def load_embedder(settings: Settings) -> Embedder:
@@ -369,20 +292,6 @@ def build(
     return BuildReport(issue, result, made.articles, made.stories, made.writing)
 
 
-def publish_settings(settings: Settings) -> PublishSettings:
-    s = settings.site
-    return PublishSettings(
-        site_dir=s.dir,
-        email_dir=settings.email.dir,
-        base_url=s.base_url,
-        site_title=s.title,
-        template_dir=s.templates,
-        email_from=settings.email.sender,
-        email_to=settings.email.to,
-        unsubscribe_mailto=settings.email.unsubscribe_mailto,
-    )
-
-
 @dataclass(frozen=True)
 class DraftReport:
     """A draft awaiting review: the Markdown to edit and the preview site of the draft."""
@@ -392,16 +301,6 @@ class DraftReport:
     preview: Path
     check: CheckReport | None = None  # the editorial check of the draft as written
     writing: WriteReport | None = None  # how writing went, when the draft was just made
-
-
-@dataclass(frozen=True)
-class SendReport:
-    """One `send`: what happened, the ledger's totals, and messages of a dead run left alone."""
-
-    issue_id: str
-    result: SendResult
-    ledger: dict[str, int]
-    interrupted: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -511,75 +410,6 @@ def publish_draft(
     result = publish(edited, store.issues(), publish_settings(settings))
     sent = send_issue(settings, store, edited.id, say=say) if send else None
     return PublishReport(edited, result, sent)
-
-
-def send_issue(
-    settings: Settings,
-    store: Store,
-    issue: str | None = None,
-    resend_interrupted: bool = False,
-    say: Say = _quiet,
-) -> SendReport:
-    """Email a published issue to every subscriber not sent it yet; safe to run again."""
-    secret = unsubscribe_secret()
-    published = store.issue(issue) if issue else next(iter(store.issues()), None)
-    if published is None:
-        raise PublishError(
-            f"no published issue {issue or ''} to send; publish it first with `digest publish`"
-        )
-    mailing = Mailing(store.engine)
-    if resend_interrupted:
-        mailing.requeue_interrupted(published.id)
-    interrupted = tuple(mailing.interrupted(published.id))
-    site = publish_settings(settings)
-    mailto = unsubscribe_mailto(site.unsubscribe_mailto, site.email_from)
-
-    def unsubscribe_for(d: Delivery) -> Unsubscribe:
-        token = make_token(secret, d.subscriber_id, d.address)
-        return Unsubscribe(f"{site.unsubscribe_url}?token={token}", mailto, token)
-
-    result = send_edition(
-        prepare(published, site),
-        mailing,
-        smtp_settings(settings),
-        settings.email.sender,
-        unsubscribe_for,
-        say,
-    )
-    return SendReport(published.id, result, mailing.counts(published.id), interrupted)
-
-
-def smtp_settings(settings: Settings) -> SmtpSettings:
-    e = settings.email
-    return SmtpSettings(
-        host=e.smtp_host,
-        port=e.smtp_port,
-        security=e.smtp_security,
-        user=e.smtp_user,
-        password=smtp_password(),
-        cafile=e.smtp_cafile,
-        timeout=e.smtp_timeout,
-        rate_per_minute=e.rate_per_minute,
-        retry_delay=e.retry_delay,
-        max_attempts=e.max_attempts,
-    )
-
-
-def unsubscriber(store: Store) -> Callable[[str, bool], bool]:
-    """What `digest serve` calls with a token: is it valid, and (apply) unsubscribe them."""
-    secret = unsubscribe_secret()
-    mailing = Mailing(store.engine)
-
-    def check(token: str, apply: bool) -> bool:
-        subscriber_id = token_subscriber(token)
-        found = mailing.subscriber(subscriber_id) if subscriber_id is not None else None
-        if found is None or not token_matches(secret, token, found.id, found.address):
-            return False
-        if apply:
-            mailing.unsubscribe(found.id)
-        return True
-
-    return check
 
 
 def _edited_draft(settings: Settings, store: Store, issue: str | None) -> tuple[Issue, Path]:

@@ -6,23 +6,22 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from digest.analyze.topics import readable_name
-from digest.models import Article, Citation, Issue, Note, Section, Sentence
-from digest.write import EmbedTexts
+from digest.models import Article, Citation, Issue, Note, Section, Sentence, readable_name
+from digest.primary import is_primary
 from digest.write.compose import SAME_FACT
 from digest.write.extractive import MAX_HAPPENED, from_paper
 from digest.write.grounding import Grounder, GroundingCounts
-from digest.write.primary import is_primary
+from digest.write.intro import intro_faults
 from digest.write.sentences import normalise, source_sentences
 from digest.write.style import (
     clean_title,
     headline_faults,
-    intro_faults,
     news_line_faults,
     sentence_faults,
     states_consequence,
 )
 from digest.write.watch import looks_ahead
+from digest.write.writer import EmbedTexts
 
 # What each rule asks, as `digest check` and the README name it.
 RULES = {

@@ -11,10 +11,10 @@ from types import TracebackType
 
 from digest import clock
 from digest.crawl import CrawlMemory, FetchPolicy, SourceResult
-from digest.crawl.health import failed, is_due, succeeded
+from digest.crawl.backoff import failed, is_due, succeeded
 from digest.crawl.parsing import POOL_FROM, worker_context
-from digest.executors import LOCAL, Executor
 from digest.models import Article, Source, SourceHealth
+from digest.pipeline.executors import LOCAL, Executor
 from digest.store import Store
 
 STOPPED = "not fetched: the crawl was stopped first"

@@ -16,12 +16,11 @@ from datetime import datetime, timedelta
 from types import FrameType
 
 from digest import clock
-from digest.alerts import Alert, Alerter
 from digest.config import Settings
 from digest.errors import DigestError
+from digest.ops.alerts import Alert, Alerter
+from digest.pipeline import RunLog, Store
 from digest.processes import alive
-from digest.store import Store
-from digest.store.ledger import Ledger
 
 _log = logging.getLogger("digest.ops")
 
@@ -110,7 +109,7 @@ class Operations:
         self.unattended = unattended  # alert when a run fails: nobody is watching
         self.owner = new_owner()
         self.say = say  # one-line notices for whoever started the run
-        self.ledger = Ledger(store)
+        self.ledger = RunLog(store)
         self.alerter = Alerter(settings, self.ledger, clock)
 
     @contextmanager

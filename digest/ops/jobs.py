@@ -8,16 +8,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from digest import pipeline
-from digest.analyze import WeekAnalysis
-from digest.analyze.embed import Embedder
-from digest.crawl import SourceResult
-from digest.crawl.http import FetchPolicy
 from digest.errors import AnalyzeError
-from digest.executors import executor_for
-from digest.health import failing_alerts, source_statuses
 from digest.models import Source
 from digest.ops import Operations
-from digest.store.ledger import Run
+from digest.ops.source_health import failing_alerts, source_statuses
+from digest.pipeline import Embedder, FetchPolicy, Run, SourceResult, WeekAnalysis, executor_for
 
 _log = logging.getLogger("digest.jobs")
 
@@ -143,7 +138,7 @@ def make_issue(
     monday: date,
     embedder: Callable[[], Embedder],
     force: bool = False,
-    say: pipeline.Say = pipeline._quiet,
+    say: pipeline.Say = pipeline.quiet,
 ) -> IssueOutcome:
     """Draft or publish (per [schedule] action) the issue of `monday`'s week, once.
 

@@ -19,8 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from digest import jobs, pipeline
-from digest.analyze.embed import Embedder
+from digest import pipeline
 from digest.config import Settings
 from digest.errors import DigestError
 from digest.models import Source
@@ -30,11 +29,12 @@ from digest.ops import (
     Operations,
     StopFlag,
     Stopped,
+    jobs,
     stop_on_signals,
     utcnow,
 )
-from digest.periods import due_week, next_fire, week_of, weekly_trigger
-from digest.store import Store
+from digest.ops.periods import due_week, next_fire, week_of, weekly_trigger
+from digest.pipeline import Embedder, Store
 
 _log = logging.getLogger("digest.scheduler")
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from digest.analyze.embed import Embedder, make_embedder
+from digest.analyze import Embedder, make_embedder
 from digest.config import EmbedSettings, ExecutorSettings
 from digest.crawl import CrawlMemory, FetchPolicy, SourceResult, crawl_sync
 from digest.errors import ConfigError
 from digest.models import Source
+from digest.registry import Registry
 
 
 class Executor(Protocol):
@@ -50,21 +51,36 @@ class LocalExecutor:
 
 
 LOCAL = LocalExecutor()
+EXECUTORS: Registry[Callable[[ExecutorSettings], Executor]] = Registry("digest.executors")
 _open: dict[ExecutorSettings, Executor] = {}
 
 
+@EXECUTORS.register("local")
+def _local(settings: ExecutorSettings) -> Executor:
+    return LOCAL
+
+
+@EXECUTORS.register("ray")
+def _ray(settings: ExecutorSettings) -> Executor:
+    try:
+        from digest.pipeline.executors.ray_cluster import RayExecutor
+    except ImportError as exc:
+        raise ConfigError(
+            f"[executor] kind = 'ray' needs Ray ({exc}): pip install 'digest[ray]'"
+        ) from exc
+    return RayExecutor(settings)
+
+
 def executor_for(settings: ExecutorSettings) -> Executor:
-    """The executor [executor] names; a Ray one connects once per process and is reused."""
-    if settings.kind == "local":
-        return LOCAL
+    """The executor registered as [executor] kind; one is opened (a Ray one connects) once per
+    process and reused."""
     if settings not in _open:
-        try:
-            from digest.executors.ray_cluster import RayExecutor
-        except ImportError as exc:
+        factory = EXECUTORS.get(settings.kind)
+        if factory is None:
             raise ConfigError(
-                f"[executor] kind = 'ray' needs Ray ({exc}): pip install 'digest[ray]'"
-            ) from exc
-        _open[settings] = RayExecutor(settings)
+                f"[executor] kind = {settings.kind!r} is unknown; use {EXECUTORS.choices()}"
+            )
+        _open[settings] = factory(settings)
     return _open[settings]
 
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from starlette.types import ASGIApp
 
-from digest import pipeline
 from digest.config import Settings
+from digest.pipeline.mail import unsubscriber
+from digest.pipeline.wiring import publish_settings, smtp_settings
 from digest.publish.render import make_environment
 from digest.publish.serve import make_app
 from digest.publish.signup import Letters, Outbox, SignupDesk, SignupPolicy
@@ -27,12 +28,12 @@ class Served:
 
 def site_app(settings: Settings, store: Store) -> Served:
     """The built site, /unsubscribe/ and the subscribe form, as `digest serve` serves them."""
-    site = pipeline.publish_settings(settings)
+    site = publish_settings(settings)
     secret = unsubscribe_secret()
     env = make_environment(site.template_dir)
     s = settings.serve
     valid = timedelta(hours=s.confirm_hours)
-    outbox = Outbox(pipeline.smtp_settings(settings))
+    outbox = Outbox(smtp_settings(settings))
     desk = SignupDesk(
         Signups(store.engine, valid),
         secret,
@@ -41,5 +42,5 @@ def site_app(settings: Settings, store: Store) -> Served:
         SignupPolicy(s.signups_per_client, s.signups_per_address, valid),
     )
     page = {"site_title": site.site_title, "base_url": site.base_url}
-    app = make_app(site.site_dir, env, page, pipeline.unsubscriber(store), desk, s)
+    app = make_app(site.site_dir, env, page, unsubscriber(store), s, desk)
     return Served(app, outbox)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from digest.config import ScheduleSettings
+from digest.pipeline import Week
 
 # A weekly schedule fired at least once in the last 8 days; a missed fire older than that
 # belongs to a week whose issue would be stale anyway.
@@ -35,9 +36,8 @@ def next_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
 
 def week_of(moment: datetime, schedule: ScheduleSettings) -> date:
     """The Monday of the week an issue made at `moment` covers, per [schedule] issue_week."""
-    day = moment.astimezone(ZoneInfo(schedule.timezone)).date()
-    monday = day - timedelta(days=day.weekday())
-    return monday - timedelta(days=7) if schedule.issue_week == "previous" else monday
+    week = Week.containing(moment, ZoneInfo(schedule.timezone))
+    return (week.previous() if schedule.issue_week == "previous" else week).monday
 
 
 def due_week(schedule: ScheduleSettings, now: datetime) -> date | None:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 from digest.crawl.text import html_to_text, one_line, truncate
-from digest.crawl.urls import canonical_id, canonical_url
 from digest.models import Article, Source
+from digest.urls import canonical_id, canonical_url
 
 SUMMARY_LIMIT = 2000
 _FUTURE_SLACK = timedelta(days=1)

@@ -15,15 +15,13 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from digest.config import Settings
-from digest.health import SourceStatus, source_statuses
-from digest.jobs import ISSUE_STAGES
 from digest.models import Issue
 from digest.ops import LOCK, holder_is_gone
-from digest.periods import due_week
-from digest.pipeline import draft_path, issue_id
-from digest.scheduler import next_runs
-from digest.store import Store
-from digest.store.ledger import Ledger, LockHolder, Run
+from digest.ops.jobs import ISSUE_STAGES
+from digest.ops.periods import due_week
+from digest.ops.scheduler import next_runs
+from digest.ops.source_health import SourceStatus, source_statuses
+from digest.pipeline import LockHolder, Run, RunLog, Store, draft_path, issue_id
 
 OVERDUE = timedelta(minutes=5)
 
@@ -47,7 +45,7 @@ class Status:
 
 
 def gather(settings: Settings, store: Store, names: Sequence[str], now: datetime) -> Status:
-    ledger = Ledger(store)
+    ledger = RunLog(store)
     zone = ZoneInfo(settings.schedule.timezone)
     issues = store.issues()
     issue = issues[0] if issues else None

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 
 from digest.store import Store, schema
 
-__all__ = ["Ledger", "LockHolder", "Run"]
+__all__ = ["LockHolder", "Run", "RunLog"]
 
 
 def _utc(value: datetime) -> datetime:
@@ -58,7 +58,7 @@ def _run(row: Row[tuple[object, ...]]) -> Run:
     )
 
 
-class Ledger:
+class RunLog:
     """Runs, locks and alerts kept in the same database as the articles (SQLite or PostgreSQL)."""
 
     def __init__(self, store: Store) -> None:

@@ -11,7 +11,8 @@ import numpy as np
 import ray
 import ray.data
 
-from digest.analyze.embed import Embedder, embedder_name, make_embedder
+from digest.analyze import Embedder, make_embedder
+from digest.analyze.weights import embedder_name
 from digest.config import EmbedSettings, ExecutorSettings
 from digest.crawl import CrawlMemory, FetchPolicy, SourceResult, add_full_text_sync, crawl_sync
 from digest.crawl.robots import RobotsFile

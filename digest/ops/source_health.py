@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from digest.alerts import Alert
-from digest.store import Store
-from digest.store.ledger import Ledger
+from digest.ops.alerts import Alert
+from digest.pipeline import RunLog, Store
 
 HISTORY = timedelta(days=14)
 
@@ -35,7 +34,7 @@ class _Tally:
 
 
 def source_statuses(
-    store: Store, ledger: Ledger, names: Sequence[str], now: datetime
+    store: Store, ledger: RunLog, names: Sequence[str], now: datetime
 ) -> list[SourceStatus]:
     """The named sources and any other crawled lately, from the crawl stage's health table,
     with since when each failing source has failed, from the crawl runs in the ledger."""

@@ -12,8 +12,7 @@ from email.message import EmailMessage
 import httpx
 
 from digest.config import Settings, smtp_password
-from digest.publish.headers import set_header
-from digest.store.ledger import Ledger
+from digest.pipeline import RunLog, set_header
 
 _log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ class Alert:
 class Alerter:
     """Sends alerts to [alerts] email and/or webhook; always logs them too."""
 
-    def __init__(self, settings: Settings, ledger: Ledger, clock: Clock) -> None:
+    def __init__(self, settings: Settings, ledger: RunLog, clock: Clock) -> None:
         self.settings = settings
         self.ledger = ledger
         self.clock = clock
