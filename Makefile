@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch; a plain `torch` requirement can pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test lint golden clean
+.PHONY: demo test lint imports golden clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,11 @@ test: $(VENV)/.installed
 golden: $(VENV)/.installed
 	DIGEST_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
 
-lint: $(VENV)/.installed
+# The import rules in pyproject.toml ([tool.importlinter]): which room may import which.
+imports: $(VENV)/.installed
+	$(BIN)/lint-imports --no-cache
+
+lint: imports
 	$(BIN)/ruff check digest tests bench
 	$(BIN)/ruff format --check digest tests bench
 	$(BIN)/mypy

@@ -37,6 +37,7 @@ from digest.analyze.embed import (
 )
 from digest.analyze.evaluate import bcubed
 from digest.analyze.stories import group_stories
+from digest.config import AnalyzeSettings
 from digest.models import Article
 
 WORDS = [
@@ -123,7 +124,7 @@ def week_end_to_end(n: int, embedder: Embedder) -> tuple[float, float]:
     """Seconds to analyze a week of n new articles (embedding included), and story F1."""
     articles, gold = week_articles(n)
     start = time.perf_counter()
-    result = cluster_articles(articles, embedder, MemoryCache())
+    result = cluster_articles(articles, embedder, MemoryCache(), AnalyzeSettings())
     seconds = time.perf_counter() - start
     return seconds, bcubed({a.id: a.story for a in result}, gold).f1
 

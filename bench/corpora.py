@@ -96,10 +96,11 @@ def sample_week() -> tuple[list[dict[str, Any]], dict[str, str], dict[str, str]]
 
     import yaml
 
-    from digest import demo, pipeline
-    from digest.config import load_sources
-    from digest.crawl.urls import article_id
+    from digest import pipeline
+    from digest.cli import setup as demo
+    from digest.crawl.sources import load_sources
     from digest.store import Store
+    from digest.urls import article_id
 
     folder = ROOT / "examples" / "sample-week"
     expected = yaml.safe_load((folder / "expected.yaml").read_text())

@@ -24,11 +24,11 @@ import yaml
 # This checkout's digest, not the one installed in the venv (a worktree's would be ignored).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from digest.analyze.embed import SentenceTransformerEmbedder
-from digest.config import load_sources
 from digest.crawl.http import Fetched
 from digest.crawl.rss import parse_feed
-from digest.crawl.urls import article_id
+from digest.crawl.sources import load_sources
 from digest.models import Article
+from digest.urls import article_id
 from digest.write.grounding import SUPPORT_THRESHOLD, Grounder
 from digest.write.sentences import quotable, split_sentences
 

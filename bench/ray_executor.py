@@ -25,8 +25,8 @@ from weekly import serve_on
 
 from digest.config import EmbedSettings, ExecutorSettings
 from digest.crawl import CrawlMemory, FetchPolicy
-from digest.executors import LOCAL, close_executors, executor_for
 from digest.models import Source
+from digest.pipeline.executors import LOCAL, close_executors, executor_for
 
 
 def main() -> None:

@@ -33,9 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import Item, generate, rss
 
-from digest import demo, pipeline
+from digest import pipeline
 from digest.analyze.embed import Embedder, embedding_text
 from digest.analyze.evaluate import bcubed
+from digest.cli import setup as demo
 from digest.config import CrawlSettings, StoreSettings
 from digest.models import Source
 from digest.publish import publish

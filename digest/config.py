@@ -9,15 +9,12 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from digest.config_sources import SOURCE_KINDS, SourceEntry
-from digest.crawl.allowance import parse_allowance
+from digest.allowance import parse_allowance
 from digest.errors import ConfigError
-from digest.models import Source
 
 DEFAULT_CONFIG = Path("digest.toml")
 
@@ -328,47 +325,3 @@ def _rebase_sqlite(url: str, root: Path) -> str:
         return url
     absolute = str((root / database).resolve())
     return parsed.set(database=absolute).render_as_string(hide_password=False)
-
-
-def load_sources(path: Path, base: str | None = None) -> list[Source]:
-    """Read and validate sources.yaml; `{base}` in URLs is replaced by `base` when given."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); check the path") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
-    if not isinstance(raw, dict) or not isinstance(raw.get("sources"), list):
-        raise ConfigError(f"{path}: expected a top-level 'sources:' list")
-    sources: list[Source] = []
-    seen: set[str] = set()
-    for i, item in enumerate(raw["sources"]):
-        label = item.get("name") if isinstance(item, dict) and item.get("name") else f"#{i + 1}"
-        if isinstance(item, dict) and base is not None and isinstance(item.get("url"), str):
-            item = {**item, "url": item["url"].replace("{base}", base.rstrip("/"))}
-        kind = item.get("kind") if isinstance(item, dict) else None
-        if kind is not None and kind not in SOURCE_KINDS:
-            raise ConfigError(
-                f"{path}: source {label!r}: kind: unknown kind {kind!r}; "
-                f"use one of: {', '.join(SOURCE_KINDS)}"
-            )
-        try:
-            entry = _ENTRY.validate_python(item)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{_where(_field_loc(e['loc'], kind))}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConfigError(f"{path}: source {label!r}: {problems}") from exc
-        if entry.name in seen:
-            raise ConfigError(f"{path}: source {label!r}: name is used twice; names must be unique")
-        seen.add(entry.name)
-        sources.append(entry.source(path.parent))
-    return sources
-
-
-_ENTRY: TypeAdapter[SourceEntry] = TypeAdapter(SourceEntry)
-
-
-def _field_loc(loc: tuple[int | str, ...], kind: object) -> tuple[int | str, ...]:
-    """The field's place in the entry, without the kind pydantic puts in front of it."""
-    return loc[1:] if loc and loc[0] == kind else loc

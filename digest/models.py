@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,6 +20,7 @@ class Source:
     tags: tuple[str, ...] = ()
     interval: float = 3600.0  # seconds between two crawls of this source
     full_text: bool = False  # fetch each new article's page and extract its text
+    general: bool = False  # its items may make the issue without being about AI
     # Kind-specific settings from sources.yaml (arXiv categories, CSS selectors, ...).
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
@@ -86,6 +88,23 @@ class Story:
     def sources(self) -> tuple[str, ...]:
         """Distinct sources that reported the story, in article order."""
         return tuple(dict.fromkeys(a.source for a in self.articles))
+
+
+MAX_NAME_WORDS = 4  # a theme's name, a section head, is at most this many words
+_URLISH = re.compile(r"https?|www\.|\.(?:com|org|net|io|ai|dev|co)\b|/", re.I)
+_VERSION = re.compile(r"v?\d+(?:[.\-_]\d+)*[a-z]?", re.I)
+
+
+def readable_name(name: str) -> bool:
+    """Whether a theme name reads as a section head: no URL, no bare version, no '·' list."""
+    words = name.split()
+    return (
+        0 < len(words) <= MAX_NAME_WORDS
+        and "·" not in name
+        and "|" not in name
+        and not _URLISH.search(name)
+        and not all(_VERSION.fullmatch(w) for w in words)
+    )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import cli, cli_publish
+from digest import cli
 from tests.opskit import SAMPLE_WEEK, base_url, feed_server, write_config
 
 WEEK = "2026-W47"
@@ -32,7 +32,6 @@ class Week:
 
         with monkeypatch.context() as m:
             m.setattr(cli.console, "print", keep)
-            m.setattr(cli_publish.console, "print", keep)
             command, *rest = args
             code = cli.main([command, "--config", str(self.config), *rest])
         return code, "\n".join(lines)

@@ -11,10 +11,11 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from digest.config import load_settings, load_sources
-from digest.scheduler import DigestScheduler
+from digest.config import load_settings
+from digest.crawl.sources import load_sources
+from digest.ops.scheduler import DigestScheduler
 from digest.store import Store
-from digest.store.ledger import Ledger
+from digest.store.runs import RunLog
 from tests.opskit import WordHashEmbedder
 
 
@@ -33,7 +34,7 @@ def main() -> None:
     caught_up = scheduler.caught_up.wait(200)
     scheduler.shutdown()
     owner = scheduler.ops.owner
-    runs = Ledger(store).runs(50)
+    runs = RunLog(store).runs(50)
     made = any(r.owner == owner and r.stage == "publish" and r.status == "ok" for r in runs)
     store.close()
     print(json.dumps({"made": made, "caught_up": caught_up}))

@@ -13,7 +13,8 @@ import pytest
 from digest import cli
 from digest.analyze.embed import half_precision, pick_device
 from digest.analyze.evaluate import bcubed
-from digest.analyze.rank import engagement_ranks, mmr_order
+from digest.analyze.rank import mmr_order
+from digest.analyze.select import engagement_ranks
 from digest.analyze.stories import group_stories, url_key
 from digest.analyze.trends import PastTheme, mark_trends
 from digest.errors import AnalyzeError

@@ -12,6 +12,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
+from digest.config import ServeSettings
 from digest.publish import PublishSettings, publish
 from digest.publish.render import make_environment
 from digest.publish.serve import make_app, running
@@ -37,8 +38,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     hostile = out / "hostile"
     publish(hostile_issue(), [], PublishSettings(hostile / "site", hostile / "email", BASE_URL))
     env = make_environment()
-    app = make_app(out, env, {"site_title": "digest", "base_url": BASE_URL}, lambda t, a: False)
-    with running(app) as url, chromium() as driver:
+    app = make_app(
+        out,
+        env,
+        {"site_title": "digest", "base_url": BASE_URL},
+        lambda t, a: False,
+        ServeSettings(),
+    )
+    with running(app, ServeSettings()) as url, chromium() as driver:
         yield Site(url, driver)
 
 

@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from digest.analyze.embed import Embedder
-from digest.check import RULES, check_issue
 from digest.config import Settings
 from digest.models import Article, Citation, Issue, Note, Section, Sentence, Story, Summary, Theme
 from digest.pipeline import load_embedder
+from digest.write.check import RULES, check_issue
 from digest.write.grounding import Grounder
 from digest.write.vectors import SentenceVectors
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from digest import cli, cli_publish
-from digest.config import load_settings, load_sources
+from digest import cli
+from digest.config import load_settings
+from digest.crawl.sources import load_sources
 from digest.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,7 +129,7 @@ def test_commands_refuse_to_create_a_missing_store(
     """Every command but `digest init` (and the demo, which makes its own) needs the store."""
     monkeypatch.setenv("DIGEST_UNSUBSCRIBE_SECRET", "s" * 32)
     monkeypatch.setattr(cli.console, "width", 300)
-    monkeypatch.setattr(cli_publish.console, "width", 300)
+    monkeypatch.setattr(cli.console, "width", 300)
     (tmp_path / "sources.yaml").write_text("sources: []\n")
     config = tmp_path / "digest.toml"
     config.write_text('[store]\nurl = "sqlite:///nothing-here.db"\n')

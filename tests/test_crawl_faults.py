@@ -21,9 +21,9 @@ from digest import pipeline
 from digest.crawl import FetchPolicy, SourceResult, crawl_sync
 from digest.crawl.decode import BodyDecoder, TooLarge
 from digest.crawl.http import retry_after
-from digest.crawl.urls import canonical_id
 from digest.models import Source
 from digest.store import Store
+from digest.urls import canonical_id
 from tests.loopback import Reply, Server, drip, send, serve
 
 try:

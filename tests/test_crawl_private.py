@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from digest.allowance import Origin, parse_allowance, private_origin
 from digest.config import load_settings
 from digest.crawl import FetchPolicy, crawl_sync
-from digest.crawl.allowance import Origin, parse_allowance, private_origin
 from digest.errors import ConfigError
 from digest.models import Source
 from tests.loopback import Reply, Server, serve

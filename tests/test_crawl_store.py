@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from digest import cli, pipeline
-from digest.config import load_sources
 from digest.crawl import FetchPolicy
-from digest.crawl.health import backoff
+from digest.crawl.backoff import backoff
 from digest.crawl.parsing import POOL_FROM
+from digest.crawl.sources import load_sources
 from digest.models import Source
 from digest.store import Store
 from tests.loopback import Reply, send, serve

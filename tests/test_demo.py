@@ -24,10 +24,11 @@ from bs4 import BeautifulSoup
 from rich.console import Console
 from sqlalchemy import select
 
-from digest import cli, cli_publish, demo, pipeline
+from digest import cli, pipeline
 from digest.analyze.embed import Embedder
-from digest.config import Settings, StoreSettings, load_sources
-from digest.crawl.urls import article_id
+from digest.cli import setup as demo
+from digest.config import ServeSettings, Settings, StoreSettings
+from digest.crawl.sources import load_sources
 from digest.models import Issue
 from digest.pipeline import load_embedder
 from digest.publish.inbox import subject_line
@@ -36,6 +37,7 @@ from digest.publish.serve import make_app, running
 from digest.store import Store
 from digest.store.schema import story_articles
 from digest.store.serialize import issue_to_json
+from digest.urls import article_id
 from digest.write.extractive import third_person
 from digest.write.sentences import standalone
 from digest.write.style import states_consequence
@@ -348,9 +350,15 @@ def test_demo_site_in_chromium(run: DemoRun) -> None:
     """The demo's site as a reader opens it: renders, links resolve, search finds a story."""
     site = run.out / "site"
     assert assert_links_resolve(site) > 100
-    app = make_app(site, make_environment(), {"site_title": "digest", "base_url": "/"}, _nobody)
+    app = make_app(
+        site,
+        make_environment(),
+        {"site_title": "digest", "base_url": "/"},
+        _nobody,
+        ServeSettings(),
+    )
     story = run.issue.sections[1].theme.stories[0]
-    with running(app) as base, chromium(1200, 1600) as driver:
+    with running(app, ServeSettings()) as base, chromium(1200, 1600) as driver:
         driver.get(base + "index.html")
         assert driver.execute_script("return document.querySelectorAll('main h2').length") >= 6
         ARTIFACTS.mkdir(exist_ok=True)
@@ -385,7 +393,7 @@ def test_draft_edit_publish_through_the_cli(run: DemoRun, tmp_path: Path) -> Non
     )
     lines: list[str] = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli_publish.console, "print", lambda *a, **_: lines.append(_plain(a)))
+        mp.setattr(cli.console, "print", lambda *a, **_: lines.append(_plain(a)))
         assert cli.main(["draft", "--config", str(config), "--week", "2026-W47"]) == 0
         drafted = "\n".join(lines)
         # The review step shows the editorial check beside the grounding: nothing broken.

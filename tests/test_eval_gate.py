@@ -11,6 +11,7 @@ from digest.analyze.cluster import cluster_articles
 from digest.analyze.embed import SentenceTransformerEmbedder
 from digest.analyze.evaluate import bcubed
 from digest.analyze.items import article_from_item
+from digest.config import AnalyzeSettings
 from digest.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +37,7 @@ def test_uci_test_f1_stays_above_its_floor(shared_data: Path) -> None:
     articles = [article_from_item(item, "uci") for item in items]
     store = Store(f"sqlite:///{ROOT / '.cache' / 'vectors.db'}")
     try:
-        result = cluster_articles(articles, SentenceTransformerEmbedder(), store)
+        result = cluster_articles(articles, SentenceTransformerEmbedder(), store, AnalyzeSettings())
     finally:
         store.close()
     score = bcubed({a.id: a.story for a in result}, {str(r["id"]): r["story_id"] for r in rows})

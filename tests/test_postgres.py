@@ -15,8 +15,8 @@ from sqlalchemy import text
 from digest import cli
 from digest.models import Article, SourceHealth
 from digest.store import Store, schema
-from digest.store.ledger import Ledger
 from digest.store.mailing import Mailing
+from digest.store.runs import RunLog
 from digest.store.upgrade import head_revision
 from tests.issues import two_weeks
 
@@ -74,7 +74,7 @@ def test_issues_ledger_lock_and_subscribers(postgres_url: str) -> None:
         store.save_issue(issue)
     assert store.issues() == [newer, older]
     issue = newer
-    ledger, now = Ledger(store), datetime.now(UTC)
+    ledger, now = RunLog(store), datetime.now(UTC)
     run = ledger.start_run("crawl", "me", now)
     ledger.finish_run(run, "ok", now, counts={"new": 3})
     assert ledger.runs()[0].counts == {"new": 3}

@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from digest import cli, demo, pipeline
+from digest import cli, pipeline
 from digest.analyze.embed import SentenceTransformerEmbedder, make_embedder
+from digest.cli import setup as demo
 from digest.config import EmbedSettings, ExecutorSettings, Settings, load_settings
 from digest.crawl import FetchPolicy
 from digest.errors import ConfigError
-from digest.executors import Executor, close_executors, executor_for
 from digest.models import Issue, Source
+from digest.pipeline.executors import Executor, close_executors, executor_for
 from digest.store import Store
 from digest.store.serialize import issue_to_json
 from tests.loopback import Reply, serve
@@ -131,7 +132,7 @@ def test_demo_on_ray_makes_the_same_issue(
     ray_executor: Executor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The whole demo with fetches and embeddings on Ray: the same stories, the same issue."""
-    from digest.executors.ray_cluster import RayEmbedder, RayExecutor
+    from digest.pipeline.executors.ray_cluster import RayEmbedder, RayExecutor
 
     local = _demo(tmp_path / "local", ExecutorSettings())
     calls: Counter[str] = Counter()
@@ -265,6 +266,6 @@ def test_bad_executor_settings_are_named(tmp_path: Path, line: str, message: str
 
 def test_the_ray_executor_without_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray now fails as if not installed
-    monkeypatch.delitem(sys.modules, "digest.executors.ray_cluster", raising=False)
+    monkeypatch.delitem(sys.modules, "digest.pipeline.executors.ray_cluster", raising=False)
     with pytest.raises(ConfigError, match=re.escape("pip install 'digest[ray]'")):
         executor_for(ExecutorSettings(kind="ray", address="auto"))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from digest import cli, cli_publish
+from digest import cli
 from digest.analyze.topics import load_topics, readable_name
 from digest.store import Store
 from digest.write.style import headline_faults
@@ -75,7 +75,7 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_the_real_week_passes_the_editorial_check(week: Path) -> None:
     lines: list[str] = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli_publish.console, "print", lambda *a, **_: lines.append(_plain(a)))
+        mp.setattr(cli.console, "print", lambda *a, **_: lines.append(_plain(a)))
         code = cli.main(["check", "--config", str(week), "--week", WEEK])
     text = "\n".join(lines)
     assert code == 0, text

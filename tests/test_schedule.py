@@ -18,15 +18,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from rich.console import Console
 
-from digest import jobs, status
-from digest.config import ScheduleSettings, Settings, load_settings, load_sources
+from digest.config import ScheduleSettings, Settings, load_settings
+from digest.crawl.sources import load_sources
 from digest.errors import ConfigError
 from digest.models import Source
-from digest.ops import LOCK, Operations
-from digest.periods import due_week
-from digest.scheduler import DigestScheduler
+from digest.ops import LOCK, Operations, jobs, status
+from digest.ops.periods import due_week
+from digest.ops.scheduler import DigestScheduler
 from digest.store import Store
-from digest.store.ledger import Ledger
+from digest.store.runs import RunLog
 from tests.opskit import WordHashEmbedder, base_url, feed_server, webhook_receiver, write_config
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -68,7 +68,7 @@ def test_bad_schedule_is_refused_naming_the_key(tmp_path: Path) -> None:
 
 def test_lock_is_had_by_one_owner_until_it_expires(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    ledger, now, ttl = Ledger(store), datetime(2026, 11, 20, tzinfo=UTC), timedelta(minutes=10)
+    ledger, now, ttl = RunLog(store), datetime(2026, 11, 20, tzinfo=UTC), timedelta(minutes=10)
     assert ledger.take_lock(LOCK, "a", now, ttl)
     assert not ledger.take_lock(LOCK, "b", now + timedelta(minutes=9), ttl)
     assert ledger.take_lock(LOCK, "a", now + timedelta(minutes=9), ttl)  # renewed to 19 min
@@ -108,7 +108,7 @@ def crawled(sample_db: Path, tmp_path: Path) -> tuple[Settings, Store, Path]:
 
 
 def _issue_runs(store: Store) -> list[tuple[str, str | None, str]]:
-    return [(r.stage, r.period, r.status) for r in Ledger(store).runs(50) if r.stage != "crawl"]
+    return [(r.stage, r.period, r.status) for r in RunLog(store).runs(50) if r.stage != "crawl"]
 
 
 def test_missed_weekly_run_is_made_once_on_start(crawled: tuple[Settings, Store, Path]) -> None:
@@ -279,11 +279,11 @@ def test_crawl_job_fetches_the_due_sources_then_analyzes_the_week(tmp_path: Path
         )
         scheduler.crawl()
         scheduler.crawl()  # nothing new: no analysis
-    runs = [(r.stage, r.period, r.status, r.sources) for r in reversed(Ledger(store).runs())]
+    runs = [(r.stage, r.period, r.status, r.sources) for r in reversed(RunLog(store).runs())]
     assert runs == [
         ("crawl", None, "ok", ("OpenAI Blog", "Anthropic News", "Google DeepMind Blog")),
         ("analyze", "2026-w47", "ok", ()),
         ("crawl", None, "ok", ("OpenAI Blog",)),
     ]
-    assert Ledger(store).runs(1, stage="analyze")[0].counts["stories"] > 0
+    assert RunLog(store).runs(1, stage="analyze")[0].counts["stories"] > 0
     store.close()

@@ -18,8 +18,8 @@ import pytest
 from bs4 import BeautifulSoup
 from starlette.types import ASGIApp
 
-from digest import cli, cli_publish, pipeline
-from digest.config import EmailSettings, Settings, SiteSettings, StoreSettings
+from digest import cli, pipeline
+from digest.config import EmailSettings, ServeSettings, Settings, SiteSettings, StoreSettings
 from digest.errors import ConfigError, PublishError
 from digest.publish.render import make_environment
 from digest.publish.serve import make_app, running
@@ -170,13 +170,14 @@ def _unsubscribe_app(setup: Setup) -> ASGIApp:
         make_environment(),
         {"site_title": "digest", "base_url": BASE_URL},
         pipeline.unsubscriber(setup.store),
+        ServeSettings(),
     )
 
 
 def test_unsubscribe_during_a_send_is_honoured(setup: Setup, tmp_path: Path) -> None:
     leaving = setup.mailing.subscribers()[3]
     token = make_token(SECRET.encode(), leaving.id, leaving.address)
-    with running(_unsubscribe_app(setup)) as web:
+    with running(_unsubscribe_app(setup), ServeSettings()) as web:
 
         def one_click(count: int) -> None:
             if count == 1:  # a mail program's one-click POST while the send runs
@@ -248,7 +249,7 @@ def test_kill_9_mid_send_then_send_again_gives_exactly_one_each(
 def test_one_click_post_unsubscribes_but_get_only_asks(setup: Setup, tmp_path: Path) -> None:
     reader = setup.mailing.subscribers()[0]
     token = make_token(SECRET.encode(), reader.id, reader.address)
-    with running(_unsubscribe_app(setup)) as web:
+    with running(_unsubscribe_app(setup), ServeSettings()) as web:
         base = f"{web}unsubscribe/"
         with urllib.request.urlopen(f"{base}?token={token}", timeout=10) as response:
             page = BeautifulSoup(response.read(), "html.parser")
@@ -276,7 +277,7 @@ def _cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
 
     with monkeypatch.context() as m:
         m.setattr(cli.console, "print", keep)
-        m.setattr(cli_publish.console, "print", keep)
+        m.setattr(cli.console, "print", keep)
         code = cli.main(list(args))
     return code, "\n".join(lines)
 

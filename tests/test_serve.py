@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from digest.config import ServeSettings
 from digest.publish import PublishSettings, publish
 from digest.publish.render import make_environment
 from digest.publish.serve import make_app, running
@@ -167,7 +168,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (site / "issues" / ".secret").write_text("hidden")
     env = make_environment()
     page = {"site_title": "digest", "base_url": "https://digest.example.com/"}
-    with running(make_app(site, env, page, lambda token, apply: token == "good")) as base:
+    with running(
+        make_app(site, env, page, lambda t, a: t == "good", ServeSettings()), ServeSettings()
+    ) as base:
         yield base
 
 

@@ -19,9 +19,9 @@ import pytest
 
 from digest import cli
 from digest.config import load_settings
+from digest.pipeline.serving import site_app
 from digest.publish import PublishSettings, publish
 from digest.publish.serve import listening_socket, running
-from digest.serving import site_app
 from digest.store import Store
 from digest.store.mailing import Mailing
 from tests.browser import ARTIFACTS, chromium

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from digest.config import load_sources
 from digest.crawl import FetchPolicy, SourceResult, crawl_sync
+from digest.crawl.sources import load_sources
 from digest.errors import ConfigError
 from digest.models import Source
 from tests.loopback import Reply, Server, serve

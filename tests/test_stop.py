@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from digest import pipeline
-from digest.config import load_settings, load_sources
+from digest.config import load_settings
+from digest.crawl.sources import load_sources
 from digest.store import Store
 from tests.opskit import base_url, feed_server, write_config
 

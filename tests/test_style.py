@@ -14,15 +14,15 @@ from digest.analyze.topics import (
     readable_name,
     telling_phrase,
 )
-from digest.crawl.items import make_article
+from digest.crawl.articles import make_article
 from digest.errors import ConfigError
 from digest.models import Source
-from digest.write.primary import is_primary, own_post
+from digest.primary import is_primary, own_post
+from digest.write.intro import intro_faults
 from digest.write.sentences import source_sentences
 from digest.write.style import (
     clean_title,
     headline_faults,
-    intro_faults,
     news_line_faults,
     sentence_faults,
     states_consequence,

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from digest import cli, cli_publish
+from digest import cli
+from digest.addresses import parse_address
 from digest.errors import SubscriberError
 from digest.publish.tokens import make_token, token_matches, token_subscriber
 from digest.store import Store
-from digest.store.mailing import Mailing, parse_address
+from digest.store.mailing import Mailing
 
 
 @pytest.fixture
@@ -23,9 +24,7 @@ def config(tmp_path: Path) -> Path:
 
 def _run(config: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
     lines: list[str] = []
-    monkeypatch.setattr(
-        cli_publish.console, "print", lambda *a, **_: lines.append(" ".join(map(str, a)))
-    )
+    monkeypatch.setattr(cli.console, "print", lambda *a, **_: lines.append(" ".join(map(str, a))))
     monkeypatch.setattr(cli.console, "print", lambda *a, **_: lines.append(" ".join(map(str, a))))
     code = cli.main(["subscribers", "--config", str(config), *args])
     return code, "\n".join(lines)

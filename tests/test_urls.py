@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.crawl.urls import article_id, canonical_url
+from digest.urls import article_id, canonical_url
 
 
 @pytest.mark.parametrize(

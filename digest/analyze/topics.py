@@ -12,16 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from digest.errors import ConfigError
+from digest.models import MAX_NAME_WORDS, readable_name
 
 # Cosine (all-MiniLM-L6-v2) between a theme's centroid and a topic's description above which
 # the topic names the theme. Measured on the sample week and the real dev weeks (see
 # tests/test_topics.py): true topics score 0.38-0.62, the nearest wrong one 0.20-0.36.
 TOPIC_MATCH = 0.36
-MAX_NAME_WORDS = 4
 FALLBACK_NAME = "More AI news"
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_URLISH = re.compile(r"https?|www\.|\.(?:com|org|net|io|ai|dev|co)\b|/", re.I)
-_VERSION = re.compile(r"v?\d+(?:[.\-_]\d+)*[a-z]?", re.I)
 # Words c-TF-IDF ranks high that are no thing a section could be about.
 _NOT_NOUNS = re.compile(
     r"(?:added|adds|amid|able|actually|add|again|already|always|amazing|anyone|around|asked|"
@@ -83,18 +81,6 @@ def load_topics(path: Path | None = None) -> list[Topic]:
             raise ConfigError(f"{path}: cannot be read ({exc.strerror}); check the path") from exc
         topics.update((t.slug, t) for t in _topics_from(text, str(path)))
     return list(topics.values())
-
-
-def readable_name(name: str) -> bool:
-    """Whether a theme name reads as a section head: no URL, no bare version, no '·' list."""
-    words = name.split()
-    return (
-        0 < len(words) <= MAX_NAME_WORDS
-        and "·" not in name
-        and "|" not in name
-        and not _URLISH.search(name)
-        and not all(_VERSION.fullmatch(w) for w in words)
-    )
 
 
 def slugify(name: str) -> str:

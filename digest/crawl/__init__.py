@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from digest.crawl.arxiv import read_arxiv
 from digest.crawl.extract import with_full_text
-from digest.crawl.hackernews import read_hackernews
-from digest.crawl.html import read_html
 from digest.crawl.http import FetchPolicy, RetryLater, Withdrawn, open_fetcher
-from digest.crawl.jsonl import read_jsonl
-from digest.crawl.lobsters import read_lobsters
 from digest.crawl.parsing import parse_pool
-from digest.crawl.reddit import read_reddit
 from digest.crawl.robots import RobotsFile, RobotsRules
-from digest.crawl.rss import read_feed
+from digest.crawl.sources import KINDS
 from digest.crawl.visit import Validators, Visit
 from digest.errors import DigestError
 from digest.models import Article, Source, SourceHealth
@@ -32,17 +26,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-Reader = Callable[[Visit, Source], Awaitable[Sequence[Article]]]
-_READERS: dict[str, Reader] = {
-    "feed": read_feed,
-    "arxiv": read_arxiv,
-    "hackernews": read_hackernews,
-    "reddit": read_reddit,
-    "lobsters": read_lobsters,
-    "html": read_html,
-    "jsonl": read_jsonl,
-}
 
 
 def _nothing_known(urls: Sequence[str]) -> set[str]:
@@ -144,11 +127,11 @@ def add_full_text_sync(
 
 
 async def _read(visit: Visit, source: Source) -> SourceResult:
-    reader = _READERS.get(source.kind)
-    if reader is None:
+    kind = KINDS.get(source.kind)
+    if kind is None:
         return SourceResult(source, (), f"source kind {source.kind!r} is not supported yet")
     try:
-        articles = await reader(visit, source)
+        articles = await kind.read(visit, source)
     except Withdrawn:
         return SourceResult(source, (), withdrawn=True)
     except RetryLater as exc:

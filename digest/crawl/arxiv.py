@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import feedparser
+from pydantic import Field, model_validator
 
-from digest.crawl.items import make_article, unique
+from digest.crawl.articles import make_article, unique
+from digest.crawl.kind import SourceEntry, SourceKind
 from digest.crawl.rss import _published
 from digest.crawl.text import collapse_whitespace
 from digest.crawl.visit import Visit
@@ -73,3 +75,22 @@ def _paper(entry: Mapping[str, Any], fetched_at: Any, source: Source) -> Article
         tags=categories,
         pdf_url=pdf,
     )
+
+
+class ArxivEntry(SourceEntry):
+    """The arXiv API, by categories and/or a search query."""
+
+    kind: Literal["arxiv"]
+    url: str = "https://export.arxiv.org/api/query"
+    categories: tuple[Annotated[str, Field(pattern=r"^[a-z-]+(\.[A-Za-z-]+)?$")], ...] = ()
+    query: str = ""
+    max_items: int = Field(50, ge=1, le=2000)
+
+    @model_validator(mode="after")
+    def _something_to_ask(self) -> ArxivEntry:
+        if not self.categories and not self.query:
+            raise ValueError("give categories (like [cs.CL]) or a query, or both")
+        return self
+
+
+KIND = SourceKind("arxiv", ArxivEntry, read_arxiv)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import ssl
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import httpx
 
 from digest.errors import FetchError
 
-if TYPE_CHECKING:
-    from digest.crawl.http import FetchPolicy
+
+class Timeouts(Protocol):
+    """The waits a fetch gave up after (the crawl's FetchPolicy carries them)."""
+
+    @property
+    def connect_timeout(self) -> float: ...
+    @property
+    def read_timeout(self) -> float: ...
 
 
 class BadStatus(FetchError):
@@ -44,7 +50,7 @@ def status_error(response: httpx.Response, url: str) -> None:
     raise BadStatus(f"{said}; {hint}", status)
 
 
-def explain(exc: Exception, url: httpx.URL, policy: FetchPolicy) -> FetchError:
+def explain(exc: Exception, url: httpx.URL, policy: Timeouts) -> FetchError:
     """A FetchError that tells a person what went wrong with `url` and what to try."""
     where = f"{url.host}:{_port(url)}"
     causes = _causes(exc)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import trafilatura
 from bs4.dammit import EncodingDetector
 
-from digest.crawl.allowance import Origin
+from digest.allowance import Origin
 from digest.crawl.http import Fetcher
 from digest.crawl.robots import RobotsRules
 from digest.crawl.text import collapse_whitespace

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import html.entities
 import re
+import time
+import urllib.parse
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
-from feedparser.datetimes import _parse_date
-from feedparser.html import _cp1252
-from feedparser.mixin import _FeedParserMixin
-from feedparser.urls import _urljoin
 from lxml import etree
 
 from digest.crawl.http import Fetched
@@ -66,9 +67,37 @@ _TEXT_TYPES = frozenset({"text/plain", "text/html"})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _XML_DECLARATION = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
 _UTF8 = frozenset({"utf-8", "utf8"})
+_CP1252_UNDEFINED = (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 _QUERY_ENTITY = re.compile("&([A-Za-z0-9_]+);")
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, strip_cdata=True
+)
+
+
+# feedparser's helpers for these steps are private, so their rules are restated here.
+# Code points 128-159 read as the cp1252 characters they stand for (feedparser html.py).
+_CP1252 = {c: bytes([c]).decode("cp1252") for c in range(128, 160) if c not in _CP1252_UNDEFINED}
+# A relative reference resolves against the feed's URL; "scheme:////x" keeps one slash run.
+_URI_FIXER = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
+# The tags of feedparser's sanitizer.py (acceptable_elements): escaped markup made only of
+# these, with a close tag or an entity, makes a title HTML.
+_HTML_TAGS = frozenset(
+    (  # noqa: SIM905 - one string, not a hundred lines of quotes
+        "a abbr acronym address area article aside audio b big blockquote br button canvas "
+        "caption center cite code col colgroup command datagrid datalist dd del details dfn "
+        "dialog dir div dl dt em event-source fieldset figcaption figure font footer form h1 h2 "
+        "h3 h4 h5 h6 header hr i img input ins kbd keygen label legend li m map menu meter "
+        "multicol nav nextid noscript ol optgroup option output p pre progress q s samp section "
+        "select small sound source spacer span strike strong sub sup table tbody td textarea "
+        "tfoot th thead time tr tt u ul var video"
+    ).split()
+)
+# Dates this reader converts itself; any other form goes to feedparser's many parsers.
+_W3CDTF = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})")
+_RFC822 = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\d{1,2} "
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+    r"\d{2}:\d{2}(?::\d{2})? (?:GMT|UT|UTC|Z|[+-]\d{4})"
 )
 
 
@@ -165,7 +194,7 @@ def _rss_entry(item: etree._Element, base: str) -> Entry:
             raise _Unsure
         value = _raw(child)
         if key == "title":
-            plain = not _FeedParserMixin.looks_like_html(value)
+            plain = not _looks_like_html(value)
             entry["title_detail"] = {"type": "text/plain" if plain else "text/html"}
         elif key == "link":
             value = _repair(_urljoin(base, value) if value else value)
@@ -300,7 +329,7 @@ def _repair(text: str) -> str:
     # feedparser's repair for UTF-8 that was decoded as ISO-8859-1 and encoded again.
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         text = text.encode("iso-8859-1").decode("utf-8")
-    return text.translate(_cp1252)
+    return text.translate(_CP1252)
 
 
 def _dated(entry: Entry, tags: list[dict[str, str]]) -> Entry:
@@ -309,3 +338,35 @@ def _dated(entry: Entry, tags: list[dict[str, str]]) -> Entry:
             entry[f"{key}_parsed"] = _parse_date(entry[key])
     entry["tags"] = tags
     return entry
+
+
+def _urljoin(base: str, uri: str) -> str:
+    """feedparser's urls._urljoin: urllib's join after one fix; "" for a reference it refuses."""
+    uri = _URI_FIXER.sub(r"\1\3", uri)
+    try:
+        return urllib.parse.urljoin(base, uri)
+    except ValueError:
+        return ""
+
+
+def _looks_like_html(text: str) -> bool:
+    """feedparser's looks_like_html: a close tag or an entity, and only known tags and entities."""
+    if not (re.search(r"</(\w+)>", text) or re.search(r"&#?\w+;", text)):
+        return False
+    if any(t.lower() not in _HTML_TAGS for t in re.findall(r"</?(\w+)", text)):
+        return False
+    return all(e in html.entities.entitydefs for e in re.findall(r"&(\w+);", text))
+
+
+def _parse_date(text: str) -> time.struct_time:
+    """The date in UTC as feedparser gives it, for the two forms nearly every feed uses."""
+    try:
+        if _W3CDTF.fullmatch(text):
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        elif _RFC822.fullmatch(text):
+            moment = parsedate_to_datetime(text)
+        else:
+            raise _Unsure
+    except ValueError:
+        raise _Unsure from None
+    return moment.astimezone(UTC).utctimetuple()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
+from pydantic import Field, model_validator
+
 from digest.crawl.apijson import load_json, shape_error
-from digest.crawl.items import as_int, make_article, parse_time, plain, unique
+from digest.crawl.articles import as_int, make_article, parse_time, plain, unique
+from digest.crawl.kind import SourceEntry, SourceKind
 from digest.crawl.text import one_line
 from digest.crawl.visit import Visit
 from digest.models import Article, Source
@@ -64,3 +67,23 @@ def _story(hit: dict[str, Any], fetched_at: Any, source: Source) -> Article | No
         score=as_int(hit.get("points")),
         comments=as_int(hit.get("num_comments")),
     )
+
+
+class HackerNewsEntry(SourceEntry):
+    """Hacker News through the Algolia API: a search with a points floor, or the front page."""
+
+    kind: Literal["hackernews"]
+    url: str = "https://hn.algolia.com/api/v1"
+    query: str = ""
+    min_points: int = Field(0, ge=0)
+    front_page: bool = False
+    max_items: int = Field(50, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _something_to_ask(self) -> HackerNewsEntry:
+        if not self.query and not self.front_page:
+            raise ValueError("give a query, or front_page: true")
+        return self
+
+
+KIND = SourceKind("hackernews", HackerNewsEntry, read_hackernews)

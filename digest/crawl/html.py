@@ -6,11 +6,14 @@ import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Literal
 
+import soupsieve
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
+from pydantic import field_validator
 
-from digest.crawl.items import make_article, parse_time, unique
+from digest.crawl.articles import make_article, parse_time, unique
+from digest.crawl.kind import SourceEntry, SourceKind
 from digest.crawl.text import collapse_whitespace
 from digest.crawl.visit import Visit
 from digest.errors import FeedError
@@ -84,3 +87,29 @@ def _date(element: Tag | None) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+class HtmlEntry(SourceEntry):
+    """A listing page without a feed, read with CSS selectors."""
+
+    kind: Literal["html"]
+    url: str
+    item: str
+    title: str
+    link: str
+    date: str = ""
+    summary: str = ""
+    full_text: bool = True
+
+    @field_validator("item", "title", "link", "date", "summary")
+    @classmethod
+    def _selector(cls, v: str) -> str:
+        if v:
+            try:
+                soupsieve.compile(v)
+            except soupsieve.SelectorSyntaxError as exc:
+                raise ValueError(f"{v!r} is not a valid CSS selector ({exc})") from None
+        return v
+
+
+KIND = SourceKind("html", HtmlEntry, read_html)

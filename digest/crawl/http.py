@@ -14,12 +14,13 @@ from email.utils import parsedate_to_datetime
 import httpcore
 import httpx
 
-from digest.crawl.allowance import Origin, origin_of, private_origin
+from digest import clock
+from digest.allowance import Origin, origin_of, private_origin
+from digest.crawl.backoff import BACKOFF_BASE
 from digest.crawl.body import read_capped
 from digest.crawl.decode import ACCEPT_ENCODING
 from digest.crawl.explain import BadStatus, explain, status_error
 from digest.crawl.guard import BlockedAddress, GuardedBackend
-from digest.crawl.health import BACKOFF_BASE
 from digest.errors import FetchError
 
 _SCHEMES = ("http", "https")
@@ -281,7 +282,7 @@ class Fetcher:
             url=url,
             content_type=response.headers.get("content-type", ""),
             body=body,
-            fetched_at=datetime.now(UTC),
+            fetched_at=clock.now(),
             status=status,
             etag=response.headers.get("etag", ""),
             last_modified=response.headers.get("last-modified", ""),

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from digest.crawl.articles import make_article, parse_time, plain, unique
 from digest.crawl.http import Fetched
-from digest.crawl.items import make_article, parse_time, plain, unique
 from digest.crawl.text import one_line
 from digest.errors import FeedError
 from digest.models import Article, Source

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from digest.crawl.items import as_int, make_article, parse_time, plain, unique
+from pydantic import Field, model_validator
+
+from digest.crawl.articles import as_int, make_article, parse_time, plain, unique
+from digest.crawl.kind import SourceEntry, SourceKind
 from digest.crawl.text import one_line
 from digest.crawl.visit import Visit
 from digest.errors import FeedError
@@ -83,3 +86,21 @@ def _item(item: dict[str, Any], fetched_at: datetime, source: Source) -> Article
         score=as_int(_first(item, "score", "points", "score_at_capture")),
         comments=as_int(_first(item, "comments", "num_comments", "num_comments_at_capture")),
     )
+
+
+class JsonlEntry(SourceEntry):
+    """An archive of items, one JSON object per line, from a URL or a local file."""
+
+    kind: Literal["jsonl"]
+    url: str = ""
+    path: Path | None = None
+    max_items: int = Field(10_000, ge=1, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _one_place(self) -> JsonlEntry:
+        if bool(self.url) == (self.path is not None):
+            raise ValueError("give either url or path (not both)")
+        return self
+
+
+KIND = SourceKind("jsonl", JsonlEntry, read_jsonl)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from digest.crawl.apijson import load_json, shape_error
-from digest.crawl.items import as_int, make_article, parse_time, plain, unique
+from digest.crawl.articles import as_int, make_article, parse_time, plain, unique
+from digest.crawl.kind import SourceEntry, SourceKind
 from digest.crawl.text import one_line
 from digest.crawl.visit import Visit
 from digest.models import Article, Source
@@ -45,3 +48,17 @@ def _story(story: dict[str, Any], fetched_at: Any, source: Source) -> Article | 
         score=as_int(story.get("score")),
         comments=as_int(story.get("comment_count")),
     )
+
+
+_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$"
+
+
+class LobstersEntry(SourceEntry):
+    """Lobsters stories of one tag."""
+
+    kind: Literal["lobsters"]
+    url: str = "https://lobste.rs"
+    tag: str = Field(pattern=_NAME)
+
+
+KIND = SourceKind("lobsters", LobstersEntry, read_lobsters)

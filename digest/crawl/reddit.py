@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
+from pydantic import Field
+
 from digest.crawl.apijson import load_json, shape_error
-from digest.crawl.items import as_int, make_article, parse_time, plain, unique
+from digest.crawl.articles import as_int, make_article, parse_time, plain, unique
+from digest.crawl.kind import SourceEntry, SourceKind
 from digest.crawl.text import one_line
 from digest.crawl.visit import Visit
 from digest.models import Article, Source
@@ -57,3 +60,17 @@ def _post(post: dict[str, Any], fetched_at: Any, source: Source) -> Article | No
         score=as_int(post.get("score")),
         comments=as_int(post.get("num_comments")),
     )
+
+
+class RedditEntry(SourceEntry):
+    """A subreddit's listing (its .json twin)."""
+
+    kind: Literal["reddit"]
+    url: str = "https://www.reddit.com"
+    subreddit: str = Field(pattern=r"^[A-Za-z0-9_]{2,21}$")
+    listing: Literal["hot", "new", "top", "rising"] = "hot"
+    period: Literal["hour", "day", "week", "month", "year", "all"] = "week"
+    max_items: int = Field(50, ge=1, le=100)
+
+
+KIND = SourceKind("reddit", RedditEntry, read_reddit)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from protego import Protego
 
-from digest.crawl.allowance import Origin
+from digest.allowance import Origin
 from digest.crawl.explain import BadStatus
 from digest.crawl.http import Fetcher
 from digest.errors import FetchError

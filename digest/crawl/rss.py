@@ -6,17 +6,18 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from xml.sax import SAXException, SAXParseException
 
 import feedparser
 
+from digest.crawl.articles import make_article, unique
 from digest.crawl.charset import repaired
 from digest.crawl.expat import refuse_huge_tokens
 from digest.crawl.feedxml import fast_entries
 from digest.crawl.http import Fetched
-from digest.crawl.items import make_article, unique
 from digest.crawl.jsonfeed import is_json_feed, parse_json_feed
+from digest.crawl.kind import SourceEntry, SourceKind
 from digest.crawl.parsing import Parsed, off_loop
 from digest.crawl.text import collapse_whitespace, html_to_text, one_line
 from digest.crawl.visit import Visit
@@ -157,3 +158,14 @@ def _not_a_feed(fetched: Fetched, problem: object) -> str:
     else:
         hint = "check the URL in sources.yaml"
     return f"{fetched.url} did not return a feed ({reason}); {hint}"
+
+
+class FeedEntry(SourceEntry):
+    """RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed."""
+
+    kind: Literal["feed"]
+    url: str
+    full_text: bool = True
+
+
+KIND = SourceKind("feed", FeedEntry, read_feed)

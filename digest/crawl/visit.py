@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from digest.crawl.allowance import Origin
+from digest.allowance import Origin
 from digest.crawl.http import Fetched, Fetcher
 from digest.errors import FeedError
 from digest.models import SourceHealth

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs
 
 import anyio.to_thread
@@ -31,13 +31,12 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from digest.config import ServeSettings
+from digest.addresses import parse_address
 from digest.errors import SubscriberError
 from digest.publish.connections import with_deadline
 from digest.publish.pages import Moved, SiteFiles
 from digest.publish.render import render
 from digest.publish.signup import SignupDesk
-from digest.store.mailing import parse_address
 
 # token, apply -> whether the token is valid (and, with apply, the subscriber is now out).
 Unsubscriber = Callable[[str, bool], bool]
@@ -53,6 +52,26 @@ _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]
+
+
+class ServeLimits(Protocol):
+    """How the server bounds its work (config's [serve] section is one)."""
+
+    @property
+    def request_timeout(self) -> float:
+        """Seconds from connecting (or the last answer) to a whole request."""
+
+    @property
+    def max_connections(self) -> int:
+        """Connections served at once; past it the server answers 503."""
+
+    @property
+    def threads(self) -> int:
+        """Threads for store and SMTP work."""
+
+    @property
+    def trusted_proxies(self) -> tuple[str, ...]:
+        """Addresses whose X-Forwarded-For is believed."""
 
 
 class _SecurityHeaders:
@@ -79,7 +98,7 @@ class _Site:
         env: Environment,
         page: dict[str, Any],
         unsubscribe: Unsubscriber,
-        settings: ServeSettings,
+        settings: ServeLimits,
     ) -> None:
         self.files = SiteFiles(site_dir)
         self.env = env
@@ -183,11 +202,11 @@ def make_app(
     env: Environment,
     page: dict[str, Any],
     unsubscribe: Unsubscriber,
+    settings: ServeLimits,
     signups: SignupDesk | None = None,
-    settings: ServeSettings | None = None,
 ) -> ASGIApp:
     """The site folder as a web app; page holds site_title and base_url for the templates."""
-    site = _Site(site_dir, env, page, unsubscribe, settings or ServeSettings())
+    site = _Site(site_dir, env, page, unsubscribe, settings)
     forms = ["GET", "HEAD", "POST"]
     routes = [
         Route("/unsubscribe/", site.unsubscribe, methods=forms),
@@ -211,7 +230,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(app: ASGIApp, settings: ServeSettings) -> uvicorn.Server:
+def _server(app: ASGIApp, settings: ServeLimits) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         http=with_deadline(settings.request_timeout),
@@ -238,7 +257,7 @@ def _enough_file_descriptors(connections: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
 
 
-def serve(app: ASGIApp, sock: socket.socket, settings: ServeSettings) -> None:
+def serve(app: ASGIApp, sock: socket.socket, settings: ServeLimits) -> None:
     """Serve until SIGINT or SIGTERM; answers in flight are finished first."""
     _enough_file_descriptors(settings.max_connections)
     _server(app, settings).run(sockets=[sock])
@@ -246,13 +265,13 @@ def serve(app: ASGIApp, sock: socket.socket, settings: ServeSettings) -> None:
 
 @contextmanager
 def running(
-    app: ASGIApp, settings: ServeSettings | None = None, sock: socket.socket | None = None
+    app: ASGIApp, settings: ServeLimits, sock: socket.socket | None = None
 ) -> Iterator[str]:
     """The app served from a thread while the block runs (on sock, or a free loopback port);
     yields its base URL."""
     sock = sock or listening_socket("127.0.0.1", 0)
     host, port = sock.getsockname()[:2]
-    server = _server(app, settings or ServeSettings())
+    server = _server(app, settings)
     thread = threading.Thread(target=asyncio.run, args=(server.serve(sockets=[sock]),), daemon=True)
     thread.start()
     try:

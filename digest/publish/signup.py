@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Protocol
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import Environment
@@ -21,11 +22,18 @@ from digest.errors import PublishError
 from digest.publish.headers import set_header
 from digest.publish.render import render
 from digest.publish.send import SmtpSettings, send_one
-from digest.store.signups import Signups
 
 log = logging.getLogger("digest.serve")
 _SALT = "digest-signup-confirm"
 _OUTBOX_SIZE = 200
+
+
+class SignupBook(Protocol):
+    """Where pending sign-ups wait for their link (the store's Signups is one)."""
+
+    def request(self, address: str) -> str | None: ...
+    def address(self, nonce: str) -> str | None: ...
+    def confirm(self, nonce: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ class SignupDesk:
 
     def __init__(
         self,
-        signups: Signups,
+        signups: SignupBook,
         secret: bytes,
         letters: Letters,
         outbox: Outbox,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -91,30 +91,6 @@ class Store(CrawlStore):
         dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
         statement: Insert = dialect.insert(table).on_conflict_do_nothing()
         return statement
-
-    def add_articles(self, articles: Iterable[Article], fetched_at: datetime) -> int:
-        """Store articles not held yet (by id or URL); returns how many were new."""
-        rows = [
-            {
-                "id": a.id,
-                "url": a.url,
-                "source": a.source,
-                "title": a.title,
-                "summary": a.summary,
-                "author": a.author,
-                "published_at": _utc(a.published_at),
-                "fetched_at": _utc(fetched_at),
-                "content_hash": a.content_hash,
-            }
-            for a in articles
-        ]
-        if not rows:
-            return 0
-        # RETURNING counts the rows inserted on both databases (an executemany's rowcount
-        # is not reliable on PostgreSQL).
-        statement = self._insert_ignoring_duplicates(schema.articles)
-        with self.engine.begin() as conn:
-            return len(conn.execute(statement.returning(schema.articles.c.id), rows).all())
 
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
@@ -257,7 +233,13 @@ class Store(CrawlStore):
             "built_at": _utc(issue.built_at),
             "body": issue_to_json(issue),
         }
+        # Every story the issue tells from is published in it (a quick hit's, a paper's too, and
+        # each piece of one told as one): a week after, it comes back as an update, not as news.
+        told = [a.id for sec in issue.sections for s in sec.theme.stories for a in s.articles]
+        notes = (*issue.quick_hits, *issue.research, *issue.watch)
+        told += [c.article_id for n in notes for c in n.citations]
         story_ids = [s.id for sec in issue.sections for s in sec.theme.stories]
+        story_ids += self.story_of(told).values()
         with self.engine.begin() as conn:
             conn.execute(t.delete().where(t.c.id == issue.id))
             conn.execute(t.insert(), [row])

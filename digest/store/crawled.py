@@ -50,6 +50,30 @@ class CrawlStore:
     def _insert_ignoring_duplicates(self, table: object) -> Insert:
         raise NotImplementedError
 
+    def add_articles(self, articles: Iterable[Article], fetched_at: datetime) -> int:
+        """Store articles not held yet (by id or URL); returns how many were new."""
+        rows = [
+            {
+                "id": a.id,
+                "url": a.url,
+                "source": a.source,
+                "title": a.title,
+                "summary": a.summary,
+                "author": a.author,
+                "published_at": _utc(a.published_at),
+                "fetched_at": _utc(fetched_at),
+                "content_hash": a.content_hash,
+            }
+            for a in articles
+        ]
+        if not rows:
+            return 0
+        # RETURNING counts the rows inserted on both databases (an executemany's rowcount
+        # is not reliable on PostgreSQL).
+        statement = self._insert_ignoring_duplicates(schema.articles)
+        with self.engine.begin() as conn:
+            return len(conn.execute(statement.returning(schema.articles.c.id), rows).all())
+
     def add_crawled(self, articles: Sequence[Article], fetched_at: datetime) -> int:
         """Store what a crawl found; returns how many articles were new.
 

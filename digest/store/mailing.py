@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address
-from email.utils import parseaddr
 
 from sqlalchemy import Engine, Insert, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from digest.errors import SubscriberError
 from digest.models import Delivery, Issue
 from digest.store import schema
 from digest.store.serialize import issue_from_json, issue_to_json
@@ -38,20 +35,6 @@ class AddReport:
     added: tuple[str, ...]
     already: tuple[str, ...]
     left: tuple[str, ...]  # unsubscribed earlier and not re-added
-
-
-def parse_address(text: str) -> tuple[str, str]:
-    """(name, address) from 'a@b.example' or 'Name <a@b.example>'; refuses anything else."""
-    name, address = parseaddr(text.strip())
-    try:
-        checked = Address(name, addr_spec=address)
-    except (ValueError, IndexError) as exc:
-        raise SubscriberError(f"{text.strip()!r} is not an email address ({exc})") from exc
-    if not checked.username or "." not in checked.domain or any(c in text for c in "\r\n"):
-        raise SubscriberError(
-            f"{text.strip()!r} is not an email address; write it like reader@example.com"
-        )
-    return name.strip(), f"{checked.username}@{checked.domain.lower()}"
 
 
 def _now() -> datetime:

@@ -1,24 +1,37 @@
-"""The write stage: the Writer protocol and the backends chosen by name in digest.toml."""
+"""The write stage: the Writer protocol, its backends (found by name) and the editorial check."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from digest.write.backends import CHAT_BACKENDS, Connection, open_backend
+from digest.write.calls import Caller, CallPolicy, NoCache, ResponseCache, Usage
+from digest.write.check import CheckReport, check_issue, cited_ids
+from digest.write.compose import WriteReport, write_issue
+from digest.write.extractive import ExtractiveWriter
+from digest.write.grounding import Grounder
+from digest.write.llm import LLMWriter
+from digest.write.prompts import Prompts
+from digest.write.vectors import SentenceVectors
+from digest.write.writer import EmbedTexts, Writer
 
-import numpy as np
-
-from digest.models import Note, Section, Story, Theme
-
-EmbedTexts = Callable[[Sequence[str]], np.ndarray]
-
-
-class Writer(Protocol):
-    """Turns ranked themes and stories into cited text. One writer writes one issue."""
-
-    def section(self, theme: Theme) -> Section: ...
-
-    def quick_hit(self, story: Story) -> Note | None: ...
-
-    def paper(self, story: Story) -> Note | None: ...
-
-    def intro(self, sections: Sequence[Section], quick_hits: int, papers: int = 0) -> str: ...
+__all__ = [
+    "CHAT_BACKENDS",
+    "CallPolicy",
+    "Caller",
+    "CheckReport",
+    "Connection",
+    "EmbedTexts",
+    "ExtractiveWriter",
+    "Grounder",
+    "LLMWriter",
+    "NoCache",
+    "Prompts",
+    "ResponseCache",
+    "SentenceVectors",
+    "Usage",
+    "WriteReport",
+    "Writer",
+    "check_issue",
+    "cited_ids",
+    "open_backend",
+    "write_issue",
+]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from digest.errors import ConfigError, LLMCallError
+from digest.registry import Registry
 
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 DEFAULT_MODEL = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
@@ -72,6 +74,10 @@ def _missing(extra: str) -> ConfigError:
     )
 
 
+CHAT_BACKENDS: Registry[Callable[[Connection], ChatBackend]] = Registry("digest.chat_backends")
+
+
+@CHAT_BACKENDS.register("openai")
 class OpenAIChat:
     """Any OpenAI-compatible chat-completions endpoint, through the official openai SDK."""
 
@@ -121,6 +127,7 @@ class OpenAIChat:
         )
 
 
+@CHAT_BACKENDS.register("anthropic")
 class AnthropicChat:
     """Anthropic's messages API, through the official anthropic SDK."""
 
@@ -165,9 +172,8 @@ class AnthropicChat:
 
 
 def open_backend(conn: Connection) -> ChatBackend:
-    """The chat backend named in [writer] backend."""
-    if conn.backend == "openai":
-        return OpenAIChat(conn)
-    if conn.backend == "anthropic":
-        return AnthropicChat(conn)
+    """The chat backend registered under [writer] backend ("openai" and "anthropic" built in)."""
+    backend = CHAT_BACKENDS.get(conn.backend)
+    if backend is not None:
+        return backend(conn)
     raise ConfigError(f"[writer] backend = {conn.backend!r} is not an LLM backend")

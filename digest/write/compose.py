@@ -8,22 +8,22 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Theme
-from digest.write import EmbedTexts, Writer
+from digest.primary import is_primary
 from digest.write.calls import Usage
 from digest.write.extractive import ExtractiveWriter, renumbered, retitled
 from digest.write.grounding import Grounder, GroundingCounts, said_by
 from digest.write.injection import carries_instructions, unknown_terms
-from digest.write.primary import is_primary
+from digest.write.intro import intro_faults
 from digest.write.sentences import normalise
 from digest.write.style import (
     headline_faults,
-    intro_faults,
     news_line_faults,
     sentence_faults,
     states_consequence,
 )
 from digest.write.vectors import remembering
 from digest.write.watch import watch_notes
+from digest.write.writer import EmbedTexts, Writer
 
 # Cosine (all-MiniLM-L6-v2) above which two sentences of an issue tell the same fact.
 SAME_FACT = 0.85
@@ -175,9 +175,11 @@ def write_issue(
     papers = [retitled(s) for s in papers]
     counts = report.grounding
     once = Once(grounder.embed, report)
-    # What to watch is chosen first, so that its sentences are kept for it and not used above it.
-    everything = [s for t in themes for s in t.stories] + list(quick)
-    watch = tuple(watch_notes(everything, ()))
+    # What to watch is chosen first, so that its sentences are kept for it and not used above it,
+    # from the stories no theme tells; a story it tells is not a quick hit too.
+    watch = tuple(watch_notes(quick, ()))
+    watched = {c.article_id for note in watch for c in note.citations}
+    quick = [s for s in quick if not watched & {a.id for a in s.articles}]
     once.keep([n.sentence for n in watch])
     fallback.used |= once.said
 

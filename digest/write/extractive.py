@@ -10,9 +10,8 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
-from digest.write import EmbedTexts
+from digest.primary import is_primary, own_post
 from digest.write.cues import names, relative_time, stakes, takeaway, technical
-from digest.write.primary import is_primary, own_post
 from digest.write.sentences import normalise, source_sentences, standalone
 from digest.write.style import (
     clean_title,
@@ -23,6 +22,7 @@ from digest.write.style import (
     states_fact,
 )
 from digest.write.vectors import remembering
+from digest.write.writer import EmbedTexts
 
 SUPPORT = 0.6  # a sentence is supported by another article when one of its sentences is this close
 LEDE_BONUS = 0.05

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field, replace
 import nh3
 
 from digest.models import Article, Citation, Note, Section, Sentence
-from digest.write import EmbedTexts
 from digest.write.injection import carries_instructions, unknown_terms
 from digest.write.sentences import normalise, source_sentences
 from digest.write.vectors import remembering
+from digest.write.writer import EmbedTexts
 
 # Cosine (all-MiniLM-L6-v2) above which a written sentence counts as said by one of the
 # source's own sentences. Measured by bench/grounding_threshold.py (see docs/grounding.md).

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from digest.analyze.topics import readable_name
+from digest import models
 from digest.errors import LLMCallError
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
 from digest.write.backends import MAX_REPLY_CHARS
@@ -163,7 +163,7 @@ class LLMWriter:
         said = [*said_by(a for s in stories for a in s.articles), theme.name]
         if carries_instructions(name) or unknown_terms(name, said):
             name = ""  # a name the sources do not bear out: the topic's own stays
-        if name and readable_name(name):
+        if name and models.readable_name(name):
             theme = replace(theme, name=name)  # the slug, and so the theme's pages, stay
         return Section(theme, summary, sources.citations)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from digest.write import EmbedTexts
+from digest.write.writer import EmbedTexts
 
 
 class SentenceVectors:

@@ -1,0 +1,415 @@
+"""Which stories make the issue: news over chatter, by who covers a story, where and how."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from digest.analyze.stories import specific_tokens
+from digest.models import Article, Story
+from digest.primary import is_primary
+
+# What a post is, from the flair its source gave it: how much it weighs as news (help threads
+# and the like never make the issue). Flairs are r/LocalLLaMA's; others weigh as "".
+FLAIR_KIND = {
+    "new model": "release",
+    "news": "news",
+    "resources": "resource",
+    "tutorial | guide": "resource",
+    "discussion": "discussion",
+    "other": "other",
+    "generation": "showoff",
+    "funny": "meme",
+    "question | help": "help",
+}
+KIND_WEIGHT = {
+    "release": 1.0,
+    "news": 1.0,
+    "resource": 0.6,
+    "discussion": 0.3,
+    "": 0.5,  # unknown: a feed item or a link without flair
+    "other": 0.2,
+    "showoff": 0.1,
+    "meme": 0.0,
+    "help": 0.0,
+}
+NOT_NEWS = frozenset({"help"})
+# A request for help, as its title reads when no flair says so.
+_HELP = re.compile(
+    r"^(?:how (?:do|can|to|should|would)|what(?:'s| is| are)? (?:the )?best|which|"
+    r"why (?:is|does|do|can't|won't)|can (?:i|you|someone)|should i|is (?:it|there)|are there|"
+    r"does anyone|anyone|any (?:good|recommendations?|suggestions?|advice|tips?|ideas?)|"
+    r"need help|help\b|noob|newbie|beginner|looking for|recommend|"
+    r"(?:the )?best (?:[\w-]+ ){0,3}for)|"
+    r"\b(?:help(?: me)?|advice|noob question|not working|error|issue with|problem with|"
+    r"trouble|stuck|how do i|suggestions?|recommendations?)\b.*\?$|\?\s*$|"
+    r"\b(?:not (?:being )?(?:used|detected|working|loading)|can't|cannot|doesn't|won't|"
+    r"unable to|any ?one (?:know|tried|using)|what should i|best way to|noob|newbie|beginner|"
+    r"budget for|getting started|question)\b",
+    re.I,
+)
+# A show-off of one's own setup, or a meme, as the title reads.
+_SHOWOFF = re.compile(
+    r"\b(?:my (?:[\w-]+ ){0,3}(?:setup|build|rig|server|workstation|homelab|"
+    r"lab)|i (?:built|made|bought|upgraded)|finally (?:got|built)|meme)\b",
+    re.I,
+)
+# Words that show an item is about AI; items of a source not configured `general` need one.
+_AI_UPPER = re.compile(
+    r"(?<![\w.-])(?:A\.?I\.?|AGI|LLMs?|ML|NLP|GPTs?|RAG|MCP|TTS|ASR|VLMs?|MoE|GGUF|LoRA|RLHF|"
+    r"GPUs?|TPUs?|NPUs?|CUDA|ROCm|vLLM|llama\.cpp|Ollama)(?![\w-])"
+)
+_AI_WORDS = re.compile(
+    r"\b(?:artificial intelligence|machine learning|deep learning|neural|transformers?|"
+    r"(?:language|foundation|reasoning|frontier|open|local|AI) models?|chatbots?|inference|"
+    r"fine-?tun\w*|embeddings?|diffusion|agents?|agentic|prompt\w*|open[- ]weights?|"
+    r"benchmarks?|pre-?train\w*|OpenAI|ChatGPT|GPT-\w+|Anthropic|Claude|Gemini|Gemma|DeepMind|"
+    r"Llama\w*|Mistral|Devstral|Qwen\w*|DeepSeek|Grok|xAI|Copilot|Nvidia|Hugging ?Face|Kimi|"
+    r"Moonshot|Perplexity|Midjourney|Cursor|Windsurf|vibe[- ]cod\w*|robot\w*|self-driving|"
+    r"superintelligence|Hunyuan|Ernie|Pangu|Mamba|SmolLM\w*|Sora|Veo|Whisper|speech "
+    r"recognition|text-to-speech|voice clon\w*|tokeni[sz]\w*|quantiz\w*|quantis\w*)\b",
+    re.I,
+)
+ABOUT_AI_CHARS = 600  # of an item's text read for AI words, after its title
+QUESTION_CHARS = 400  # of a forum post's own text, where a question makes it a request for help
+_FORUMS = ("reddit.com", "news.ycombinator.com", "lobste.rs")
+
+# The parts of a story's score (see `story_value`), tuned on the dev weeks.
+SOURCE_WEIGHT = 1.0  # each distinct source beyond the first
+FAMILY_WEIGHT = 0.5  # each distinct publisher family beyond the first
+FIRST_PARTY_WEIGHT = 0.6  # the lab's own page, a paper, a repository or a model page
+ENGAGEMENT_WEIGHT = 1.0  # the best engagement percentile within its own source and week
+KIND_WEIGHT_SCALE = 1.0  # the best post type among its articles
+SIZE_WEIGHT = 0.5  # per doubling of its news articles
+RECENCY_WEIGHT = 0.2
+# A story already published that came back with new articles is worth less than a new one.
+UPDATE_FACTOR = 0.6
+# Centroid cosine at which two chosen stories are taken for one event told twice.
+SAME_EVENT = 0.72
+# ... and at which two that share a name-and-number token ("k2", "qwen3-235b") are.
+SAME_NAMED_EVENT = 0.5
+# A name that at most this many stories of the week carry (or this share of them) is distinctive.
+NAME_STORIES = 3
+NAME_SHARE = 0.06  # a big event's name is in many of the week's stories: still a name
+MERGE_POOL = 20
+NAME_STEP = 0.1  # two shared names or more: this much further apart
+_NAME = re.compile(r"(?<![\w.-])[A-Z][\w.-]*[A-Za-z0-9](?![\w-])")
+# Hosts that discuss or carry others' content: a link there names no publisher.
+_HOSTING = frozenset({"github.com", "gitlab.com", "huggingface.co", "hf.co"})
+_HOSTED = frozenset({"github.io", "gitlab.io", "hf.space", "substack.com", "medium.com"})
+_CARRIERS = ("reddit.com", "redd.it", "ycombinator.com", "twitter.com", "x.com", "imgur.com")
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Which parts of the score are on: each can be switched off to measure what it gains."""
+
+    sources: bool = True
+    families: bool = True
+    first_party: bool = True
+    engagement: bool = True
+    kind: bool = True
+    size: bool = True
+    recency: bool = True
+    dedupe: bool = True
+
+
+def post_kind(article: Article) -> str:
+    """What the post is: its flair's kind where it has one, else what its title shows
+    ("help", "showoff"), else for a forum's own post "help" when it asks a question early
+    and "discussion" when not; else "" (a link to something published)."""
+    for tag in article.tags:
+        if (kind := FLAIR_KIND.get(tag.strip().lower())) is not None:
+            return kind
+    if _HELP.search(article.title.strip()):
+        return "help"
+    if _SHOWOFF.search(article.title):
+        return "showoff"
+    if self_post(article):
+        # A post of the forum's own that asks something early on is a request for help.
+        return "help" if "?" in article.summary[:QUESTION_CHARS] else "discussion"
+    return ""
+
+
+def self_post(article: Article) -> bool:
+    """A forum's own post (its text is all there is), not a link to something published."""
+    host = (urlsplit(article.url).hostname or "").lower()
+    return article.url == article.discussion_url or host.endswith(_FORUMS)
+
+
+def about_ai(article: Article) -> bool:
+    """Whether the title or the start of the text speaks of AI."""
+    text = f"{article.title}. {article.summary[:ABOUT_AI_CHARS]}"
+    return bool(_AI_UPPER.search(text) or _AI_WORDS.search(text))
+
+
+def family(article: Article) -> str:
+    """Who published what the article carries: the linked site's registered name (so one
+    company's several blogs count once, and a thread linking a lab's page counts for the lab),
+    else the source's name for a self post or a thread."""
+    host = (urlsplit(article.url).hostname or "").lower().removeprefix("www.")
+    if not host or any(host == c or host.endswith("." + c) for c in _CARRIERS):
+        return article.source
+    if host in _HOSTING:  # a repository or model page belongs to its owner
+        return f"{host}/{urlsplit(article.url).path.strip('/').split('/')[0]}"
+    labels = host.split(".")
+    if len(labels) > 2 and ".".join(labels[-2:]) in _HOSTED:  # qwenlm.github.io
+        return host
+    # "co.uk"-like endings keep three labels.
+    keep = 3 if len(labels) > 2 and len(labels[-2]) <= 3 else 2
+    return ".".join(labels[-keep:])
+
+
+def engagement_ranks(articles: Sequence[Article]) -> dict[str, float]:
+    """Each article's engagement (points or upvotes, plus comments) as its percentile within
+    its own source (0..1), ties sharing the top of their range, so 500 HN points and 500 Reddit
+    upvotes are not compared as equals; none for a source whose items carry no engagement."""
+    by_source: dict[str, list[tuple[float, str]]] = {}
+    for a in articles:
+        by_source.setdefault(a.source, []).append((float(a.score + a.comments), a.id))
+    ranks: dict[str, float] = {}
+    for values in by_source.values():
+        numbers = np.array([v for v, _ in values])
+        if not numbers.any():
+            continue
+        below = np.searchsorted(np.sort(numbers), numbers, side="right")
+        for (_, article_id), rank in zip(values, below, strict=True):
+            ranks[article_id] = float(rank) / len(values)
+    return ranks
+
+
+def news_articles(story: Story) -> tuple[Article, ...]:
+    """The story's articles that are not help threads."""
+    return tuple(a for a in story.articles if post_kind(a) not in NOT_NEWS)
+
+
+def story_value(
+    story: Story,
+    ranks: Mapping[str, float],
+    week_end: datetime,
+    weights: Mapping[str, float] | None = None,
+    signals: Signals = Signals(),
+) -> float:
+    """How much the story is news: distinct sources and publisher families, a first-party
+    origin, engagement within its source, the kind of post, how many report it, recency."""
+    articles = news_articles(story) or story.articles
+    score = 0.0
+    if signals.sources:
+        sources = {a.source for a in articles}
+        score += SOURCE_WEIGHT * (sum((weights or {}).get(x, 1.0) for x in sources) - 1)
+    if signals.families:
+        score += FAMILY_WEIGHT * (len({family(a) for a in articles}) - 1)
+    if signals.first_party and any(is_primary(a) for a in articles):
+        score += FIRST_PARTY_WEIGHT
+    if signals.engagement:
+        score += ENGAGEMENT_WEIGHT * max((ranks.get(a.id, 0.0) for a in articles), default=0.0)
+    if signals.kind:
+        score += KIND_WEIGHT_SCALE * max(KIND_WEIGHT[post_kind(a)] for a in articles)
+    if signals.size:
+        score += SIZE_WEIGHT * math.log2(len(articles))
+    if signals.recency:
+        latest = max(a.published_at for a in articles)
+        age_days = max((week_end - latest).total_seconds() / 86400, 0.0)
+        score += RECENCY_WEIGHT / (1.0 + age_days)
+    return score * UPDATE_FACTOR if story.is_update else score
+
+
+def is_news(story: Story, general_sources: Collection[str] = ()) -> bool:
+    """A story the issue may carry: not only help threads, and about AI unless a source
+    configured as general reports it."""
+    articles = news_articles(story)
+    return bool(articles) and any(a.source in general_sources or about_ai(a) for a in articles)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The stories chosen for the issue (help threads taken out of them), best first, and
+    every story's score."""
+
+    stories: tuple[Story, ...]
+    rows: tuple[int, ...]  # each chosen story's row in the vectors given
+    scores: Mapping[str, float]
+
+
+def _close(
+    vectors: np.ndarray, tokens: Sequence[frozenset[str]], v: np.ndarray, t: frozenset[str]
+) -> int:
+    """The row of `vectors` that tells the same event as (v, t), or -1: close, or fairly close
+    and sharing names ("k2", "qwen3-235b", "Kiro"), the closer the fewer they share."""
+    if not len(vectors):
+        return -1
+    sims = vectors @ v
+    best = int(np.argmax(sims))
+    if sims[best] >= SAME_EVENT:
+        return best
+    shared = [
+        i
+        for i, other in enumerate(tokens)
+        if (n := len(other & t)) and sims[i] >= SAME_NAMED_EVENT - NAME_STEP * min(n - 1, 1)
+    ]
+    return max(shared, key=lambda i: sims[i]) if shared else -1
+
+
+_WORD = re.compile(r"[\w.-]+")
+# Capitalised words of AI news that name no one thing.
+_GENERIC = frozenset(
+    [
+        "ai",
+        "agi",
+        "llm",
+        "llms",
+        "gpu",
+        "gpus",
+        "cpu",
+        "vram",
+        "ram",
+        "mcp",
+        "rag",
+        "api",
+        "apis",
+        "tts",
+        "stt",
+        "asr",
+        "ocr",
+        "moe",
+        "gguf",
+        "lora",
+        "ui",
+        "ux",
+        "sota",
+        "oss",
+        "hf",
+        "pc",
+        "ide",
+        "cli",
+        "sdk",
+        "tpu",
+        "npu",
+        "rl",
+        "ml",
+        "nlp",
+        "vlm",
+        "vlms",
+        "json",
+        "pdf",
+        "os",
+        "llama.cpp",
+        "open",
+        "source",
+        "new",
+        "local",
+        "model",
+        "models",
+    ]
+)
+
+
+def _tokens(story: Story, common: Collection[str]) -> frozenset[str]:
+    """Names in its titles: name-and-number tokens and their parts ("kimi-k2" gives "k2"
+    too), and capitalised words never written in lower case in `common` ("Kiro", "ERNIE")."""
+    found = {x for a in story.articles for x in specific_tokens(a.title)}
+    parts = {p for x in found for p in re.split(r"[-_/]", x) if re.search(r"\d", p) and len(p) > 1}
+    names = {w.lower() for a in story.articles for w in _NAME.findall(a.title)}
+    names |= {p for w in names for p in re.split(r"[-_/]", w) if len(p) > 2}
+    return frozenset(found | parts | (names - set(common) - _GENERIC))
+
+
+def _names(stories: Mapping[int, Story]) -> dict[int, frozenset[str]]:
+    """Each story's names that only a few of the week's stories carry."""
+    common = {w for s in stories.values() for a in s.articles for w in _WORD.findall(a.title)}
+    common = {w for w in common if w.islower()}
+    tokens = {i: _tokens(s, common) for i, s in stories.items()}
+    counts: dict[str, int] = {}
+    for found in tokens.values():
+        for t in found:
+            counts[t] = counts.get(t, 0) + 1
+    most = max(NAME_STORIES, NAME_SHARE * len(tokens))
+    return {i: frozenset(t for t in found if counts[t] <= most) for i, found in tokens.items()}
+
+
+def select_stories(
+    stories: Sequence[Story],
+    vectors: np.ndarray,
+    week_end: datetime,
+    limit: int,
+    weights: Mapping[str, float] | None = None,
+    general_sources: Collection[str] = (),
+    published: Sequence[Story] = (),
+    published_vectors: np.ndarray | None = None,
+    signals: Signals = Signals(),
+) -> Selection:
+    """Up to `limit` stories worth telling, best first, each event once.
+
+    Help threads and items not about AI are left out. A story that tells the same event as
+    one chosen before it (the grouping left it in two pieces) joins that one. A story that
+    tells an event an earlier issue published (`published`, with their unit centroids) is an
+    update of it: it takes that story's id, is marked as an update and counts for less.
+    """
+    ranks = engagement_ranks([a for s in stories for a in s.articles])
+    old_ids = [p.id for p in published]
+    old_vectors = published_vectors if published_vectors is not None else vectors[:0]
+    news = [i for i, s in enumerate(stories) if is_news(s, general_sources)]
+    old = {-1 - n: p for n, p in enumerate(published)}  # negative keys: apart from this week's
+    named = _names({**old, **{i: stories[i] for i in news}})
+    old_tokens = [named[k] for k in old]
+    tokens = {i: named[i] for i in news}
+    updates: dict[int, str] = {}
+    for i in news:
+        match = _close(old_vectors, old_tokens, vectors[i], tokens[i]) if signals.dedupe else -1
+        if match >= 0 and old_ids[match] != stories[i].id:
+            updates[i] = old_ids[match]
+        elif stories[i].is_update:
+            updates[i] = stories[i].id
+    scores = {}
+    for i, s in enumerate(stories):
+        story = replace(s, is_update=True) if i in updates else s
+        scores[s.id] = story_value(story, ranks, week_end, weights, signals)
+    news.sort(key=lambda i: (-scores[stories[i].id], stories[i].id))
+    # Pieces of one event join the best-scored piece; the event is then scored as a whole.
+    # Only the best MERGE_POOL times `limit` stories are looked at: the rest never make it.
+    news = news[: MERGE_POOL * limit]
+    events: list[list[int]] = []
+    by_update: dict[str, int] = {}
+    leads = np.empty((len(news), vectors.shape[1]), dtype=vectors.dtype)
+    lead_tokens: list[frozenset[str]] = []
+    for i in news:
+        if i in updates and updates[i] in by_update:
+            events[by_update[updates[i]]].append(i)
+            continue
+        lead = -1
+        if signals.dedupe and events:
+            lead = _close(leads[: len(events)], lead_tokens, vectors[i], tokens[i])
+        if lead >= 0:
+            events[lead].append(i)
+            if i in updates:  # an update told with this week's news of the same event
+                by_update.setdefault(updates[i], lead)
+            continue
+        if i in updates:
+            by_update[updates[i]] = len(events)
+        leads[len(events)] = vectors[i]
+        lead_tokens.append(tokens[i])
+        events.append([i])
+    told = []
+    for members in events:
+        articles = sorted(
+            {a.id: a for m in members for a in news_articles(stories[m])}.values(),
+            key=lambda a: (a.published_at, a.id),
+        )
+        lead = members[0]
+        story = replace(stories[lead], articles=tuple(articles))
+        if lead in updates:
+            story = replace(story, id=updates[lead], is_update=True)
+        value = story_value(story, ranks, week_end, weights, signals)
+        told.append((value, lead, story))
+    told.sort(key=lambda t: (-t[0], stories[t[1]].id))
+    chosen = told[:limit]
+    for value, _, story in chosen:
+        scores[story.id] = value
+    kept = tuple(story for _, _, story in chosen)
+    return Selection(kept, tuple(lead for _, lead, _ in chosen), scores)

@@ -1,0 +1,80 @@
+"""Email of a published issue: sending it to subscribers, and honouring unsubscribe links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from digest.config import Settings
+from digest.errors import PublishError
+from digest.models import Delivery
+from digest.pipeline.wiring import Say, publish_settings, quiet, smtp_settings
+from digest.publish import prepare
+from digest.publish.email import Unsubscribe, unsubscribe_mailto
+from digest.publish.send import SendResult, send_edition
+from digest.publish.tokens import make_token, token_matches, token_subscriber, unsubscribe_secret
+from digest.store import Store
+from digest.store.mailing import Mailing
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """One `send`: what happened, the ledger's totals, and messages of a dead run left alone."""
+
+    issue_id: str
+    result: SendResult
+    ledger: dict[str, int]
+    interrupted: tuple[str, ...]
+
+
+def send_issue(
+    settings: Settings,
+    store: Store,
+    issue: str | None = None,
+    resend_interrupted: bool = False,
+    say: Say = quiet,
+) -> SendReport:
+    """Email a published issue to every subscriber not sent it yet; safe to run again."""
+    secret = unsubscribe_secret()
+    published = store.issue(issue) if issue else next(iter(store.issues()), None)
+    if published is None:
+        raise PublishError(
+            f"no published issue {issue or ''} to send; publish it first with `digest publish`"
+        )
+    mailing = Mailing(store.engine)
+    if resend_interrupted:
+        mailing.requeue_interrupted(published.id)
+    interrupted = tuple(mailing.interrupted(published.id))
+    site = publish_settings(settings)
+    mailto = unsubscribe_mailto(site.unsubscribe_mailto, site.email_from)
+
+    def unsubscribe_for(d: Delivery) -> Unsubscribe:
+        token = make_token(secret, d.subscriber_id, d.address)
+        return Unsubscribe(f"{site.unsubscribe_url}?token={token}", mailto, token)
+
+    result = send_edition(
+        prepare(published, site),
+        mailing,
+        smtp_settings(settings),
+        settings.email.sender,
+        unsubscribe_for,
+        say,
+    )
+    return SendReport(published.id, result, mailing.counts(published.id), interrupted)
+
+
+def unsubscriber(store: Store) -> Callable[[str, bool], bool]:
+    """What `digest serve` calls with a token: is it valid, and (apply) unsubscribe them."""
+    secret = unsubscribe_secret()
+    mailing = Mailing(store.engine)
+
+    def check(token: str, apply: bool) -> bool:
+        subscriber_id = token_subscriber(token)
+        found = mailing.subscriber(subscriber_id) if subscriber_id is not None else None
+        if found is None or not token_matches(secret, token, found.id, found.address):
+            return False
+        if apply:
+            mailing.unsubscribe(found.id)
+        return True
+
+    return check

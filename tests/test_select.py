@@ -1,0 +1,111 @@
+"""Which stories make the issue: news over chatter, each event once, an event that goes on as
+an update."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from digest.analyze.select import family, is_news, post_kind, select_stories, story_value
+from digest.models import Article, Story
+
+WEEK_END = datetime(2026, 11, 23, tzinfo=UTC)
+REDDIT = "reddit/r/LocalLLaMA"
+HN = "hackernews"
+
+
+def post(n: int, title: str, source: str = REDDIT, **fields: object) -> Article:
+    thread = f"https://reddit.com/r/LocalLLaMA/comments/{n}"
+    base = Article(
+        f"a{n}",
+        thread,
+        title,
+        "",
+        source,
+        datetime(2026, 11, 17, tzinfo=UTC) + timedelta(hours=n),
+        f"h{n}",
+        discussion_url=thread,
+    )
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def story(sid: str, *articles: Article) -> Story:
+    return Story(sid, articles[0].title, articles)
+
+
+def unit(*xs: float) -> np.ndarray:
+    v = np.array(xs, dtype=float)
+    return v / np.linalg.norm(v)
+
+
+def test_help_threads_and_show_offs_are_known_by_flair_or_by_their_words() -> None:
+    assert post_kind(post(1, "GPU not being used", tags=("Question | Help",))) == "help"
+    assert post_kind(post(2, "Noob question: which model for 8GB VRAM?")) == "help"
+    assert post_kind(post(3, "Kimi K2 is out", summary="I have one 3090. Can I run it?")) == "help"
+    assert post_kind(post(4, "My new 4x3090 build")) == "showoff"
+    assert post_kind(post(5, "moonshotai/Kimi-K2", url="https://huggingface.co/m/k")) == ""
+    assert post_kind(post(6, "Kimi K2", tags=("New Model",))) == "release"
+
+
+def test_a_help_thread_or_an_item_not_about_ai_is_not_news_unless_its_source_is_general() -> None:
+    assert not is_news(story("s1", post(1, "How do I run Llama on a Pi?")))
+    cooking = story("s2", post(2, "Ten years of running every day, visualized", source=HN))
+    assert not is_news(cooking)
+    assert is_news(cooking, general_sources={HN})
+    assert is_news(story("s3", post(3, "Grok 4 launch", source=HN)))
+
+
+def test_one_companys_blogs_count_once_and_a_post_linking_a_lab_counts_for_the_lab() -> None:
+    news = post(1, "a", url="https://www.anthropic.com/news/x")
+    research = post(2, "b", url="https://anthropic.com/research/y")
+    linked = post(3, "c", url="https://anthropic.com/news/x")
+    assert family(news) == family(research) == family(linked) == "anthropic.com"
+    assert family(post(4, "self post")) == REDDIT
+    hf = post(5, "d", url="https://huggingface.co/moonshotai/Kimi-K2")
+    assert family(hf) == "huggingface.co/moonshotai"
+
+
+def test_many_sources_and_a_first_party_page_outweigh_one_popular_post() -> None:
+    launch = story(
+        "launch",
+        post(1, "Kiro: a new agentic IDE", source=HN, url="https://kiro.dev/blog/intro"),
+        post(2, "Amazon launches Kiro, an agentic IDE", url="https://aws.amazon.com/kiro"),
+    )
+    meme = story("meme", post(3, "when the model says no", score=5000, tags=("Funny",)))
+    ranks = {"a3": 1.0, "a1": 0.5, "a2": 0.2}
+    assert story_value(launch, ranks, WEEK_END) > story_value(meme, ranks, WEEK_END)
+
+
+def test_pieces_of_one_event_are_told_once_and_help_posts_are_taken_out_of_a_story() -> None:
+    release = story(
+        "k1",
+        post(1, "Kimi K2 released", url="https://moonshotai.github.io/Kimi-K2/"),
+        post(2, "How do I fit Kimi K2 in 24GB?"),
+    )
+    quants = story("k2", post(3, "Kimi K2 quants are up", url="https://huggingface.co/u/k2-gguf"))
+    other = story("g", post(4, "Grok 4 benchmarks", url="https://x.ai/news/grok-4"))
+    vectors = np.vstack([unit(1, 0.8, 0), unit(1, 0.9, 0.4), unit(0, 0, 1)])
+    chosen = select_stories([release, quants, other], vectors, WEEK_END, limit=5)
+    assert len(chosen.stories) == 2
+    kimi = next(s for s in chosen.stories if s.id != "g")
+    assert [a.id for a in kimi.articles] == ["a1", "a3"]
+
+
+def test_an_event_an_earlier_issue_told_comes_back_as_an_update_of_that_story() -> None:
+    told = story("s-old", post(1, "Kimi K2 released", url="https://moonshotai.github.io/Kimi-K2/"))
+    later = story("s-new", post(200, "Kimi K2 tops the creative writing benchmark"))
+    fresh = story("s-grok", post(201, "Grok 4 launch", url="https://x.ai/news/grok-4"))
+    chosen = select_stories(
+        [later, fresh],
+        np.vstack([unit(1, 0.2, 0), unit(0, 0, 1)]),
+        WEEK_END,
+        limit=5,
+        published=[told],
+        published_vectors=np.vstack([unit(1, 0.1, 0)]),
+    )
+    by_id = {s.id: s for s in chosen.stories}
+    assert set(by_id) == {"s-old", "s-grok"}
+    assert by_id["s-old"].is_update and [a.id for a in by_id["s-old"].articles] == ["a200"]
+    assert not by_id["s-grok"].is_update
