@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from digest.crawl.urls import canonical_url
+from digest.urls import canonical_url
 from digest.models import Article
 
 # Words are split on these; '.' and '+' stay inside a word ("llama.cpp", "gpt-4.1" keeps "4.1").
