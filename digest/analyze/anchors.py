@@ -17,6 +17,8 @@ from digest.models import Article
 # Words are split on these; '.' and '+' stay inside a word ("llama.cpp", "gpt-4.1" keeps "4.1").
 _SPLIT = re.compile(r"[\s/_\-|:,;()\[\]{}<>\"'!?*`=~#@^\u201c\u201d\u2018\u2019«»·…\u2014\u2013]+")
 _DIGIT = re.compile(r"\d")
+# A name with its version or size ("kimik2", "grok4", "exaone4.0"): letters, then a digit.
+_VERSIONED = re.compile(r"[a-z][a-z.+]*\d[a-z0-9.+]*")
 _URL = re.compile(r"https?://[^\s)\]>\"']+")
 _ID_LINK = re.compile(
     r"https?://(?:www\.)?(huggingface\.co|github\.com)/([\w.-]+)/([\w.-]+)(/pull/\d+)?", re.I
@@ -45,14 +47,20 @@ ANCHOR_IDF = 3.0
 MIN_BATCH = 200
 # A name shared by more articles than this in one batch is a topic, not an event.
 MAX_POSTINGS = 120
-# An event's name comes in a burst; a topic's ("VRAM", "Ollama", "RTX") or an organisation's (a
-# lab, an investor, a city: several events of one week each) is spread out. A name on at least
-# BURST_MIN articles anchors only if at least BURST_SHARE of them fall within one BURST_SECONDS
-# stretch. A looser test (a quarter within two days, from six articles on) let a lab's name
-# join distinct events of one week: the synthetic week's story F1 fell from 0.86 to 0.34.
-BURST_MIN = 12
-BURST_SHARE = 0.5
-BURST_SECONDS = 86400.0
+# An event's name comes in a burst; a topic's ("VRAM", "Ollama", "RTX") is spread out. A name
+# on at least BURST_MIN articles anchors only if at least BURST_SHARE of them fall within one
+# BURST_SECONDS stretch.
+BURST_MIN = 6
+BURST_SHARE = 0.25
+BURST_SECONDS = 2 * 86400.0
+# A plain word (an organisation's name: a lab, an investor, a city) is carried by several
+# events of one week, so it must come in a tighter burst: at least WORD_BURST_SHARE within one
+# day, from WORD_BURST_MIN articles on. A versioned name ("kimik2", "grok4") or a linked page
+# names one thing and keeps the looser test. With the looser test for all, a lab's name joined
+# distinct events of one week (the synthetic week's story F1 fell from 0.86 to 0.34).
+WORD_BURST_MIN = 12
+WORD_BURST_SHARE = 0.5
+WORD_BURST_SECONDS = 86400.0
 
 
 @functools.lru_cache(maxsize=1 << 17)
@@ -83,7 +91,7 @@ def _joined(words: Sequence[str]) -> set[str]:
     return {
         p + q
         for p, q in itertools.pairwise(words)
-        if len(q) <= 8 and _DIGIT.search(q) and not p.isdigit()
+        if len(q) <= 8 and _DIGIT.search(q) and not p.isdigit() and p not in _stop_words()
     }
 
 
@@ -118,12 +126,16 @@ def _stop_words() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS)
 
 
-def _bursty(times: np.ndarray) -> bool:
-    if len(times) < BURST_MIN:
+def _bursty(times: np.ndarray, name: str) -> bool:
+    if _VERSIONED.fullmatch(name) or name in links({name: 0.0}):
+        least, share, seconds = BURST_MIN, BURST_SHARE, BURST_SECONDS
+    else:
+        least, share, seconds = WORD_BURST_MIN, WORD_BURST_SHARE, WORD_BURST_SECONDS
+    if len(times) < least:
         return True
     ordered = np.sort(times)
-    within = np.searchsorted(ordered, ordered + BURST_SECONDS, side="right")
-    return bool((within - np.arange(len(ordered))).max() >= BURST_SHARE * len(ordered))
+    within = np.searchsorted(ordered, ordered + seconds, side="right")
+    return bool((within - np.arange(len(ordered))).max() >= share * len(ordered))
 
 
 def rare_anchors(articles: Sequence[Article], times: np.ndarray) -> list[dict[str, float]]:
@@ -143,6 +155,6 @@ def rare_anchors(articles: Sequence[Article], times: np.ndarray) -> list[dict[st
         for w, items in postings.items()
         if 2 <= len(items) <= MAX_POSTINGS
         and (idf := math.log(total / len(items))) >= ANCHOR_IDF
-        and _bursty(times[items])
+        and _bursty(times[items], w)
     }
     return [{w: weight[w] for w in words if w in weight} for words in found]
