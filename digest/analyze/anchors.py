@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from digest.urls import canonical_url
 from digest.models import Article
+from digest.urls import canonical_url
 
 # Words are split on these; '.' and '+' stay inside a word ("llama.cpp", "gpt-4.1" keeps "4.1").
 _SPLIT = re.compile(r"[\s/_\-|:,;()\[\]{}<>\"'!?*`=~#@^\u201c\u201d\u2018\u2019«»·…\u2014\u2013]+")

@@ -14,7 +14,6 @@ from digest.analyze.anchors import canonical_page, links, rare_anchors
 from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores, denseness
 from digest.analyze.linkage import agglomerate, neighbour_pairs
 from digest.models import Article
-from digest.urls import canonical_url
 
 # Tokens that pin an event down: model names with versions, sizes, money, percentages.
 _SPECIFIC = re.compile(
