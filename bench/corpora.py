@@ -69,6 +69,25 @@ def ai_news() -> tuple[list[dict[str, Any]], dict[str, str]]:
     return items, gold
 
 
+def ai_news_dev_events() -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+    """The dev split's items (to 2025-07-21) and their same-event labels (`None`: a judged
+    singleton; items without a label are not judged)."""
+    rows = _lines(AI_NEWS / "items.dev.jsonl")
+    items = [
+        {
+            "id": r["item_id"],
+            "title": r["title"],
+            "text": r.get("text") or "",
+            "url": r.get("url") or r.get("permalink") or "",
+            "published_at": r["published_at"],
+            "source": r["source"],
+        }
+        for r in rows
+    ]
+    gold = {r["item_id"]: r["event"] for r in _lines(AI_NEWS / "events.dev.jsonl")}
+    return items, gold
+
+
 def sample_week() -> tuple[list[dict[str, Any]], dict[str, str], dict[str, str]]:
     """The shipped sample week crawled from 127.0.0.1: items, gold stories and gold themes
     (articles of the week only; the ground truth is examples/sample-week/expected.yaml)."""

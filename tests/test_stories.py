@@ -160,3 +160,42 @@ def test_a_bigger_corpus_of_the_same_kind_is_not_denser() -> None:
         abs(corpus_density(big, np.zeros(8000), 3600) - corpus_density(small, np.zeros(1000), 3600))
         < 0.03
     )
+
+
+def _week_of_chatter(n: int, dims: int = 64) -> tuple[list[Article], list[np.ndarray]]:
+    """n unrelated posts spread over a week, each in its own direction and its own words."""
+    rng = np.random.default_rng(7)
+    posts = [
+        art(100 + i, f"Question number{i} about setup{i}", hours=i * 168 // n) for i in range(n)
+    ]
+    return posts, [v / np.linalg.norm(v) for v in rng.normal(size=(n, dims))]
+
+
+def _near(direction: np.ndarray, cosine: float, seed: int) -> np.ndarray:
+    """A unit vector at `cosine` to `direction` (a report of the event in other words)."""
+    other = np.random.default_rng(seed).normal(size=direction.shape)
+    other -= (other @ direction) * direction
+    other /= np.linalg.norm(other)
+    return (cosine * direction + np.sqrt(1 - cosine**2) * other).astype(np.float32)
+
+
+def test_reports_naming_one_release_are_one_story_though_worded_apart() -> None:
+    """Three posts naming Kimi K2 within a day, at cosine 0.45 to each other (below any
+    threshold alone), are one story; a post naming it six days later is another."""
+    chatter, vectors = _week_of_chatter(220)
+    event = np.zeros(64, dtype=np.float32)
+    event[0] = 1.0
+    reports = [
+        art(1, "moonshotai/Kimi-K2-Instruct is out", hours=30),
+        art(2, "Kimi K2 is funny and great", hours=40),
+        art(3, "Ran Kimi K2 q4 on two 3090s", hours=50),
+        art(4, "Kimi K2 support merged into llama.cpp", hours=190),
+    ]
+    report_vectors = [_near(event, 0.67, seed) for seed in range(4)]
+    grouping = group_stories(
+        [*chatter, *reports], np.vstack([*vectors, *report_vectors]), [], 0.62, WINDOW
+    )
+    story = grouping.assignments
+    assert story["a1"] == story["a2"] == story["a3"]
+    assert story["a4"] != story["a1"]
+    assert len({story[a.id] for a in chatter}) == len(chatter)

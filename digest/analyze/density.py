@@ -50,7 +50,8 @@ def corpus_density(vectors: np.ndarray, times: np.ndarray, window: float) -> flo
     return float(np.median(np.concatenate(kth)))
 
 
-def _ramp(density: float) -> float:
+def denseness(density: float) -> float:
+    """How far up DENSITY_RAMP a corpus is: 0 below it, 1 above it."""
     low, high = DENSITY_RAMP
     return min(1.0, max(0.0, (density - low) / (high - low)))
 
@@ -58,7 +59,7 @@ def _ramp(density: float) -> float:
 def adaptive_threshold(threshold: float, density: float) -> float:
     """`threshold` in a sparse corpus, falling linearly to DENSE_THRESHOLD (never rising to
     it) as the corpus density crosses DENSITY_RAMP."""
-    return threshold - _ramp(density) * max(0.0, threshold - DENSE_THRESHOLD)
+    return threshold - denseness(density) * max(0.0, threshold - DENSE_THRESHOLD)
 
 
 def dense_cores(
@@ -72,7 +73,7 @@ def dense_cores(
     are the neighbour `pairs` at cosine CORE_EDGE or more; elsewhere `groups` unchanged.
     Average linkage then merges what is left: in a dense corpus this finds broad stories that
     pairwise cosine splits (UCI dev BCubed F1 0.913 against 0.875)."""
-    if _ramp(density) < 0.5 or len(groups) < 2:
+    if denseness(density) < 0.5 or len(groups) < 2:
         return [list(g) for g in groups]
     import igraph
     from scipy.sparse import coo_matrix

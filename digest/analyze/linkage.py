@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,6 +104,9 @@ class _Cluster:
     frozen: bool
     neighbours: set[int]
     tokens: frozenset[str]
+    first: float
+    # Sums of pair bonuses to the clusters it has any with.
+    bonus: dict[int, float]
 
 
 def agglomerate(
@@ -114,6 +117,10 @@ def agglomerate(
     adjust: Callable[[frozenset[str], frozenset[str]], float],
     initial: Sequence[Sequence[int]] = (),
     frozen: Sequence[bool] = (),
+    bonus: Mapping[tuple[int, int], float] | None = None,
+    times: np.ndarray | None = None,
+    span: float = float("inf"),
+    span_cosine: float = float("inf"),
 ) -> list[list[int]]:
     """Merge clusters while, for the best candidate pair, the mean pairwise cosine plus `adjust`
     (a bonus or penalty from the union of each cluster's item `tokens`) reaches `threshold`;
@@ -123,7 +130,13 @@ def agglomerate(
     product of their vector sums over the product of their sizes, so the linkage is exact.
     `initial` are starting clusters (every item not in one starts alone); two `frozen`
     clusters never merge with each other, so stored stories keep their members apart.
+    `bonus` adds to the linkage of two clusters the mean over their item pairs of a per-pair
+    bonus (absent pairs count 0; its pairs are merge candidates too), and two clusters whose
+    first items (by `times`, seconds) are more than `span` apart merge only at a mean cosine of
+    `span_cosine` or more.
     """
+    pair_bonus = bonus or {}
+    when = np.zeros(len(vectors)) if times is None else times
     owner = np.full(len(vectors), -1, dtype=np.int64)
     clusters: dict[int, _Cluster] = {}
     groups = [list(g) for g in initial]
@@ -137,19 +150,31 @@ def agglomerate(
     for index, members in enumerate(groups):
         total = vectors[members].sum(axis=0, dtype=np.float64)
         words = frozenset().union(*(tokens[m] for m in members))
-        clusters[index] = _Cluster(total, len(members), members, flags[index], set(), words)
+        first = float(when[members].min())
+        clusters[index] = _Cluster(
+            total, len(members), members, flags[index], set(), words, first, {}
+        )
     for i, j in pairs:
         a, b = int(owner[i]), int(owner[j])
         if a != b:
             clusters[a].neighbours.add(b)
             clusters[b].neighbours.add(a)
+    for (i, j), extra in pair_bonus.items():
+        a, b = int(owner[i]), int(owner[j])
+        if a != b:
+            clusters[a].neighbours.add(b)
+            clusters[b].neighbours.add(a)
+            clusters[a].bonus[b] = clusters[a].bonus.get(b, 0.0) + extra
+            clusters[b].bonus[a] = clusters[b].bonus.get(a, 0.0) + extra
 
     def link(a: int, b: int) -> float | None:
         x, y = clusters[a], clusters[b]
         if x.frozen and y.frozen:
             return None
-        mean = float(x.total @ y.total) / (x.size * y.size)
-        return mean + adjust(x.tokens, y.tokens)
+        cosine = float(x.total @ y.total) / (x.size * y.size)
+        if abs(x.first - y.first) > span and cosine < span_cosine:
+            return None
+        return cosine + x.bonus.get(b, 0.0) / (x.size * y.size) + adjust(x.tokens, y.tokens)
 
     heap: list[tuple[float, int, int]] = []
     for a, cluster in clusters.items():
@@ -170,15 +195,22 @@ def agglomerate(
             x.frozen or y.frozen,
             (x.neighbours | y.neighbours) - {a, b},
             x.tokens | y.tokens,
+            min(x.first, y.first),
+            {},
         )
         new = next_id
         next_id += 1
+        for c in (x.bonus.keys() | y.bonus.keys()) - {a, b}:
+            merged.bonus[c] = x.bonus.get(c, 0.0) + y.bonus.get(c, 0.0)
         clusters[new] = merged
         for c in merged.neighbours:
             other = clusters[c].neighbours
             other.discard(a)
             other.discard(b)
             other.add(new)
+            sums = clusters[c].bonus
+            if a in sums or b in sums:
+                sums[new] = sums.pop(a, 0.0) + sums.pop(b, 0.0)
             if (score := link(new, c)) is not None and score >= threshold:
                 heapq.heappush(heap, (-score, min(new, c), max(new, c)))
     return [c.members for c in clusters.values()]
