@@ -78,6 +78,8 @@ _AI_WORDS = re.compile(
 )
 ABOUT_AI_CHARS = 600  # of an item's text read for AI words, after its title
 QUESTION_CHARS = 400  # of a forum post's own text, where a question makes it a request for help
+AI_SOURCE_SHARE = 0.6  # of a source's items about AI that makes all of them so
+_MODEL_HUBS = frozenset({"huggingface.co", "hf.co", "ollama.com"})
 _FORUMS = ("reddit.com", "news.ycombinator.com", "lobste.rs")
 
 # The parts of a story's score (see `story_value`), tuned on the dev weeks.
@@ -144,9 +146,19 @@ def self_post(article: Article) -> bool:
 
 
 def about_ai(article: Article) -> bool:
-    """Whether the title or the start of the text speaks of AI."""
+    """Whether the title or the start of the text speaks of AI, or it links a model hub."""
     text = f"{article.title}. {article.summary[:ABOUT_AI_CHARS]}"
-    return bool(_AI_UPPER.search(text) or _AI_WORDS.search(text))
+    host = (urlsplit(article.url).hostname or "").lower().removeprefix("www.")
+    return bool(_AI_UPPER.search(text) or _AI_WORDS.search(text)) or host in _MODEL_HUBS
+
+
+def ai_sources(articles: Sequence[Article]) -> frozenset[str]:
+    """Sources most of whose items speak of AI (an AI forum, a lab's feed): all they carry is
+    taken as about AI, as words alone miss a bare model name ("EXAONE 4.0 32B")."""
+    counts: dict[str, list[int]] = {}
+    for a in articles:
+        counts.setdefault(a.source, [0, 0])[about_ai(a)] += 1
+    return frozenset(s for s, (no, yes) in counts.items() if yes >= AI_SOURCE_SHARE * (no + yes))
 
 
 def family(article: Article) -> str:
@@ -241,7 +253,8 @@ def _close(
     vectors: np.ndarray, tokens: Sequence[frozenset[str]], v: np.ndarray, t: frozenset[str]
 ) -> int:
     """The row of `vectors` that tells the same event as (v, t), or -1: close, or fairly close
-    and sharing names ("k2", "qwen3-235b", "Kiro"), the closer the fewer they share."""
+    and sharing names ("k2", "qwen3-235b", "Kiro"), the closer the fewer they share; of
+    several, the one sharing more names, then the closest."""
     if not len(vectors):
         return -1
     sims = vectors @ v
@@ -253,7 +266,8 @@ def _close(
         for i, other in enumerate(tokens)
         if (n := len(other & t)) and sims[i] >= SAME_NAMED_EVENT - NAME_STEP * min(n - 1, 1)
     ]
-    return max(shared, key=lambda i: sims[i]) if shared else -1
+    # More names shared is stronger evidence than a little more closeness.
+    return max(shared, key=lambda i: (min(len(tokens[i] & t), 2), sims[i])) if shared else -1
 
 
 _WORD = re.compile(r"[\w.-]+")
@@ -320,17 +334,24 @@ def _tokens(story: Story, common: Collection[str]) -> frozenset[str]:
     return frozenset(found | parts | (names - set(common) - _GENERIC))
 
 
-def _names(stories: Mapping[int, Story]) -> dict[int, frozenset[str]]:
-    """Each story's names that only a few of the week's stories carry."""
+def _names(
+    stories: Mapping[int, Story], rare_among: Collection[int] | None = None
+) -> dict[int, frozenset[str]]:
+    """Each story's names; of the stories in `rare_among` (all by default), only the names
+    that few of those carry."""
     common = {w for s in stories.values() for a in s.articles for w in _WORD.findall(a.title)}
     common = {w for w in common if w.islower()}
     tokens = {i: _tokens(s, common) for i, s in stories.items()}
+    among = set(tokens) if rare_among is None else set(rare_among)
     counts: dict[str, int] = {}
-    for found in tokens.values():
-        for t in found:
+    for i in among:
+        for t in tokens[i]:
             counts[t] = counts.get(t, 0) + 1
-    most = max(NAME_STORIES, NAME_SHARE * len(tokens))
-    return {i: frozenset(t for t in found if counts[t] <= most) for i, found in tokens.items()}
+    most = max(NAME_STORIES, NAME_SHARE * len(among))
+    return {
+        i: frozenset(t for t in found if i not in among or counts[t] <= most)
+        for i, found in tokens.items()
+    }
 
 
 def select_stories(
@@ -346,7 +367,8 @@ def select_stories(
 ) -> Selection:
     """Up to `limit` stories worth telling, best first, each event once.
 
-    Help threads and items not about AI are left out. A story that tells the same event as
+    Help threads and items not about AI (of a source neither general nor mostly about AI)
+    are left out. A story that tells the same event as
     one chosen before it (the grouping left it in two pieces) joins that one. A story that
     tells an event an earlier issue published (`published`, with their unit centroids) is an
     update of it: it takes that story's id, is marked as an update and counts for less.
@@ -354,14 +376,18 @@ def select_stories(
     ranks = engagement_ranks([a for s in stories for a in s.articles])
     old_ids = [p.id for p in published]
     old_vectors = published_vectors if published_vectors is not None else vectors[:0]
-    news = [i for i, s in enumerate(stories) if is_news(s, general_sources)]
+    general = {*general_sources, *ai_sources([a for s in stories for a in s.articles])}
+    news = [i for i, s in enumerate(stories) if is_news(s, general)]
     old = {-1 - n: p for n, p in enumerate(published)}  # negative keys: apart from this week's
     named = _names({**old, **{i: stories[i] for i in news}})
-    old_tokens = [named[k] for k in old]
     tokens = {i: named[i] for i in news}
+    # An event that runs on is named in many of this week's stories ("Kimi K2"): against the
+    # published stories a name counts when few of those carry it, however many new ones do.
+    carried = _names({**old, **{i: stories[i] for i in news}}, rare_among=())
+    old_tokens = [carried[k] for k in old]
     updates: dict[int, str] = {}
     for i in news:
-        match = _close(old_vectors, old_tokens, vectors[i], tokens[i]) if signals.dedupe else -1
+        match = _close(old_vectors, old_tokens, vectors[i], carried[i]) if signals.dedupe else -1
         if match >= 0 and old_ids[match] != stories[i].id:
             updates[i] = old_ids[match]
         elif stories[i].is_update:
