@@ -66,15 +66,6 @@ def _host_path(url: str) -> tuple[str, str]:
     return host, f"{host}{parts.path}"
 
 
-def model_page(url: str) -> tuple[str, str] | None:
-    """The owner and name of the model a Hugging Face model page shows, else None."""
-    where = _host_path(url)[1]
-    if not _MODEL_PAGE.match(where):
-        return None
-    owner, name = where.removeprefix("huggingface.co/").strip("/").split("/")
-    return owner, name
-
-
 def is_paper_link(url: str) -> bool:
     return _PAPER.match(_host_path(url)[1]) is not None
 

@@ -111,26 +111,6 @@ def test_an_event_an_earlier_issue_told_comes_back_as_an_update_of_that_story() 
     assert not by_id["s-grok"].is_update
 
 
-def test_a_bare_model_name_from_a_source_mostly_about_ai_is_news_a_general_top_list_is_not() -> (
-    None
-):
-    exaone = story("e", post(1, "EXAONE 4.0 32B", tags=("New Model",)))
-    kimi = story("k", post(2, "Kimi K2 on Aider Polyglot"))
-    qwen = story("q", post(3, "Qwen3 coder benchmarks"))
-    vectors = np.vstack([unit(1, 0, 0), unit(0, 1, 0), unit(0, 0, 1)])
-    chosen = select_stories([exaone, kimi, qwen], vectors, WEEK_END, limit=5)
-    assert "e" in {s.id for s in chosen.stories}
-    wall = story("w", post(4, "Touching the back wall of the Apple store", source=HN))
-    hn = [story(f"h{n}", post(10 + n, f"Show HN: my {n}th tool", source=HN)) for n in range(3)]
-    chosen = select_stories(
-        [wall, *hn, story("g", post(20, "Grok 4 launch", source=HN))],
-        np.eye(5),
-        WEEK_END,
-        limit=5,
-    )
-    assert {s.id for s in chosen.stories} == {"g"}
-
-
 def test_an_event_that_runs_on_is_matched_to_its_published_story_by_the_names_it_carries() -> None:
     told = story("s-old", post(1, "moonshotai/Kimi-K2-Instruct (and Kimi-K2-Base)"))
     teaser = story("s-tease", post(2, "Moonshot AI about to release their 1T model?"))

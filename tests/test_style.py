@@ -185,20 +185,3 @@ def test_editor_topics_add_to_and_replace_the_built_in_ones(tmp_path: Path) -> N
     path.write_text('[[topic]]\nname = "A · B"\nslug = "Bad Slug"\ndescription = "x y z w."\n')
     with pytest.raises(ConfigError, match=r"topics.toml: topic 1 \(A · B\): give a name"):
         load_topics(path)
-
-
-def test_a_story_told_only_by_a_bare_title_still_gets_a_quick_hit() -> None:
-    from digest.models import Story
-    from digest.write.extractive import ExtractiveWriter
-
-    def vectors(texts: list[str]) -> np.ndarray:
-        return np.ones((len(texts), 3))
-
-    page = "https://huggingface.co/mistralai/Devstral-Small-2507"
-    bare = _article("r-1", "mistralai/Devstral-Small-2507", page, "")
-    note = ExtractiveWriter(vectors).quick_hit(Story("s", bare.title, (bare,)))
-    assert note is not None
-    assert note.sentence.text == "The Devstral-Small-2507 model from mistralai is out"
-    told = _article("hn-2", "Mistral updates Devstral Small", "https://mistral.ai/news/d", "")
-    note = ExtractiveWriter(vectors).quick_hit(Story("s", bare.title, (bare, told)))
-    assert note is not None and note.sentence.text == "Mistral updates Devstral Small"

@@ -78,8 +78,6 @@ _AI_WORDS = re.compile(
 )
 ABOUT_AI_CHARS = 600  # of an item's text read for AI words, after its title
 QUESTION_CHARS = 400  # of a forum post's own text, where a question makes it a request for help
-AI_SOURCE_SHARE = 0.6  # of a source's items about AI that makes all of them so
-_MODEL_HUBS = frozenset({"huggingface.co", "hf.co", "ollama.com"})
 _FORUMS = ("reddit.com", "news.ycombinator.com", "lobste.rs")
 
 # The parts of a story's score (see `story_value`), tuned on the dev weeks.
@@ -146,19 +144,9 @@ def self_post(article: Article) -> bool:
 
 
 def about_ai(article: Article) -> bool:
-    """Whether the title or the start of the text speaks of AI, or it links a model hub."""
+    """Whether the title or the start of the text speaks of AI."""
     text = f"{article.title}. {article.summary[:ABOUT_AI_CHARS]}"
-    host = (urlsplit(article.url).hostname or "").lower().removeprefix("www.")
-    return bool(_AI_UPPER.search(text) or _AI_WORDS.search(text)) or host in _MODEL_HUBS
-
-
-def ai_sources(articles: Sequence[Article]) -> frozenset[str]:
-    """Sources most of whose items speak of AI (an AI forum, a lab's feed): all they carry is
-    taken as about AI, as words alone miss a bare model name ("EXAONE 4.0 32B")."""
-    counts: dict[str, list[int]] = {}
-    for a in articles:
-        counts.setdefault(a.source, [0, 0])[about_ai(a)] += 1
-    return frozenset(s for s, (no, yes) in counts.items() if yes >= AI_SOURCE_SHARE * (no + yes))
+    return bool(_AI_UPPER.search(text) or _AI_WORDS.search(text))
 
 
 def family(article: Article) -> str:
@@ -367,8 +355,7 @@ def select_stories(
 ) -> Selection:
     """Up to `limit` stories worth telling, best first, each event once.
 
-    Help threads and items not about AI (of a source neither general nor mostly about AI)
-    are left out. A story that tells the same event as
+    Help threads and items not about AI are left out. A story that tells the same event as
     one chosen before it (the grouping left it in two pieces) joins that one. A story that
     tells an event an earlier issue published (`published`, with their unit centroids) is an
     update of it: it takes that story's id, is marked as an update and counts for less.
@@ -376,8 +363,7 @@ def select_stories(
     ranks = engagement_ranks([a for s in stories for a in s.articles])
     old_ids = [p.id for p in published]
     old_vectors = published_vectors if published_vectors is not None else vectors[:0]
-    general = {*general_sources, *ai_sources([a for s in stories for a in s.articles])}
-    news = [i for i, s in enumerate(stories) if is_news(s, general)]
+    news = [i for i, s in enumerate(stories) if is_news(s, general_sources)]
     old = {-1 - n: p for n, p in enumerate(published)}  # negative keys: apart from this week's
     named = _names({**old, **{i: stories[i] for i in news}})
     tokens = {i: named[i] for i in news}

@@ -87,7 +87,6 @@ def write_reported(
         report,
         settings.analyze.quick_hits,
         settings.writer.research,
-        analysis.scores,
     )
     if isinstance(writer, LLMWriter):
         report.fallbacks[:0] = writer.fallbacks

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -166,12 +166,10 @@ def write_issue(
     report: WriteReport,
     quick_hits: int = 8,
     research: int = 4,
-    scores: Mapping[str, float] | None = None,
 ) -> Written:
     """Every section of the issue, each checked against the sources it was given and held to
     the house style. Quick hits and papers are taken in order, up to `quick_hits` and
-    `research`, from the stories that yield a line that holds up. The stories of a theme that
-    cannot be written are not lost: they join the quick hits, in order of their `scores`."""
+    `research`, from the stories that yield a line that holds up."""
     themes = [replace(t, stories=tuple(retitled(s) for s in t.stories)) for t in themes]
     quick = [retitled(s) for s in quick]
     papers = [retitled(s) for s in papers]
@@ -208,7 +206,6 @@ def write_issue(
         fallback.prepare(themes)
     fallback.used |= once.said
     sections = []
-    unwritten: list[Story] = []
     for theme in themes:
         sources = _sources(theme.stories)
         section = grounder.section(writer.section(theme), sources, counts)
@@ -222,12 +219,8 @@ def write_issue(
             section = once.section(section)
         if section is None or not section.summary.what_happened:
             report.left_out.append(f"theme {theme.name!r}: no source sentence states its news")
-            unwritten.extend(theme.stories)
             continue
         sections.append(cited_only(section))
-    if unwritten:
-        rank = scores or {}
-        quick = sorted([*unwritten, *quick], key=lambda s: -rank.get(s.id, 0.0))
     hits = notes(quick, "quick hit", quick_hits)
     intro = writer.intro(sections, len(hits), len(corner))
     headlines = [s.summary.headline for s in sections[:3]]

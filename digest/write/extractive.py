@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
-from digest.primary import is_primary, model_page, own_post
+from digest.primary import is_primary, own_post
 from digest.write.cues import names, relative_time, stakes, takeaway, technical
 from digest.write.sentences import normalise, source_sentences, standalone
 from digest.write.style import (
@@ -83,12 +83,7 @@ def headline(story: Story) -> tuple[str, Article] | None:
     """The story's headline and the post it was taken from: the first-party title when there
     is one, else the clearest news title (a statement, cleaned); None when no title reads as
     a headline."""
-    return next(iter(headlines(story)), None)
-
-
-def headlines(story: Story) -> list[tuple[str, Article]]:
-    """Every title of the story that reads as a headline, best first (see `headline`)."""
-    ranked: list[tuple[tuple[int, int, int], str, Article]] = []
+    best: tuple[tuple[int, int, int], str, Article] | None = None
     for position, article in enumerate(story.articles):
         title = clean_title(article.title)
         if headline_faults(title):
@@ -100,22 +95,10 @@ def headlines(story: Story) -> list[tuple[str, Article]]:
             rank = 1 if primary else 2
         else:
             rank = 3
-        ranked.append(
-            ((rank, 0 if title == clean_title(story.title) else 1, position), title, article)
-        )
-    ranked.sort(key=lambda r: r[0])
-    return [(title, article) for _, title, article in ranked]
-
-
-def _model_lines(story: Story) -> list[tuple[str, Article]]:
-    """A line for each model page the story links whose post says no more than the model's
-    id ("mistralai/Devstral-Small-2507"): what the page itself shows, as a statement."""
-    lines = []
-    for article in story.articles:
-        if (found := model_page(article.url)) is not None:
-            owner, name = found
-            lines.append((f"The {name} model from {owner} is out", article))
-    return lines
+        key = (rank, 0 if title == clean_title(story.title) else 1, position)
+        if best is None or key < best[0]:
+            best = (key, title, article)
+    return (best[1], best[2]) if best else None
 
 
 def retitled(story: Story) -> Story:
@@ -336,14 +319,11 @@ class ExtractiveWriter:
             best = ranked[0]
             self._take(best.text)
             return Note(Sentence(best.text, numbering.cite([best.article])), numbering.citations)
-        # A bare title ("mistralai/Devstral-Small-2507") is no line of news; another post's
-        # title of the same story may be.
-        lines = [*headlines(story), *_model_lines(story)]
-        for text, article in lines:
-            if not news_line_faults(text) and normalise(text) not in self.used:
-                self._take(text)
-                return Note(Sentence(text, numbering.cite([article])), numbering.citations)
-        return None
+        told = headline(story)
+        if told is None or news_line_faults(told[0]) or normalise(told[0]) in self.used:
+            return None
+        self._take(told[0])
+        return Note(Sentence(told[0], numbering.cite([told[1]])), numbering.citations)
 
     def paper(self, story: Story) -> Note | None:
         """The paper's title, authors and finding in one line (its abstract's sentence with the
