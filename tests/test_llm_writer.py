@@ -296,7 +296,8 @@ def test_reply_obeying_a_planted_instruction_is_caught_and_the_issue_still_publi
     assert (g.foreign_link, g.made_up_quote, g.bad_citation, g.unsupported) == (1, 1, 1, 1)
     texts = _texts(issue.sections[0])
     assert texts == [GOOD["what_happened"][0]["text"]]
-    assert issue.quick_hits and issue.research
+    # The unthemed story is told once: as a quick hit, or in what to watch when it looks ahead.
+    assert len(issue.quick_hits + issue.watch) == 1 and issue.research
     result = publish(issue, [], pipeline.publish_settings(_site(settings, tmp_path)))
     page = BeautifulSoup(result.issue_page.read_text(), "html.parser")
     text = page.get_text(" ")
