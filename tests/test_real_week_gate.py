@@ -99,8 +99,8 @@ def test_the_slice_cites_its_largest_events_once_and_no_help_threads(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 14 item 4 not met yet: W29's Kimi K2 posts are told as 5 entries, most of "
-    "them not matched to the story W28 published",
+    reason="issue 14 item 4 not met yet: W29's Kimi K2 posts are now one entry matched to "
+    "W28's story, but a quick hit, which the issue does not show as an update",
 )
 def test_an_event_that_runs_into_the_next_week_comes_back_once_as_an_update(
     tmp_path: Path,

@@ -109,3 +109,24 @@ def test_an_event_an_earlier_issue_told_comes_back_as_an_update_of_that_story() 
     assert set(by_id) == {"s-old", "s-grok"}
     assert by_id["s-old"].is_update and [a.id for a in by_id["s-old"].articles] == ["a200"]
     assert not by_id["s-grok"].is_update
+
+
+def test_an_event_that_runs_on_is_matched_to_its_published_story_by_the_names_it_carries() -> None:
+    told = story("s-old", post(1, "moonshotai/Kimi-K2-Instruct (and Kimi-K2-Base)"))
+    teaser = story("s-tease", post(2, "Moonshot AI about to release their 1T model?"))
+    later = [
+        story(f"s-{n}", post(100 + n, f"Kimi K2 {what}"))
+        for n, what in enumerate(["tops creative writing", "on Aider", "is cheap", "on Groq"])
+    ]
+    moonshot = story("s-m", post(110, "Moonshot AI's open source Kimi K2 outperforms GPT-4"))
+    # Each new post is fairly close to both (closer to neither than one event's pieces are).
+    vectors = np.vstack([unit(1, 0.9, 0.6 + 0.01 * n) for n in range(4)] + [unit(0.8, 1, 0.6)])
+    chosen = select_stories(
+        [*later, moonshot],
+        vectors,
+        WEEK_END,
+        limit=10,
+        published=[told, teaser],
+        published_vectors=np.vstack([unit(1, 0, 0), unit(0, 1, 0)]),
+    )
+    assert [(s.id, s.is_update, len(s.articles)) for s in chosen.stories] == [("s-old", True, 5)]

@@ -241,7 +241,8 @@ def _close(
     vectors: np.ndarray, tokens: Sequence[frozenset[str]], v: np.ndarray, t: frozenset[str]
 ) -> int:
     """The row of `vectors` that tells the same event as (v, t), or -1: close, or fairly close
-    and sharing names ("k2", "qwen3-235b", "Kiro"), the closer the fewer they share."""
+    and sharing names ("k2", "qwen3-235b", "Kiro"), the closer the fewer they share; of
+    several, the one sharing more names, then the closest."""
     if not len(vectors):
         return -1
     sims = vectors @ v
@@ -253,7 +254,8 @@ def _close(
         for i, other in enumerate(tokens)
         if (n := len(other & t)) and sims[i] >= SAME_NAMED_EVENT - NAME_STEP * min(n - 1, 1)
     ]
-    return max(shared, key=lambda i: sims[i]) if shared else -1
+    # More names shared is stronger evidence than a little more closeness.
+    return max(shared, key=lambda i: (min(len(tokens[i] & t), 2), sims[i])) if shared else -1
 
 
 _WORD = re.compile(r"[\w.-]+")
@@ -320,17 +322,24 @@ def _tokens(story: Story, common: Collection[str]) -> frozenset[str]:
     return frozenset(found | parts | (names - set(common) - _GENERIC))
 
 
-def _names(stories: Mapping[int, Story]) -> dict[int, frozenset[str]]:
-    """Each story's names that only a few of the week's stories carry."""
+def _names(
+    stories: Mapping[int, Story], rare_among: Collection[int] | None = None
+) -> dict[int, frozenset[str]]:
+    """Each story's names; of the stories in `rare_among` (all by default), only the names
+    that few of those carry."""
     common = {w for s in stories.values() for a in s.articles for w in _WORD.findall(a.title)}
     common = {w for w in common if w.islower()}
     tokens = {i: _tokens(s, common) for i, s in stories.items()}
+    among = set(tokens) if rare_among is None else set(rare_among)
     counts: dict[str, int] = {}
-    for found in tokens.values():
-        for t in found:
+    for i in among:
+        for t in tokens[i]:
             counts[t] = counts.get(t, 0) + 1
-    most = max(NAME_STORIES, NAME_SHARE * len(tokens))
-    return {i: frozenset(t for t in found if counts[t] <= most) for i, found in tokens.items()}
+    most = max(NAME_STORIES, NAME_SHARE * len(among))
+    return {
+        i: frozenset(t for t in found if i not in among or counts[t] <= most)
+        for i, found in tokens.items()
+    }
 
 
 def select_stories(
@@ -357,11 +366,14 @@ def select_stories(
     news = [i for i, s in enumerate(stories) if is_news(s, general_sources)]
     old = {-1 - n: p for n, p in enumerate(published)}  # negative keys: apart from this week's
     named = _names({**old, **{i: stories[i] for i in news}})
-    old_tokens = [named[k] for k in old]
     tokens = {i: named[i] for i in news}
+    # An event that runs on is named in many of this week's stories ("Kimi K2"): against the
+    # published stories a name counts when few of those carry it, however many new ones do.
+    carried = _names({**old, **{i: stories[i] for i in news}}, rare_among=())
+    old_tokens = [carried[k] for k in old]
     updates: dict[int, str] = {}
     for i in news:
-        match = _close(old_vectors, old_tokens, vectors[i], tokens[i]) if signals.dedupe else -1
+        match = _close(old_vectors, old_tokens, vectors[i], carried[i]) if signals.dedupe else -1
         if match >= 0 and old_ids[match] != stories[i].id:
             updates[i] = old_ids[match]
         elif stories[i].is_update:
