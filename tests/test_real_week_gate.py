@@ -77,11 +77,14 @@ def _score(folder: Path, plain: bool) -> IssueScore:
     return score_issue(issue, date(2025, 7, 7), load_events(DATASET / "events.dev.jsonl"), items)
 
 
-# Floors at what the slice measured when the gate was added (issue 14's goals, not yet met:
-# coverage 0.875 / 0.75 plain, 0 repeats, help share 0.05 / 0.1 plain). Raise them as it improves.
+# Floors at what the slice measures (issue 14's goals, not yet met: coverage 0.875 / 0.75
+# plain, 0 repeats, help share 0.05 / 0.1 plain). Raise them as it improves. The plain floors
+# fell (0.75 -> 0.5, 0.12 -> 0.15) when themes came to be found among all the week's stories
+# and a release post ending on a question stayed a source of its story: the sample week's
+# sections no longer mix five subjects, at this cost.
 @pytest.mark.parametrize(
     ("plain", "coverage", "repeats", "help_share"),
-    [(False, 0.625, 3, 0.05), (True, 0.75, 2, 0.12)],
+    [(False, 0.625, 3, 0.05), (True, 0.5, 2, 0.15)],
 )
 def test_the_slice_cites_its_largest_events_once_and_no_help_threads(
     tmp_path: Path, plain: bool, coverage: float, repeats: int, help_share: float

@@ -50,6 +50,8 @@ __all__ = [
 
 # Stories an issue tells at most: its themes' stories, quick hits and papers together.
 ISSUE_STORIES = 40
+# Chosen stories a theme needs to be a section of the issue; fewer are told as quick hits.
+MIN_TOLD_THEME = 2
 _PAPER_LINK = re.compile(r"^https?://(www\.)?(arxiv\.org|openreview\.net|aclanthology\.org)/", re.I)
 
 
@@ -166,16 +168,41 @@ def plan_issue(
     if not chosen.stories:
         return WeekAnalysis((), (), chosen.scores)
     papers = [s for s in chosen.stories if is_paper(s, paper_sources)]
-    rest = [(s, r) for s, r in zip(chosen.stories, chosen.rows, strict=True) if s not in papers]
-    analysis = build_themes(
-        [s for s, _ in rest],
-        vectors[[r for _, r in rest]] if rest else vectors[:0],
+    # Themes are found among all the week's stories (the density they form is the week's), so
+    # that a few chosen stories of unlike subjects are not made one theme; each then holds
+    # only the chosen stories it found.
+    found = build_themes(
+        stories,
+        vectors,
         weights,
         week_end,
         min_theme_size,
         max_themes,
         namer=namer,
     )
+    theme_of = {s.id: t.id for t in found.themes for s in t.stories}
+    told: dict[str, list[Story]] = {}
+    unthemed: list[Story] = []
+    for story, row in zip(chosen.stories, chosen.rows, strict=True):
+        if story in papers:
+            continue
+        if (theme := theme_of.get(stories[row].id)) is not None:
+            told.setdefault(theme, []).append(story)
+        else:
+            unthemed.append(story)
+    themes = []
+    for t in found.themes:
+        members = told.get(t.id, [])
+        if len(members) >= MIN_TOLD_THEME:
+            themes.append(replace(t, stories=tuple(members)))
+        else:
+            unthemed.extend(members)
     # Chosen stories are distinct events already: quick hits go by score, not by diversity.
-    unthemed = sorted(analysis.unthemed, key=lambda s: -chosen.scores[s.id])
-    return replace(analysis, unthemed=tuple(unthemed), scores=chosen.scores, papers=tuple(papers))
+    unthemed.sort(key=lambda s: -chosen.scores[s.id])
+    return WeekAnalysis(
+        tuple(themes),
+        tuple(unthemed),
+        chosen.scores,
+        tuple(papers),
+        {t.id: found.centroids[t.id] for t in themes},
+    )

@@ -54,6 +54,8 @@ _HELP = re.compile(
     r"budget for|getting started|question)\b",
     re.I,
 )
+# Where a title's first clause ends ("Kimi K3 is out: who's running it?").
+_CLAUSE = re.compile(r"\s*[:,;]\s+|\s+[-\u2013\u2014]\s+")
 # A show-off of one's own setup, or a meme, as the title reads.
 _SHOWOFF = re.compile(
     r"\b(?:my (?:[\w-]+ ){0,3}(?:setup|build|rig|server|workstation|homelab|"
@@ -124,9 +126,8 @@ def post_kind(article: Article) -> str:
     """What the post is: its flair's kind where it has one, else what its title shows
     ("help", "showoff"), else for a forum's own post "help" when it asks a question early
     and "discussion" when not; else "" (a link to something published)."""
-    for tag in article.tags:
-        if (kind := FLAIR_KIND.get(tag.strip().lower())) is not None:
-            return kind
+    if (kind := _flaired_kind(article)) is not None:
+        return kind
     if _HELP.search(article.title.strip()):
         return "help"
     if _SHOWOFF.search(article.title):
@@ -185,8 +186,26 @@ def engagement_ranks(articles: Sequence[Article]) -> dict[str, float]:
 
 
 def news_articles(story: Story) -> tuple[Article, ...]:
-    """The story's articles that are not help threads."""
-    return tuple(a for a in story.articles if post_kind(a) not in NOT_NEWS)
+    """The story's articles without its help threads: none when every article reads as one,
+    else all but those the forum itself flaired as help (a release post that ends on "who's
+    running it?" is still a source of the news)."""
+    if all(post_kind(a) in NOT_NEWS for a in story.articles):
+        return ()
+    return tuple(a for a in story.articles if not _asks_for_help(a))
+
+
+def _asks_for_help(article: Article) -> bool:
+    """A help thread: flaired so, or read so from a title that does not open with news."""
+    if (kind := _flaired_kind(article)) is not None:
+        return kind in NOT_NEWS
+    head = _CLAUSE.split(article.title.strip(), maxsplit=1)
+    return post_kind(article) in NOT_NEWS and not (len(head) > 1 and not _HELP.search(head[0]))
+
+
+def _flaired_kind(article: Article) -> str | None:
+    """The post's kind as its flair gives it, if it has a known one."""
+    kinds = (FLAIR_KIND.get(tag.strip().lower()) for tag in article.tags)
+    return next((k for k in kinds if k is not None), None)
 
 
 def story_value(
