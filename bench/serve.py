@@ -274,6 +274,13 @@ def main() -> None:
         "PYTHONPATH": str(ROOT),
         "DIGEST_UNSUBSCRIBE_SECRET": "bench-secret-0123456789abcdef",
     }
+    # `digest serve` opens an existing store only: make it as a user would.
+    subprocess.run(
+        [sys.executable, "-m", "digest.cli", "init", "--config", str(config)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     port = free_port()
     figures = {
         "old": _run(
