@@ -446,3 +446,13 @@ def _plain(renderables: tuple[object, ...]) -> str:
     console = Console(width=200, record=True, file=io.StringIO())
     console.print(*renderables)
     return console.export_text()
+
+
+def test_check_without_a_week_checks_the_newest_published_issue(run: DemoRun) -> None:
+    """The demo publishes without a draft: `digest check` reads its issue, and finds it clean."""
+    lines: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cli.console, "print", lambda *a, **_: lines.append(" ".join(map(str, a))))
+        assert cli.main(["check", "--config", str(run.out / "digest.toml")]) == 0
+    assert "editorial check of 2026-w47" in " ".join(lines)
+    assert "0 rule(s) broken" in " ".join(lines)

@@ -360,17 +360,23 @@ def check_week(
     settings: Settings, store: Store, issue: str | None = None, embedder: Embedder | None = None
 ) -> CheckReport:
     """The editorial check of a week's draft, with the editor's edits (else of the week's
-    published issue); the newest draft when no week is given."""
+    published issue); the newest draft, else the newest issue, when no week is given."""
     mailing = Mailing(store.engine)
     if mailing.draft(issue) is not None:
         edited, _ = _edited_draft(settings, store, issue)
-    elif issue is not None and (published := store.issue(issue)) is not None:
+    elif (published := _published(store, issue)) is not None:
         edited = published
     else:
-        raise PublishError(
-            f"no draft {issue or ''} in the store to check; run `digest draft` first"
-        )
+        week = f" of {issue}" if issue else ""
+        raise PublishError(f"no issue{week} in the store to check; run `digest draft` first")
     return check(settings, store, edited, embedder)
+
+
+def _published(store: Store, issue: str | None) -> Issue | None:
+    """The published issue of that week, else the newest when no week is given."""
+    if issue is not None:
+        return store.issue(issue)
+    return next(iter(store.issues()), None)
 
 
 def preview_draft(settings: Settings, store: Store, issue: str | None = None) -> DraftReport:
