@@ -448,11 +448,13 @@ def _plain(renderables: tuple[object, ...]) -> str:
     return console.export_text()
 
 
-def test_check_without_a_week_checks_the_newest_published_issue(run: DemoRun) -> None:
-    """The demo publishes without a draft: `digest check` reads its issue, and finds it clean."""
+def test_check_without_a_week_checks_the_newest_published_issue(tmp_path: Path) -> None:
+    """The demo publishes without a draft: `digest check` with no week reads its issue."""
     lines: list[str] = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli.console, "print", lambda *a, **_: lines.append(" ".join(map(str, a))))
-        assert cli.main(["check", "--config", str(run.out / "digest.toml")]) == 0
-    assert "editorial check of 2026-w47" in " ".join(lines)
-    assert "0 rule(s) broken" in " ".join(lines)
+        mp.setattr(cli.console, "print", lambda *a, **_: lines.append(_plain(a)))
+        assert cli.main(["demo", "--out", str(tmp_path)]) == 0
+        lines.clear()
+        assert cli.main(["check", "--config", str(tmp_path / "digest.toml")]) == 0
+    assert "editorial check of 2026-w47" in " ".join(lines), lines
+    assert "0 rule(s) broken" in " ".join(lines), lines
