@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from digest.analyze.stories import specific_tokens
+from digest.families import families
 from digest.models import Article, Story
 from digest.primary import is_primary
 
@@ -223,7 +224,7 @@ def story_value(
         sources = {a.source for a in articles}
         score += SOURCE_WEIGHT * (sum((weights or {}).get(x, 1.0) for x in sources) - 1)
     if signals.families:
-        score += FAMILY_WEIGHT * (len({family(a) for a in articles}) - 1)
+        score += FAMILY_WEIGHT * (len(families(articles)) - 1)
     if signals.first_party and any(is_primary(a) for a in articles):
         score += FIRST_PARTY_WEIGHT
     if signals.engagement:

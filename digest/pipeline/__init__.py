@@ -39,6 +39,7 @@ from digest.errors import AnalyzeError, ConfigError, PublishError
 from digest.models import Issue, Source, Story
 from digest.pipeline.clustering import cluster_items
 from digest.pipeline.crawling import STOPPED, CrawlReport, SourceOutcome, crawl
+from digest.pipeline.discussions import with_reporting
 from digest.pipeline.executors import close_executors, executor_for
 from digest.pipeline.mail import SendReport, send_issue, unsubscriber
 from digest.pipeline.serving import Served, site_app
@@ -261,6 +262,7 @@ def week_issue(
     )
     say(f"writing {len(analysis.themes)} themes")
     issue, writing = write_reported(analysis, embedder, monday, settings, store)
+    issue = with_reporting(issue, analysis, store, sources, settings, say)
     previous = store.issue(issue.id) or Mailing(store.engine).draft(issue.id)
     if (
         previous is not None
