@@ -248,8 +248,8 @@ def outlet(article: Article, declared: Mapping[str, Outlet] | None = None) -> Ou
         or (mine.site and _registered(host) == mine.site)
     ):
         kind = mine.type or (derived.type if derived else PRESS)
-        same = derived is not None and derived.type == kind
-        return Outlet(kind, mine.family or (derived.family if same else article.source))
+        fallback = derived.family if derived is not None and derived.type == kind else ""
+        return Outlet(kind, mine.family or fallback or article.source)
     if derived is not None:
         return derived
     return Outlet(PRESS, _registered(host)) if host else Outlet(COMMUNITY, article.source)
@@ -280,9 +280,9 @@ def reporting(
     beyond = len(told) - (1 if origin else 0)
     found: dict[str, Thread] = {}
     own = [
-        Thread(forum_place(a.discussion_url) or a.source, a.discussion_url, a.score, a.comments)
+        Thread(forum_place(url) or a.source, url, a.score, a.comments)
         for a in articles
-        if a.discussion_url
+        if (url := a.discussion_url or (a.href if forum_place(a.url) else ""))
     ]
     for t in (*own, *threads):
         if t.url not in found or t.score > found[t.url].score:

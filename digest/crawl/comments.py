@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from digest.crawl.apijson import load_json, shape_error
 from digest.crawl.articles import as_int, plain
-from digest.crawl.http import FetchPolicy, Fetcher, open_fetcher
+from digest.crawl.http import Fetcher, FetchPolicy, open_fetcher
 from digest.crawl.text import truncate
 from digest.errors import DigestError
 from digest.models import Remark
@@ -100,7 +100,9 @@ def _reddit(data: Any, ask: ThreadAsk) -> list[Remark]:
     ]
 
 
-async def thread_comments(fetcher: Fetcher, ask: ThreadAsk, limits: CommentLimits) -> ThreadComments:
+async def thread_comments(
+    fetcher: Fetcher, ask: ThreadAsk, limits: CommentLimits
+) -> ThreadComments:
     """The thread's top comments through the guarded fetcher (its size cap, deadline and
     per-host politeness); a thread that fails costs only itself."""
     try:

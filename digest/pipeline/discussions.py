@@ -32,7 +32,11 @@ def with_reporting(
     linking its threads; with [discussions] comments on, what the busiest threads said."""
     owner = {
         a.id: s
-        for s in (*analysis.unthemed, *analysis.papers, *(s for t in analysis.themes for s in t.stories))
+        for s in (
+            *analysis.unthemed,
+            *analysis.papers,
+            *(s for t in analysis.themes for s in t.stories),
+        )
         for a in s.articles
     }
     stories = [s for section in issue.sections for s in section.theme.stories]

@@ -14,7 +14,9 @@ def _count(n: int, word: str) -> str:
 
 
 def thread_label(thread: Thread) -> str:
-    """'HN (318 points, 120 comments)'."""
+    """'HN (318 points, 120 comments)'; the place alone when its source gave no counts."""
+    if not thread.score and not thread.comments:
+        return thread.place
     return f"{thread.place} ({_count(thread.score, 'point')}, {_count(thread.comments, 'comment')})"
 
 

@@ -113,7 +113,9 @@ class CrawlStore:
         with self.engine.connect() as conn:
             return [(s, u, int(n), int(c)) for s, u, n, c in conn.execute(query)]
 
-    def discussions_about(self, article_ids: Iterable[str]) -> dict[str, list[tuple[str, str, int, int]]]:
+    def discussions_about(
+        self, article_ids: Iterable[str]
+    ) -> dict[str, list[tuple[str, str, int, int]]]:
         """`discussions_of` for many articles at once, by article id."""
         d = schema.discussions
         ids = sorted(set(article_ids))

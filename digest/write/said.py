@@ -1,4 +1,4 @@
-""""What people said": one or two sentences quoted from a story's top comments, each cited."""
+""" "What people said": one or two sentences quoted from a story's top comments, each cited."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ _LINKY = re.compile(r"https?://|www\.|\]\(|@\w|/u/|\bu/\w|\br/\w", re.I)
 _ASIDE = re.compile(r"^(?:edit|update|source|tl;?dr|eta)\b", re.I)
 
 
-def what_people_said(threads: Sequence[Sequence[Remark]], limit: int = MAX_REMARKS) -> tuple[Remark, ...]:
+def what_people_said(
+    threads: Sequence[Sequence[Remark]], limit: int = MAX_REMARKS
+) -> tuple[Remark, ...]:
     """Up to `limit` sentences from the threads' top comments (each thread's comments best
     first, threads busiest first), taken in turn from the threads, one per comment.
 
