@@ -48,11 +48,11 @@ def with_reporting(
     for story in stories:
         threads = []
         for a in story.articles:
-            if a.discussion_url:
-                via.setdefault(a.discussion_url, a.source)
             for source, url, score, comments in seen.get(a.id, ()):
                 via.setdefault(url, source)
                 threads.append(Thread(forum_place(url) or source, url, score, comments))
+            # A thread the store has no row for is the article's own source's.
+            via.setdefault(a.discussion_url or a.href, a.source)
         reported = reporting(story.articles, threads, declared_outlets(sources))
         told[story.id] = replace(story, reporting=reported)
     if settings.discussions.comments:
