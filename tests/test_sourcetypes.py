@@ -14,6 +14,7 @@ import pytest
 from digest.analyze import WeekAnalysis
 from digest.config import Settings
 from digest.crawl.sources import load_sources
+from digest.errors import ConfigError
 from digest.families import families, outlet, source_outlet
 from digest.models import (
     Article,
@@ -90,7 +91,7 @@ def test_sources_yaml_declares_type_and_family(tmp_path: Path) -> None:
         "  - {name: Odd, kind: feed, url: 'https://odd.example/feed', type: gossip}\n",
         encoding="utf-8",
     )
-    with pytest.raises(Exception, match="Odd.*type"):
+    with pytest.raises(ConfigError, match=r"'Odd': type"):
         load_sources(tmp_path / "sources.yaml")
     text = (tmp_path / "sources.yaml").read_text().splitlines()[:-1]
     (tmp_path / "sources.yaml").write_text("\n".join(text) + "\n", encoding="utf-8")
@@ -163,7 +164,7 @@ def _week(store: Store) -> tuple[Issue, WeekAnalysis]:
         score=412,
         comments=88,
     )
-    store.add_crawled(robots + [lab], WHEN)
+    store.add_crawled([*robots, lab], WHEN)
     store.add_crawled([linked, forum], WHEN)
     held = {a.url: a for a in store.articles_by_id([a.id for a in [*robots, lab, forum]])}
     stories = [
@@ -219,7 +220,7 @@ def _hn_item() -> bytes:
                 },
                 {
                     "type": "comment",
-                    "text": "<p>The context window is what matters here. It beats the last one.</p>",
+                    "text": "<p>The context window is what matters here. It beats the old one.</p>",
                 },
             ],
         }
