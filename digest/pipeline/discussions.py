@@ -43,6 +43,7 @@ def with_reporting(
     for note in (*issue.quick_hits, *issue.research):
         stories.extend(owner[c.article_id] for c in note.citations[:1] if c.article_id in owner)
     seen = store.discussions_about(a.id for s in stories for a in s.articles)
+    declared = declared_outlets(sources)
     via: dict[str, str] = {}  # thread URL -> the source that saw it
     told: dict[str, Story] = {}
     for story in stories:
@@ -53,7 +54,7 @@ def with_reporting(
                 threads.append(Thread(forum_place(url) or source, url, score, comments))
             # A thread the store has no row for is the article's own source's.
             via.setdefault(a.discussion_url or a.href, a.source)
-        reported = reporting(story.articles, threads, declared_outlets(sources))
+        reported = reporting(story.articles, threads, declared)
         told[story.id] = replace(story, reporting=reported)
     if settings.discussions.comments:
         told = _with_remarks(told, via, sources, settings, say)
