@@ -242,10 +242,13 @@ def outlet(article: Article, declared: Mapping[str, Outlet] | None = None) -> Ou
     if derived is None and is_primary(article):
         derived = Outlet(FIRST_PARTY, _registered(host))
     mine = (declared or {}).get(article.source)
+    # A forum's links are others' pages, even where its name holds a site's ("r/OpenAI").
     if mine is not None and (
         article.url == article.discussion_url
-        or own_post(article)
-        or (mine.site and _registered(host) == mine.site)
+        or (
+            mine.type != COMMUNITY
+            and (own_post(article) or (bool(mine.site) and _registered(host) == mine.site))
+        )
     ):
         kind = mine.type or (derived.type if derived else PRESS)
         fallback = derived.family if derived is not None and derived.type == kind else ""

@@ -21,6 +21,7 @@ from digest.models import (
     Citation,
     Issue,
     Note,
+    Remark,
     Section,
     Sentence,
     Source,
@@ -30,7 +31,9 @@ from digest.models import (
 )
 from digest.pipeline.discussions import declared_outlets, with_reporting
 from digest.publish import PublishSettings, publish
+from digest.publish.reported import said as said_html
 from digest.store import Store
+from digest.write import grounded, what_people_said
 from tests.loopback import Reply, drip, serve
 
 WHEN = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
@@ -72,6 +75,11 @@ def test_one_companys_blogs_count_once_and_a_forum_link_counts_as_its_origin() -
     assert families(google, declared) == {"Google"}
     hn = _article("https://openai.com/index/gpt-6/", "Hacker News", discussion_url=HN_THREAD)
     assert outlet(hn, declared).family == "OpenAI" and outlet(hn, declared).type == "first-party"
+    # A subreddit named after a lab is not the lab, but its link to the lab's page is.
+    subreddit = {"r/OpenAI": source_outlet("r/OpenAI", "reddit", "https://www.reddit.com")}
+    link = _article("https://openai.com/index/gpt-6/", "r/OpenAI")
+    press = _article("https://www.theverge.com/ai/openai-gpt-6", "r/OpenAI")
+    assert families([link, press], subreddit) == {"OpenAI", "The Verge"}
     # A Reddit cross-post counts for the community the post started in.
     cross = _article("https://www.reddit.com/r/MachineLearning/comments/x1/p/", "r/LocalLLaMA")
     assert outlet(cross, declared).family == "r/MachineLearning"
@@ -312,3 +320,30 @@ def test_comments_beyond_the_size_or_time_limit_are_left_out(tmp_path: Path) -> 
     assert all(s.reporting is not None and not s.reporting.said for s in stories)
     assert told.quick_hits[0].reporting is not None and not told.quick_hits[0].reporting.said
     assert any("2 threads' comments could not be read" in line for line in said), said
+
+
+def test_what_people_said_quotes_standalone_sentences_in_turn_and_escapes_them() -> None:
+    hn = "https://news.ycombinator.com/item?id=1"
+    reddit = "https://www.reddit.com/r/LocalLLaMA/comments/2/x/"
+    threads = [
+        [
+            Remark("It is fast. See https://example.com for the numbers.", hn, "HN"),
+            Remark("The <b>benchmarks</b> were run on a single H100 node.", hn, "HN"),
+        ],
+        [
+            Remark(
+                "u/someone said the weights are gated. Quantised GGUFs are out today!",
+                reddit,
+                "r/LocalLLaMA",
+            )
+        ],
+    ]
+    said = what_people_said(threads)
+    assert [(r.text, r.place) for r in said] == [
+        ("Quantised GGUFs are out today!", "r/LocalLLaMA"),  # the first quotable, in turn
+        ("The <b>benchmarks</b> were run on a single H100 node.", "HN"),
+    ]
+    assert all(grounded(r, threads) for r in said)
+    assert not grounded(Remark("Quantised GGUFs are out today!", hn, "HN"), threads)
+    html = str(said_html(said))
+    assert "&lt;b&gt;benchmarks&lt;/b&gt;" in html and "<b>" not in html
