@@ -134,6 +134,7 @@ _FORUMS = {
     "HN": ("news.ycombinator.com", "hn.algolia.com"),
     "Lobsters": ("lobste.rs",),
 }
+_LAB_NAMES = frozenset(_LABS) | frozenset(OWNERS.values())
 DOMAINS: dict[str, Outlet] = {
     domain: Outlet(kind, name)
     for kind, table in (
@@ -263,7 +264,8 @@ def families(articles: Iterable[Article], declared: Mapping[str, Outlet] | None 
     return {outlet(a, declared).family for a in articles}
 
 
-MAX_THREADS = 4  # threads a story's line links, busiest first
+MAX_THREADS = 8  # threads kept per story, busiest first
+LAB = "lab"  # a story's origin when the first-party page is a known lab's or company's
 
 
 def reporting(
@@ -271,7 +273,9 @@ def reporting(
     threads: Iterable[Thread] = (),
     declared: Mapping[str, Outlet] | None = None,
 ) -> Reporting:
-    """Who reported a story: the lab (or a paper) when its own page is among the articles,
+    """Who reported a story: the lab (a known lab's or company's own page, or a source
+    declared first-party), else the project (a repository, a model page) or the paper, when
+    its own page is among the articles,
     how many other publishers told it (one company's blogs once, forums not counted), its
     threads (each article's own and the `threads` seen elsewhere), and the one community
     that alone reported it, if so."""
@@ -279,6 +283,9 @@ def reporting(
     outlets = [outlet(a, declared) for a in articles]
     types = {o.type for o in outlets}
     origin = FIRST_PARTY if FIRST_PARTY in types else PAPER if PAPER in types else ""
+    labs = _LAB_NAMES | {o.family for o in (declared or {}).values() if o.type == FIRST_PARTY}
+    if origin == FIRST_PARTY and any(o.family in labs for o in outlets):
+        origin = LAB
     told = {o.family for o in outlets if o.type != COMMUNITY}
     beyond = len(told) - (1 if origin else 0)
     found: dict[str, Thread] = {}

@@ -97,7 +97,7 @@ class Reporting:
     """Who reported a story: whether it comes from the lab (or a paper), how many other
     publishers told it, its threads, and when one community alone reported it."""
 
-    origin: str = ""  # "first-party", "paper" or "" (see digest.families)
+    origin: str = ""  # "lab", "first-party" (a project's own page), "paper" or ""
     outlets: int = 0  # publisher families beyond the origin, forums not counted
     threads: tuple[Thread, ...] = ()  # busiest first
     only: str = ""  # the one community that alone reported it: unconfirmed

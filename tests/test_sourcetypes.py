@@ -15,7 +15,7 @@ from digest.analyze import WeekAnalysis
 from digest.config import Settings
 from digest.crawl.sources import load_sources
 from digest.errors import ConfigError
-from digest.families import families, outlet, source_outlet
+from digest.families import families, outlet, reporting, source_outlet
 from digest.models import (
     Article,
     Citation,
@@ -31,6 +31,7 @@ from digest.models import (
 )
 from digest.pipeline.discussions import declared_outlets, with_reporting
 from digest.publish import PublishSettings, publish
+from digest.publish.reported import reported_text
 from digest.publish.reported import said as said_html
 from digest.store import Store
 from digest.write import grounded, what_people_said
@@ -347,3 +348,19 @@ def test_what_people_said_quotes_standalone_sentences_in_turn_and_escapes_them()
     assert not grounded(Remark("Quantised GGUFs are out today!", hn, "HN"), threads)
     html = str(said_html(said))
     assert "&lt;b&gt;benchmarks&lt;/b&gt;" in html and "<b>" not in html
+
+
+def test_a_projects_repository_is_not_a_lab_and_a_communitys_threads_are_linked_once() -> None:
+    repo = "https://github.com/someone/agent-prompts"
+    posts = [
+        _article(repo, "r/LocalLLaMA", discussion_url=REDDIT_THREAD, score=28, comments=0),
+        _article(repo, "r/LocalLLaMA", discussion_url=REDDIT_THREAD + "x/", score=16, comments=3),
+        _article(repo, "Hacker News", discussion_url=HN_THREAD, score=9, comments=1),
+    ]
+    line = reported_text(reporting(posts, (), declared_outlets(SOURCES)))
+    assert line == (
+        "From the project · r/LocalLLaMA (28 points, 0 comments) · 1 more on r/LocalLLaMA · "
+        "HN (9 points, 1 comment)"
+    )
+    lab = _article("https://github.com/moonshotai/Kimi-K3", "r/LocalLLaMA")
+    assert reported_text(reporting([lab])).startswith("From the lab")

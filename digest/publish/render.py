@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 
 from digest.errors import PublishError
 from digest.models import Citation, Issue, Section, Sentence, Story, Theme
-from digest.publish.reported import reported, reported_text, said, said_text
+from digest.publish.reported import linked_threads, reported, reported_text, said, said_text
 from digest.publish.sanitize import clean_html
 
 # Characters XML 1.0 forbids (C0 controls but tab/newline/return, lone surrogates, U+FFFE/F):
@@ -188,6 +188,7 @@ def make_environment(template_dir: Path | None = None) -> Environment:
         story_link=story_link,
         sanitize=clean_html,
         reported=reported,
+        linked_threads=linked_threads,
         reported_text=reported_text,
         said=said,
         said_text=said_text,

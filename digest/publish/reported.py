@@ -6,7 +6,7 @@ from markupsafe import Markup, escape
 
 from digest.models import Remark, Reporting, Thread
 
-ORIGINS = {"first-party": "From the lab", "paper": "From the paper"}
+ORIGINS = {"lab": "From the lab", "first-party": "From the project", "paper": "From the paper"}
 
 
 def _count(n: int, word: str) -> str:
@@ -20,6 +20,18 @@ def thread_label(thread: Thread) -> str:
     return f"{thread.place} ({_count(thread.score, 'point')}, {_count(thread.comments, 'comment')})"
 
 
+def _by_place(reporting: Reporting) -> dict[str, list[Thread]]:
+    places: dict[str, list[Thread]] = {}
+    for t in reporting.threads:
+        places.setdefault(t.place, []).append(t)
+    return places
+
+
+def linked_threads(reporting: Reporting | None) -> list[Thread]:
+    """The threads the line links: each community's busiest."""
+    return [t[0] for t in _by_place(reporting).values()] if reporting is not None else []
+
+
 def reported_parts(reporting: Reporting | None) -> list[tuple[str, str]]:
     """The line's parts in reading order, each with the thread it links ('' for none)."""
     if reporting is None:
@@ -31,7 +43,10 @@ def reported_parts(reporting: Reporting | None) -> list[tuple[str, str]]:
         parts.append((ORIGINS[reporting.origin], ""))
     if reporting.outlets:
         parts.append((_count(reporting.outlets, "outlet"), ""))
-    parts.extend((thread_label(t), t.url) for t in reporting.threads)
+    for threads in _by_place(reporting).values():
+        parts.append((thread_label(threads[0]), threads[0].url))
+        if len(threads) > 1:
+            parts.append((f"{len(threads) - 1} more on {threads[0].place}", ""))
     return parts
 
 
