@@ -264,7 +264,7 @@ def families(articles: Iterable[Article], declared: Mapping[str, Outlet] | None 
     return {outlet(a, declared).family for a in articles}
 
 
-MAX_THREADS = 8  # threads kept per story, busiest first
+MAX_THREADS = 20  # threads kept per story, busiest first
 LAB = "lab"  # a story's origin when the first-party page is a known lab's or company's
 
 
