@@ -62,7 +62,7 @@ class AnalyzeSettings(_Section):
     story_window_days: int = Field(14, ge=1)
     min_theme_size: int = Field(3, ge=2)
     max_themes: int = Field(8, ge=1)
-    quick_hits: int = Field(8, ge=0)
+    quick_hits: int = Field(12, ge=0)
     topics: Path = Path("topics.toml")
 
 

@@ -113,7 +113,9 @@ def test_issue_has_five_themes_and_why_it_matters_only_where_a_source_says(run: 
         assert 1 <= len(section.summary.what_happened) <= 3
         assert all(states_consequence(s.text) for s in section.summary.why_it_matters)
     told = sum(1 for s in run.issue.sections if s.summary.why_it_matters)
-    assert 4 <= told < len(run.issue.sections)  # left out where no source states one
+    # Left out where no source states one: the sample week's coding-agent and video sources
+    # state none (a fourth once came from a speech model's post misfiled under coding agents).
+    assert 3 <= told < len(run.issue.sections)
     assert text.count("Why it matters") == told
 
 
