@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
@@ -40,11 +40,16 @@ class Registry(Generic[T]):
 
     def choices(self) -> str:
         """The names known, for an error message: "'a', 'b' or 'c'"."""
-        names = [repr(n) for n in self.known()]
-        return " or ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} or {names[-1]}"
+        return one_of(self.known())
 
     def _load_plugins(self) -> None:
         if not self._plugins_loaded:
             self._plugins_loaded = True
             for point in entry_points(group=self.group):
                 self._entries.setdefault(point.name, point.load())
+
+
+def one_of(names: Iterable[str]) -> str:
+    """Names for an error message: "'a', 'b' or 'c'"."""
+    quoted = [repr(n) for n in names]
+    return " or ".join(quoted) if len(quoted) < 3 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
