@@ -67,9 +67,7 @@ class AnalyzeSettings(_Section):
 
 
 class WriterSettings(_Section):
-    backend: str = (
-        "extractive"  # in pipeline.writing.WRITERS or write.CHAT_BACKENDS, checked in use
-    )
+    backend: str = "extractive"  # a name in WRITERS or CHAT_BACKENDS, checked where used
     stories_per_theme: int = Field(4, ge=1)
     research: int = Field(4, ge=0)
     model: str = ""
