@@ -52,7 +52,7 @@ class CrawlSettings(_Section):
 
 class EmbedSettings(_Section):
     model: str = "all-MiniLM-L6-v2"
-    backend: Literal["torch", "onnx-int8"] = "torch"
+    backend: str = "torch"  # a name in analyze.EMBEDDERS, checked where the embedder is made
     device: Literal["auto", "cpu", "cuda"] = "auto"
     batch_size: int = Field(64, ge=1)
 
@@ -67,7 +67,7 @@ class AnalyzeSettings(_Section):
 
 
 class WriterSettings(_Section):
-    backend: Literal["extractive", "openai", "anthropic"] = "extractive"
+    backend: str = "extractive"  # a name in WRITERS or CHAT_BACKENDS, checked where used
     stories_per_theme: int = Field(4, ge=1)
     research: int = Field(4, ge=0)
     model: str = ""
@@ -210,7 +210,7 @@ class AlertSettings(_Section):
 class ExecutorSettings(_Section):
     """Where crawl fetches and embedding batches run: in this process, or on a Ray cluster."""
 
-    kind: Literal["local", "ray"] = "local"
+    kind: str = "local"  # a name in pipeline.executors.EXECUTORS, checked where it is opened
     address: str = ""  # a Ray cluster ("auto", "host:6379", "ray://host:10001"); "": a local Ray
     num_cpus: int = Field(0, ge=0)  # CPUs of the local Ray digest starts; 0: every core
     embed_actors: int = Field(1, ge=1)  # model copies embedding at once
