@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from digest.errors import PublishError
 from digest.models import Issue
-from digest.publish import email, feeds, site
+from digest.publish import email, feeds, issue_json, jsonfeed, site
 from digest.publish.render import make_environment, theme_slug
 
 __all__ = ["PublishResult", "PublishSettings", "build_site", "prepare", "publish"]
@@ -58,7 +58,8 @@ def prepare(issue: Issue, settings: PublishSettings) -> email.Edition:
 
 
 def build_site(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -> Path:
-    """Rebuild the site and its feeds from the archive plus this issue; returns index.html.
+    """Rebuild the site, its feeds (Atom, RSS, JSON Feed) and each issue as JSON from the
+    archive plus this issue; returns index.html.
 
     The site is built beside site_dir and swapped in whole, so a failure leaves the
     previous site as it was.
@@ -70,6 +71,8 @@ def build_site(issue: Issue, archive: Sequence[Issue], settings: PublishSettings
         with site.swapped_in(settings.site_dir) as build_dir:
             themes = site.write_pages(build_dir, issues, env, settings.site_title, base_url)
             feeds.write_feeds(build_dir, issues, themes, env, settings.site_title, base_url)
+            jsonfeed.write_json_feeds(build_dir, issues, themes, env, settings.site_title, base_url)
+            issue_json.write_issue_documents(build_dir, issues, base_url)
     except OSError as exc:
         raise PublishError(
             f"could not write {exc.filename or settings.site_dir}: {exc.strerror or exc}; "

@@ -182,6 +182,18 @@ deliveries = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# One row per (issue, webhook target): pending, sending, sent, deferred or rejected.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("issue_id", String(20), primary_key=True),
+    Column("target", String(40), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("answer", Text, nullable=False, server_default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 llm_responses = Table(
     "llm_responses",
     metadata,
