@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from digest.models import Citation, Issue, Note, Section, Sentence
 from digest.publish.render import (
@@ -23,6 +24,7 @@ from digest.publish.render import (
 # ships as a new schema file (issue-2.schema.json) beside the old one.
 SCHEMA_VERSION = "1.0"
 SCHEMA_FILE = "issue-1.schema.json"
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
 def schema_text() -> str:
@@ -43,8 +45,9 @@ def _text(value: str) -> str:
 
 
 def _url(value: str) -> str:
-    """A link only when it is an absolute http(s) URL; anything else (javascript:...) is ''."""
-    return value.strip() if is_web_url(value) else ""
+    """A link only when it is an absolute http(s) URL (anything else, javascript:..., is ''),
+    with spaces, quotes and angle brackets percent-encoded."""
+    return quote(value.strip(), safe=_URL_SAFE) if is_web_url(value) else ""
 
 
 def _citation(c: Citation) -> dict[str, Any]:
@@ -90,7 +93,7 @@ def _section(section: Section, issue_url: str, base_url: str) -> dict[str, Any]:
                 "id": story.id,
                 "title": _text(story.title),
                 "url": f"{issue_url}#{story_anchor(story)}",
-                "link": story_link(story),
+                "link": _url(story_link(story)),
                 "sources": [_text(name) for name in story.sources],
                 "is_update": story.is_update,
             }
