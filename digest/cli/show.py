@@ -49,7 +49,10 @@ def issue(report: pipeline.BuildReport) -> None:
 
 
 def published(p: pipeline.PublishResult) -> None:
-    console.print(f"site:  {p.index}\nissue: {p.issue_page}\nfeed:  {p.feed}\nemail: {p.email}")
+    console.print(
+        f"site:  {p.index}\nissue: {p.issue_page}\nfeed:  {p.feed}\njson:  {p.issue_json}\n"
+        f"email: {p.email}"
+    )
 
 
 def writing(w: pipeline.WriteReport) -> None:

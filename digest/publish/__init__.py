@@ -40,12 +40,14 @@ class PublishSettings:
 
 @dataclass(frozen=True)
 class PublishResult:
-    """The files a reader opens: front page, the issue's permanent page, feed and email."""
+    """The files a reader opens: front page, the issue's permanent page, feed and email, and
+    the issue as JSON."""
 
     index: Path
     issue_page: Path
     feed: Path
     email: Path
+    issue_json: Path
 
 
 def prepare(issue: Issue, settings: PublishSettings) -> email.Edition:
@@ -107,6 +109,7 @@ def publish(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -
         issue_page=settings.site_dir / "issues" / issue.id / "index.html",
         feed=settings.site_dir / "feed.xml",
         email=email_path,
+        issue_json=settings.site_dir / "issues" / f"{issue.id}.json",
     )
 
 
