@@ -294,3 +294,30 @@ def test_a_long_issue_fits_slack_and_discord_limits() -> None:
     issue = replace(issue, intro="An intro " * 800)
     _slack_shape(slack_message(issue, BASE_URL, "digest"))
     _discord_shape(discord_message(issue, BASE_URL, "digest"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_ledger_hands_each_target_out_once_on_both_databases(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        request.getfixturevalue("postgres_url")
+        if backend == "postgresql"
+        else f"sqlite:///{tmp_path / 'digest.db'}"
+    )
+    store = Store(url)
+    try:
+        ledger = WebhookLedger(store.engine)
+        assert ledger.due("2026-w47", ["a", "b", "c"]) == ["a", "b", "c"]
+        assert ledger.due("2026-w47", ["c", "a"]) == ["c", "a"]  # rows made once, config order
+        assert ledger.claim("2026-w47", "a") and not ledger.claim("2026-w47", "a")
+        ledger.record("2026-w47", "a", "sent", "200 ok")
+        assert ledger.claim("2026-w47", "b")  # then the run dies: b stays in flight
+        ledger.record("2026-w47", "c", "rejected", "410 gone")
+        assert ledger.due("2026-w47", ["a", "b", "c"]) == ["c"]
+        assert ledger.interrupted("2026-w47") == ["b"]
+        assert ledger.requeue_interrupted("2026-w47") == 1
+        assert ledger.due("2026-w47", ["a", "b", "c"]) == ["b", "c"]
+        assert ledger.statuses("2026-w47")["a"] == ("sent", 1, "200 ok")
+    finally:
+        store.close()

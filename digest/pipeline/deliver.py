@@ -84,6 +84,7 @@ def announce(
     settings: Settings, store: Store, issue_id: str, send: bool, webhooks: bool, say: Say = quiet
 ) -> tuple[SendReport | None, DeliveryReport | None]:
     """After publishing: the issue to each webhook target, then by email to subscribers."""
-    delivered = deliver_issue(settings, store, issue_id, say=say) if webhooks else None
+    posting = webhooks and bool(settings.webhooks.targets)
+    delivered = deliver_issue(settings, store, issue_id, say=say) if posting else None
     sent = send_issue(settings, store, issue_id, say=say) if send else None
     return sent, delivered
