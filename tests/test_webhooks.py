@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from digest import pipeline
+from digest import cli, pipeline
 from digest.config import (
     Settings,
     SiteSettings,
@@ -29,8 +29,10 @@ from digest.config import (
 )
 from digest.errors import ConfigError
 from digest.publish.chat import discord_message, slack_message
+from digest.publish.draft import to_markdown
 from digest.publish.issue_json import schema_text
 from digest.store import Store
+from digest.store.mailing import Mailing
 from digest.store.webhooks import WebhookLedger
 from tests.hookserver import HOLD, Post, Receiver, accept, receiver
 from tests.issues import BASE_URL, PAYLOADS, hostile_issue, two_weeks, week_issue
@@ -321,3 +323,46 @@ def test_the_ledger_hands_each_target_out_once_on_both_databases(
         assert ledger.statuses("2026-w47")["a"] == ("sent", 1, "200 ok")
     finally:
         store.close()
+
+
+def test_digest_publish_posts_the_edited_draft_and_digest_deliver_resumes(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issue = two_weeks()[1]  # a week not published yet
+    Mailing(setup.store.engine).save_draft(issue)
+    drafts = setup.tmp / "drafts"
+    drafts.mkdir()
+    edited = to_markdown(issue).replace("leads the week", "is the story of the week")
+    (drafts / f"{issue.id}.md").write_text(edited)
+    down = {"on": True}
+
+    def maybe(post: Post, before: int) -> int:
+        return 503 if down["on"] else 200
+
+    with receiver(SECRET, {"/json": accept, "/slack": maybe}) as hooks:
+        config = setup.tmp / "digest.toml"
+        targets = "".join(
+            "[[webhooks.targets]]\n" + "".join(f'{k} = "{v}"\n' for k, v in t.items())
+            for t in _targets(hooks, "json", "slack")
+        )
+        config.write_text(
+            f'[store]\nurl = "{setup.store.engine.url}"\n'
+            f'[site]\nbase_url = "{BASE_URL}"\ndir = "site"\ndrafts = "drafts"\n'
+            f"[webhooks]\nretry_delay = 0.01\nmax_attempts = 2\n{targets}"
+        )
+        lines: list[str] = []
+        monkeypatch.setattr(
+            cli.console, "print", lambda *a, **_: lines.append(" ".join(map(str, a)))
+        )
+        assert cli.main(["publish", "--config", str(config), "--no-email", "--force"]) == 0
+        down["on"] = False
+        assert cli.main(["deliver", "--config", str(config), "--week", "2026-W46"]) == 0
+        assert cli.main(["deliver", "--config", str(config), "--week", "2026-W46"]) == 0
+    output = "\n".join(lines)
+    assert "webhooks: 1 sent" in output and "slack: deferred" in output
+    assert "issue 2026-w46 so far: 2 sent" in output
+    (posted,) = hooks.accepted_by("/json")
+    assert posted.json()["issue"]["sections"][0]["headline"].endswith("is the story of the week")
+    assert len(hooks.accepted_by("/slack")) == 1 and len(hooks.posts) == 4  # 2 x 503, 1, 1
+    on_site = json.loads((setup.tmp / "site" / "issues" / f"{issue.id}.json").read_text())
+    assert on_site == posted.json()["issue"]
