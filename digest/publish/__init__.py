@@ -50,12 +50,20 @@ class PublishResult:
     issue_json: Path
 
 
-def prepare(issue: Issue, settings: PublishSettings) -> email.Edition:
-    """The issue's email rendered once, ready to be addressed to each subscriber."""
+def prepare(
+    issue: Issue, settings: PublishSettings, preferences: bool = False, topic_note: str = ""
+) -> email.Edition:
+    """The issue's email rendered once, ready to be addressed to each subscriber; with
+    preferences, its footer links each subscriber's topic page."""
     env = make_environment(settings.template_dir)
     base_url = _checked_base_url(settings.base_url)
     return email.prepare_edition(
-        _unique_slugs(issue), env, site_title=settings.site_title, base_url=base_url
+        _unique_slugs(issue),
+        env,
+        site_title=settings.site_title,
+        base_url=base_url,
+        preferences=preferences,
+        topic_note=topic_note,
     )
 
 

@@ -158,6 +158,8 @@ subscribers = Table(
     # status 'bounced': the server refused the address for good (a 5xx to RCPT), and why
     Column("bounced_at", DateTime(timezone=True), nullable=True),
     Column("bounce", Text, nullable=False, server_default=""),
+    # The topic slugs the subscriber chose, comma-separated; "" for every topic.
+    Column("topics", Text, nullable=False, server_default=""),
 )
 
 # Sign-ups from the site awaiting their confirmation link; confirmed ones become subscribers.

@@ -1,8 +1,11 @@
-"""The webhook ledger: one row per (issue, webhook target), so each target gets an issue once.
+"""The webhook ledger (one row per issue and webhook target), and subscribers' chosen topics.
 
 Revision ID: 0003_delivery_webhooks
 Revises: 0002_pubfaults_bounces
 Create Date: 2026-12-02
+
+A row of webhook_deliveries makes each target get an issue at most once. subscribers.topics
+holds the topic slugs a subscriber chose on the preferences page ("" for every topic).
 """
 
 from __future__ import annotations
@@ -26,7 +29,11 @@ def upgrade() -> None:
         sa.Column("answer", sa.Text(), nullable=False, server_default=""),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
+    with op.batch_alter_table("subscribers") as batch:
+        batch.add_column(sa.Column("topics", sa.Text(), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("subscribers") as batch:
+        batch.drop_column("topics")
     op.drop_table("webhook_deliveries")
