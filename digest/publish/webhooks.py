@@ -92,17 +92,6 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest.hexdigest()}"
 
 
-def verify(
-    secret: str, timestamp: str, body: bytes, signature: str, now: float, tolerance: float = 300
-) -> bool:
-    """What a receiver checks: the signature matches and the timestamp is recent (no replay)."""
-    try:
-        fresh = abs(now - int(timestamp)) <= tolerance
-    except ValueError:
-        return False
-    return fresh and hmac.compare_digest(sign(secret, timestamp, body), signature)
-
-
 def message(target: Target, issue: Issue, base_url: str, site_title: str) -> dict[str, Any]:
     """The JSON body a target gets: a Slack or Discord message, or the issue document."""
     if target.format == "slack":
