@@ -63,12 +63,19 @@ def _sentences(sentences: Sequence[Sentence]) -> list[dict[str, Any]]:
     return [{"text": _text(s.text), "citations": list(s.citations)} for s in sentences]
 
 
+def _origin(origin: Citation | None) -> dict[str, Any] | None:
+    if origin is None:
+        return None
+    return {"url": _url(origin.url), "title": _text(origin.title), "source": _text(origin.source)}
+
+
 def _note(note: Note) -> dict[str, Any]:
     return {
         "text": _text(note.sentence.text),
         "title": _text(note.title),
         "authors": _text(note.authors),
         "citations": [_citation(c) for c in note.citations],
+        "origin": _origin(note.origin),
     }
 
 
