@@ -259,6 +259,11 @@ def outlet(article: Article, declared: Mapping[str, Outlet] | None = None) -> Ou
     return Outlet(PRESS, _registered(host)) if host else Outlet(COMMUNITY, article.source)
 
 
+def publisher(article: Article, declared: Mapping[str, Outlet] | None = None) -> str:
+    """The publisher family the article counts for (see `outlet`)."""
+    return outlet(article, declared).family
+
+
 def families(articles: Iterable[Article], declared: Mapping[str, Outlet] | None = None) -> set[str]:
     """The distinct publisher families that reported these articles (see `outlet`)."""
     return {outlet(a, declared).family for a in articles}

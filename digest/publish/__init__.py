@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from digest.errors import PublishError
 from digest.models import Issue
-from digest.publish import email, feeds, site
+from digest.publish import email, feeds, issue_json, jsonfeed, site
 from digest.publish.render import make_environment, theme_slug
 
 __all__ = ["PublishResult", "PublishSettings", "build_site", "prepare", "publish"]
@@ -40,25 +40,36 @@ class PublishSettings:
 
 @dataclass(frozen=True)
 class PublishResult:
-    """The files a reader opens: front page, the issue's permanent page, feed and email."""
+    """The files a reader opens: front page, the issue's permanent page, feed and email, and
+    the issue as JSON."""
 
     index: Path
     issue_page: Path
     feed: Path
     email: Path
+    issue_json: Path
 
 
-def prepare(issue: Issue, settings: PublishSettings) -> email.Edition:
-    """The issue's email rendered once, ready to be addressed to each subscriber."""
+def prepare(
+    issue: Issue, settings: PublishSettings, preferences: bool = False, topic_note: str = ""
+) -> email.Edition:
+    """The issue's email rendered once, ready to be addressed to each subscriber; with
+    preferences, its footer links each subscriber's topic page."""
     env = make_environment(settings.template_dir)
     base_url = _checked_base_url(settings.base_url)
     return email.prepare_edition(
-        _unique_slugs(issue), env, site_title=settings.site_title, base_url=base_url
+        _unique_slugs(issue),
+        env,
+        site_title=settings.site_title,
+        base_url=base_url,
+        preferences=preferences,
+        topic_note=topic_note,
     )
 
 
 def build_site(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -> Path:
-    """Rebuild the site and its feeds from the archive plus this issue; returns index.html.
+    """Rebuild the site, its feeds (Atom, RSS, JSON Feed) and each issue as JSON from the
+    archive plus this issue; returns index.html.
 
     The site is built beside site_dir and swapped in whole, so a failure leaves the
     previous site as it was.
@@ -70,6 +81,8 @@ def build_site(issue: Issue, archive: Sequence[Issue], settings: PublishSettings
         with site.swapped_in(settings.site_dir) as build_dir:
             themes = site.write_pages(build_dir, issues, env, settings.site_title, base_url)
             feeds.write_feeds(build_dir, issues, themes, env, settings.site_title, base_url)
+            jsonfeed.write_json_feeds(build_dir, issues, themes, env, settings.site_title, base_url)
+            issue_json.write_issue_documents(build_dir, issues, base_url)
     except OSError as exc:
         raise PublishError(
             f"could not write {exc.filename or settings.site_dir}: {exc.strerror or exc}; "
@@ -104,6 +117,7 @@ def publish(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -
         issue_page=settings.site_dir / "issues" / issue.id / "index.html",
         feed=settings.site_dir / "feed.xml",
         email=email_path,
+        issue_json=settings.site_dir / "issues" / f"{issue.id}.json",
     )
 
 
