@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from digest.config import Settings
 from digest.errors import PublishError
-from digest.models import Delivery
+from digest.models import Delivery, Issue
 from digest.pipeline.wiring import Say, publish_settings, quiet, smtp_settings
 from digest.publish import prepare
 from digest.publish.email import Edition, Unsubscribe, unsubscribe_mailto
@@ -38,11 +38,7 @@ def send_issue(
 ) -> SendReport:
     """Email a published issue to every subscriber not sent it yet; safe to run again."""
     secret = unsubscribe_secret()
-    published = store.issue(issue) if issue else next(iter(store.issues()), None)
-    if published is None:
-        raise PublishError(
-            f"no published issue {issue or ''} to send; publish it first with `digest publish`"
-        )
+    published = published_issue(store, issue, "send")
     mailing = Mailing(store.engine)
     if resend_interrupted:
         mailing.requeue_interrupted(published.id)
@@ -80,6 +76,16 @@ def send_issue(
         edition_for=edition_for,
     )
     return SendReport(published.id, result, mailing.counts(published.id), interrupted)
+
+
+def published_issue(store: Store, issue: str | None, to: str) -> Issue:
+    """The published issue `issue` (default: the newest), to `to` ("send", "deliver")."""
+    published = store.issue(issue) if issue else next(iter(store.issues()), None)
+    if published is None:
+        raise PublishError(
+            f"no published issue {issue or ''} to {to}; publish it first with `digest publish`"
+        )
+    return published
 
 
 def unsubscriber(store: Store) -> Callable[[str, bool], bool]:
