@@ -112,8 +112,6 @@ NAME_STEP = 0.1  # two shared names or more: this much further apart
 _NAME = re.compile(r"(?<![\w.-])[A-Z][\w.-]*[A-Za-z0-9](?![\w-])")
 # Hosts that discuss or carry others' content: a link there names no publisher.
 _HOSTING = frozenset({"github.com", "gitlab.com", "huggingface.co", "hf.co"})
-_HOSTED = frozenset({"github.io", "gitlab.io", "hf.space", "substack.com", "medium.com"})
-_CARRIERS = ("reddit.com", "redd.it", "ycombinator.com", "twitter.com", "x.com", "imgur.com")
 
 
 @dataclass(frozen=True)
@@ -156,23 +154,6 @@ def about_ai(article: Article) -> bool:
     """Whether the title or the start of the text speaks of AI."""
     text = f"{article.title}. {article.summary[:ABOUT_AI_CHARS]}"
     return bool(_AI_UPPER.search(text) or _AI_WORDS.search(text))
-
-
-def family(article: Article) -> str:
-    """Who published what the article carries: the linked site's registered name (so one
-    company's several blogs count once, and a thread linking a lab's page counts for the lab),
-    else the source's name for a self post or a thread."""
-    host = (urlsplit(article.url).hostname or "").lower().removeprefix("www.")
-    if not host or any(host == c or host.endswith("." + c) for c in _CARRIERS):
-        return article.source
-    if host in _HOSTING:  # a repository or model page belongs to its owner
-        return f"{host}/{urlsplit(article.url).path.strip('/').split('/')[0]}"
-    labels = host.split(".")
-    if len(labels) > 2 and ".".join(labels[-2:]) in _HOSTED:  # qwenlm.github.io
-        return host
-    # "co.uk"-like endings keep three labels.
-    keep = 3 if len(labels) > 2 and len(labels[-2]) <= 3 else 2
-    return ".".join(labels[-keep:])
 
 
 def outlet(article: Article) -> str:
