@@ -81,9 +81,10 @@ def _fit(candidate: _Candidate) -> float:
 
 def headline(story: Story) -> tuple[str, Article] | None:
     """The story's headline and the post it was taken from: the first-party title when there
-    is one, else the clearest news title (a statement, cleaned); None when no title reads as
-    a headline."""
-    best: tuple[tuple[int, int, int], str, Article] | None = None
+    is one, else the story's own title (selection titles a story by the post that best tells
+    it), else the clearest news title (a statement, cleaned); None when no title reads as a
+    headline."""
+    best: tuple[tuple[int, int, int, int], str, Article] | None = None
     for position, article in enumerate(story.articles):
         title = clean_title(article.title)
         if headline_faults(title):
@@ -95,7 +96,8 @@ def headline(story: Story) -> tuple[str, Article] | None:
             rank = 1 if primary else 2
         else:
             rank = 3
-        key = (rank, 0 if title == clean_title(story.title) else 1, position)
+        own = title == clean_title(story.title)
+        key = (min(rank, 1), 0 if own else 1, rank, position)
         if best is None or key < best[0]:
             best = (key, title, article)
     return (best[1], best[2]) if best else None
