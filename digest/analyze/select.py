@@ -245,7 +245,8 @@ def lead_title(articles: Sequence[Article], ranks: Mapping[str, float]) -> str:
     the most engaged, then the first; a title of a few words ("moonshotai/Kimi-K2") only when
     no post says more."""
     named = Counter(x for a in articles for x in named_versions(a.title))
-    top = named.most_common(1)[0][0] if named else ""
+    # A name only one post carries is that post's, not the story's.
+    top = next((x for x, n in named.most_common(1) if n > 1), "")
 
     def key(a: Article) -> tuple[bool, bool, float, bool, float, float]:
         return (
