@@ -51,9 +51,10 @@ _HELP = re.compile(
     r"does anyone|anyone|any (?:good|recommendations?|suggestions?|advice|tips?|ideas?)|"
     r"need help|help\b|noob|newbie|beginner|looking for|recommend|"
     r"(?:the )?best (?:[\w-]+ ){0,3}for)|"
-    r"\b(?:help(?: me)?|advice|noob question|not working|error|issue with|problem with|"
+    r"\b(?:help(?: me)?|advice|noob question|not working|error|issues? with|problems? with|"
     r"trouble|stuck|how do i|suggestions?|recommendations?)\b.*\?$|\?\s*$|"
-    r"\b(?:not (?:being )?(?:used|detected|working|loading)|can't|cannot|doesn't|won't|"
+    r"\b(?:not (?:being )?(?:used|detected|working|loading|performing)|acting (?:weird|strange)|"
+    r"issues? with|problems? with|can't|cannot|doesn't|won't|"
     r"unable to|any ?one (?:know|tried|using)|what should i|best way to|noob|newbie|beginner|"
     r"budget for|getting started|question)\b",
     re.I,
