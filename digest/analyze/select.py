@@ -242,19 +242,23 @@ def story_value(
 
 def lead_title(articles: Sequence[Article], ranks: Mapping[str, float]) -> str:
     """The title of the post that best tells the story as news: one that names what most of
-    its posts name ("Kimi K2"), a release or news post over chatter, the lab's own page, then
-    the most engaged, then the first; a title of a few words ("moonshotai/Kimi-K2") only when
-    no post says more."""
+    its posts name ("Kimi K2"), a release or news post over chatter, the thing's own page (a
+    benchmark's repository is not a model's), then the most engaged, then the first; a title
+    of a few words ("moonshotai/Kimi-K2") only when no post says more."""
     named = Counter(x for a in articles for x in named_versions(a.title))
     # A name only one post carries is that post's, not the story's.
     top = next((x for x, n in named.most_common(1) if n > 1), "")
+    stem = re.match(r"[a-z]+", top)
+
+    def own_page(a: Article) -> bool:
+        return is_primary(a) and (stem is None or stem[0] in a.url.lower())
 
     def key(a: Article) -> tuple[bool, bool, float, bool, float, float]:
         return (
             len(a.title.split()) >= MIN_HEADLINE_WORDS,
             bool(top) and top in named_versions(a.title),
             KIND_WEIGHT[post_kind(a)],
-            is_primary(a),
+            own_page(a),
             ranks.get(a.id, 0.0),
             -a.published_at.timestamp(),
         )

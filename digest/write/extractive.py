@@ -313,8 +313,8 @@ class ExtractiveWriter:
 
     def quick_hit(self, story: Story) -> Note | None:
         """One line of news: the best short sentence that names the story from the post its
-        headline comes from or the lab's own page, else that headline when it is a statement,
-        else the best such sentence of any of its posts, else the headline's post's first
+        headline comes from (the lab's own when it has one), else that headline when it is a
+        statement, else the best such sentence of any of its posts, else the headline's post's first
         fact led by that headline ("ChatGPT agent: bridging research and action": "ChatGPT
         can now ..."); None when it has none of these. (A sentence of another post, say a
         benchmark thread, may name the story in passing.)"""
@@ -323,7 +323,7 @@ class ExtractiveWriter:
         ranked = sorted(short, key=lambda c: (-_fit(c), c.position, len(c.text)))
         ranked = [c for c in ranked if names(c.text, story.title) > 0]
         told = headline(story)
-        own = [c for c in ranked if is_primary(c.article) or (told and c.article.id == told[1].id)]
+        own = [c for c in ranked if told and c.article.id == told[1].id]
         if own:
             return self._quick(own[0], numbering)
         if (
