@@ -54,7 +54,9 @@ _HELP = re.compile(
     r"\b(?:help(?: me)?|advice|noob question|not working|error|issues? with|problems? with|"
     r"trouble|stuck|how do i|suggestions?|recommendations?)\b.*\?$|\?\s*$|"
     r"\b(?:not (?:being )?(?:used|detected|working|loading|performing)|acting (?:weird|strange)|"
-    r"issues? with|problems? with|can't|cannot|doesn't|won't|"
+    # "won't" in reported speech ("Meta says it won't sign") is news, not a request for help.
+    r"issues? with|problems? with|(?<!says it )(?<!says they )(?<!said it )(?<!said they )"
+    r"(?:can't|cannot|doesn't|won't)|"
     r"unable to|any ?one (?:know|tried|using)|what should i|best way to|noob|newbie|beginner|"
     r"budget for|getting started|question)\b",
     re.I,
