@@ -11,9 +11,25 @@ from urllib.parse import urlsplit
 from digest.errors import PublishError
 from digest.models import Issue
 from digest.publish import email, feeds, site
+from digest.publish.making import LLMTally, Making, SourceTally, making_from_json, making_to_json
 from digest.publish.render import make_environment, theme_slug
+from digest.publish.site import SiteRecords
+from digest.publish.stories import StoryRecord
 
-__all__ = ["PublishResult", "PublishSettings", "build_site", "prepare", "publish"]
+__all__ = [
+    "LLMTally",
+    "Making",
+    "PublishResult",
+    "PublishSettings",
+    "SiteRecords",
+    "SourceTally",
+    "StoryRecord",
+    "build_site",
+    "making_from_json",
+    "making_to_json",
+    "prepare",
+    "publish",
+]
 
 # An issue id becomes a folder name and part of URLs and the Message-ID.
 _ISSUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -57,9 +73,15 @@ def prepare(issue: Issue, settings: PublishSettings) -> email.Edition:
     )
 
 
-def build_site(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -> Path:
+def build_site(
+    issue: Issue,
+    archive: Sequence[Issue],
+    settings: PublishSettings,
+    records: SiteRecords | None = None,
+) -> Path:
     """Rebuild the site and its feeds from the archive plus this issue; returns index.html.
 
+    With `records`, the site also has a page per story and a "How this issue was made" page.
     The site is built beside site_dir and swapped in whole, so a failure leaves the
     previous site as it was.
     """
@@ -68,7 +90,9 @@ def build_site(issue: Issue, archive: Sequence[Issue], settings: PublishSettings
     env = make_environment(settings.template_dir)
     try:
         with site.swapped_in(settings.site_dir) as build_dir:
-            themes = site.write_pages(build_dir, issues, env, settings.site_title, base_url)
+            themes = site.write_pages(
+                build_dir, issues, env, settings.site_title, base_url, records
+            )
             feeds.write_feeds(build_dir, issues, themes, env, settings.site_title, base_url)
     except OSError as exc:
         raise PublishError(
@@ -78,7 +102,12 @@ def build_site(issue: Issue, archive: Sequence[Issue], settings: PublishSettings
     return settings.site_dir / "index.html"
 
 
-def publish(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -> PublishResult:
+def publish(
+    issue: Issue,
+    archive: Sequence[Issue],
+    settings: PublishSettings,
+    records: SiteRecords | None = None,
+) -> PublishResult:
     """Rebuild the site and feeds from the archive and write the issue's email as a preview.
 
     The preview .eml goes to email_to; subscribers get theirs from `digest send`.
@@ -90,7 +119,7 @@ def publish(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -
         settings.email_to,
         email.Unsubscribe(settings.unsubscribe_url, mailto, ""),
     )
-    index = build_site(issue, archive, settings)
+    index = build_site(issue, archive, settings, records)
     email_path = settings.email_dir / f"{issue.id}.eml"
     try:
         email.write_email(preview, email_path)

@@ -1,0 +1,163 @@
+"""What the site shows beside the issues, from the store: story pages, how each issue was made."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from digest.config import Settings
+from digest.models import Issue
+from digest.pipeline.week import Week
+from digest.pipeline.wiring import publish_settings
+from digest.publish import (
+    LLMTally,
+    Making,
+    PublishResult,
+    SiteRecords,
+    SourceTally,
+    StoryRecord,
+    build_site,
+    making_from_json,
+    making_to_json,
+    publish,
+)
+from digest.store import Store
+from digest.store.runs import RunLog
+from digest.write import WriteReport
+
+
+def told(store: Store, issue: Issue) -> list[str]:
+    """The ids of the stories an issue tells: its sections' stories, then those its quick hits,
+    papers and things to watch cite, each once."""
+    ids = [s.id for section in issue.sections for s in section.theme.stories]
+    notes = (*issue.quick_hits, *issue.research, *issue.watch)
+    cited = [c.article_id for note in notes for c in note.citations]
+    ids += store.story_of(cited).values()
+    return list(dict.fromkeys(ids))
+
+
+def told_stories(store: Store, issues: Sequence[Issue]) -> tuple[StoryRecord, ...]:
+    """Every story the issues told, with all its articles in the store (any week), titled as
+    its newest issue titled it."""
+    carried: dict[str, list[str]] = {}
+    titles: dict[str, str] = {}
+    for issue in sorted(issues, key=lambda i: (i.week_start, i.id)):
+        titles.update({s.id: s.title for sec in issue.sections for s in sec.theme.stories})
+        for story_id in told(store, issue):
+            carried.setdefault(story_id, []).append(issue.id)
+    members = store.stories_articles(list(carried))
+    found = store.articles_by_id([a for ids in members.values() for a in ids])
+    articles = {a.id: a for a in found}
+    records = []
+    for story_id, issue_ids in carried.items():
+        mine = [articles[a] for a in members.get(story_id, ()) if a in articles]
+        if not mine:
+            continue  # a story the store does not hold (an issue made elsewhere)
+        mine.sort(key=lambda a: (a.published_at, a.id))
+        title = titles.get(story_id) or mine[0].title
+        records.append(StoryRecord(story_id, title, tuple(mine), tuple(issue_ids)))
+    return tuple(records)
+
+
+def site_records(store: Store, issues: Sequence[Issue]) -> SiteRecords:
+    makings = {i: making_from_json(body) for i, (_, body) in store.makings().items()}
+    return SiteRecords(told_stories(store, issues), makings)
+
+
+def publish_site(store: Store, issue: Issue, settings: Settings) -> PublishResult:
+    """Publish the issue with the archive, its story pages and how-made pages."""
+    archive = store.issues()
+    everything = [issue, *(i for i in archive if i.id != issue.id)]
+    records = site_records(store, everything)
+    return publish(issue, archive, publish_settings(settings), records)
+
+
+def preview_site(store: Store, issue: Issue, settings: Settings, folder: Path) -> Path:
+    """The site with a draft in it, built in `folder`."""
+    archive = [i for i in store.issues() if i.id != issue.id]
+    records = site_records(store, [issue, *archive])
+    return build_site(issue, archive, replace(publish_settings(settings), site_dir=folder), records)
+
+
+_DROPS = (
+    ("bad_citation", "citing the wrong source"),
+    ("made_up_quote", "a quote no source has"),
+    ("foreign_link", "a link no source gives"),
+    ("unsupported", "not supported by its sources"),
+    ("instruction", "an order to a model"),
+    ("unknown_name", "a name or number no source gives"),
+)
+
+
+def keep_making(
+    store: Store,
+    settings: Settings,
+    issue: Issue,
+    counts: tuple[int, int],
+    writing: WriteReport,
+    fresh: bool,
+) -> None:
+    """Record how the issue was made, from the store's crawl runs and the write report.
+
+    `counts` is (articles grouped, stories formed). An issue made again unchanged (`fresh`
+    false) keeps the record of the run that first made it.
+    """
+    kept = store.makings()
+    if not fresh and issue.id in kept:
+        return
+    week = Week(issue.week_start)
+    # The crawls since the issue before was made fed this one (since the week began, for the first).
+    before = [made for i, (made, _) in kept.items() if i < issue.id]
+    since = max(before, default=week.start)
+    runs = [r for r in RunLog(store).runs_since("crawl", since) if r.started_at <= issue.built_at]
+    read = store.articles_between(week.monday, week.monday + timedelta(days=7))
+    tallies: dict[str, SourceTally] = {}
+    for run in runs:
+        for name in run.sources:
+            t = tallies.get(name) or SourceTally(name, 0, 0)
+            error = run.errors.get(name, "")
+            tallies[name] = replace(
+                t, crawls=t.crawls + 1, failed=t.failed + bool(error), error=error or t.error
+            )
+    sources = tuple(
+        replace(t, articles=sum(1 for a in read if a.source == t.name)) for t in tallies.values()
+    )
+    g = writing.grounding
+    usage = writing.usage
+    llm = None
+    if usage is not None:
+        model = settings.writer.model or f"{writing.backend} (default model)"
+        llm = LLMTally(
+            model,
+            usage.calls,
+            usage.cached,
+            usage.failed,
+            usage.retries,
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cost,
+        )
+    making = Making(
+        issue_id=issue.id,
+        made_at=issue.built_at,
+        crawls=len(runs),
+        first_crawl=runs[0].started_at if runs else None,
+        last_crawl=runs[-1].started_at if runs else None,
+        sources=sources,
+        articles=len(read),
+        grouped=counts[0],
+        stories=counts[1],
+        themes=len(issue.sections),
+        told=len(told(store, issue)),
+        writer=writing.backend,
+        checked=g.checked,
+        dropped=tuple((label, n) for key, label in _DROPS if (n := getattr(g, key))),
+        rewritten=g.regenerated,
+        repeated=writing.repeated,
+        off_style=writing.off_style,
+        llm=llm,
+        fallbacks=tuple(writing.fallbacks),
+    )
+    store.save_making(issue.id, issue.built_at, making_to_json(making))
