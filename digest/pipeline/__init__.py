@@ -268,7 +268,7 @@ def week_issue(
     stories = len(analysis.unthemed) + sum(len(t.stories) for t in analysis.themes)
     count = sum(len(s.articles) for t in analysis.themes for s in t.stories)
     count += sum(len(s.articles) for s in analysis.unthemed)
-    keep_making(store, settings, issue, (count, stories), writing, fresh=not same)
+    keep_making(store, settings, issue, count, writing, fresh=not same)
     return MadeIssue(issue, count, stories, writing)
 
 

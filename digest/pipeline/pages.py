@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from digest.config import Settings
-from digest.models import Issue
+from digest.models import Article, Issue
 from digest.pipeline.week import Week
 from digest.pipeline.wiring import publish_settings
 from digest.publish import (
@@ -29,13 +29,14 @@ from digest.write import WriteReport
 
 
 def told(store: Store, issue: Issue) -> list[str]:
-    """The ids of the stories an issue tells: its sections' stories, then those its quick hits,
-    papers and things to watch cite, each once."""
-    ids = [s.id for section in issue.sections for s in section.theme.stories]
+    """The ids of the stories an issue tells, each once: its sections' stories, then the stored
+    stories of their articles (selection may tell pieces of one event as one story) and of
+    the articles its quick hits, papers and things to watch cite."""
+    stories = [s for section in issue.sections for s in section.theme.stories]
     notes = (*issue.quick_hits, *issue.research, *issue.watch)
-    cited = [c.article_id for note in notes for c in note.citations]
-    ids += store.story_of(cited).values()
-    return list(dict.fromkeys(ids))
+    articles = [a.id for s in stories for a in s.articles]
+    articles += [c.article_id for note in notes for c in note.citations]
+    return list(dict.fromkeys([*(s.id for s in stories), *store.story_of(articles).values()]))
 
 
 def told_stories(store: Store, issues: Sequence[Issue]) -> tuple[StoryRecord, ...]:
@@ -43,8 +44,11 @@ def told_stories(store: Store, issues: Sequence[Issue]) -> tuple[StoryRecord, ..
     its newest issue titled it."""
     carried: dict[str, list[str]] = {}
     titles: dict[str, str] = {}
+    shown: dict[str, dict[str, Article]] = {}  # the articles issues told under each story id
     for issue in sorted(issues, key=lambda i: (i.week_start, i.id)):
-        titles.update({s.id: s.title for sec in issue.sections for s in sec.theme.stories})
+        for story in (s for sec in issue.sections for s in sec.theme.stories):
+            titles[story.id] = story.title
+            shown.setdefault(story.id, {}).update({a.id: a for a in story.articles})
         for story_id in told(store, issue):
             carried.setdefault(story_id, []).append(issue.id)
     members = store.stories_articles(list(carried))
@@ -52,12 +56,13 @@ def told_stories(store: Store, issues: Sequence[Issue]) -> tuple[StoryRecord, ..
     articles = {a.id: a for a in found}
     records = []
     for story_id, issue_ids in carried.items():
-        mine = [articles[a] for a in members.get(story_id, ()) if a in articles]
+        mine = {a: articles[a] for a in members.get(story_id, ()) if a in articles}
         if not mine:
             continue  # a story the store does not hold (an issue made elsewhere)
-        mine.sort(key=lambda a: (a.published_at, a.id))
-        title = titles.get(story_id) or mine[0].title
-        records.append(StoryRecord(story_id, title, tuple(mine), tuple(issue_ids)))
+        mine.update(shown.get(story_id, {}))
+        ordered = sorted(mine.values(), key=lambda a: (a.published_at, a.id))
+        title = titles.get(story_id) or ordered[0].title
+        records.append(StoryRecord(story_id, title, tuple(ordered), tuple(issue_ids)))
     return tuple(records)
 
 
@@ -95,14 +100,14 @@ def keep_making(
     store: Store,
     settings: Settings,
     issue: Issue,
-    counts: tuple[int, int],
+    considered: int,
     writing: WriteReport,
     fresh: bool,
 ) -> None:
     """Record how the issue was made, from the store's crawl runs and the write report.
 
-    `counts` is (articles grouped, stories formed). An issue made again unchanged (`fresh`
-    false) keeps the record of the run that first made it.
+    `considered` is how many of the week's articles analysis weighed for the issue. An issue
+    made again unchanged (`fresh` false) keeps the record of the run that first made it.
     """
     kept = store.makings()
     if not fresh and issue.id in kept:
@@ -147,8 +152,8 @@ def keep_making(
         last_crawl=runs[-1].started_at if runs else None,
         sources=sources,
         articles=len(read),
-        grouped=counts[0],
-        stories=counts[1],
+        considered=considered,
+        stories=len(set(store.story_of([a.id for a in read]).values())),
         themes=len(issue.sections),
         told=len(told(store, issue)),
         writer=writing.backend,

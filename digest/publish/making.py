@@ -53,8 +53,8 @@ class Making:
     last_crawl: datetime | None
     sources: tuple[SourceTally, ...]
     articles: int  # the week's articles read
-    grouped: int  # of those, the ones grouped into stories
-    stories: int  # stories formed
+    considered: int  # of those, the ones weighed for the issue (news, about AI)
+    stories: int  # stories formed from the week's articles
     themes: int  # themes the issue has
     told: int  # stories the issue tells
     writer: str
