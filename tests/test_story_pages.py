@@ -4,10 +4,12 @@ which a sample-week story continues; real store, real pipeline, headless Chromiu
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from digest import cli, pipeline
 from digest.analyze.embed import Embedder
 from digest.cli.setup import SAMPLE_WEEK, demo_settings
 from digest.config import Settings
+from digest.models import Issue
 from digest.ops import Operations, jobs
 from digest.pipeline import load_embedder
 from digest.publish import (
@@ -34,7 +37,7 @@ from digest.publish.site import SiteRecords
 from digest.store import Store
 from digest.urls import article_id
 from tests.browser import ARTIFACTS, chromium
-from tests.issues import BASE_URL, PAYLOADS, hostile_issue
+from tests.issues import BASE_URL, PAYLOADS, hostile_issue, two_weeks
 from tests.loopback import Reply, serve
 from tests.pages import assert_links_resolve, assert_no_executable_html
 
@@ -264,3 +267,42 @@ def test_story_and_made_pages_carry_nothing_executable(tmp_path: Path) -> None:
     made = BeautifulSoup(pages[1].read_text(encoding="utf-8"), "lxml")
     assert made.select_one(".crawl-sources li.failed") is not None
     assert made.select_one("#count-dropped").get_text() == "1"
+
+
+def _with_update(issue: Issue, earlier: Issue) -> tuple[Issue, StoryRecord]:
+    """The issue with its first story told as an update of `earlier`, and that story's record."""
+    section = issue.sections[0]
+    story = replace(section.theme.stories[0], is_update=True)
+    theme = replace(section.theme, stories=(story, *section.theme.stories[1:]))
+    updated = replace(issue, sections=(replace(section, theme=theme), *issue.sections[1:]))
+    return updated, StoryRecord(story.id, story.title, story.articles, (earlier.id, issue.id))
+
+
+def test_an_update_in_a_section_links_its_story_page_on_the_site_and_in_the_email(
+    tmp_path: Path,
+) -> None:
+    newer, older = two_weeks()
+    newer, record = _with_update(newer, older)
+    settings = PublishSettings(tmp_path / "site", tmp_path / "email", BASE_URL)
+    result = publish(newer, [older], settings, SiteRecords((record,)))
+    page = BeautifulSoup(result.issue_page.read_text(encoding="utf-8"), "lxml")
+    links = [a["href"] for a in page.select("section.theme a.story-page")]
+    assert links == [f"../../stories/{record.id}/index.html"]
+    assert (result.index.parent / "stories" / record.id / "index.html").is_file()
+    message = email.message_from_bytes(result.email.read_bytes(), policy=email.policy.default)
+    html = message.get_body(("html",))
+    assert html is not None
+    assert f'href="{BASE_URL}stories/{record.id}/index.html"' in html.get_content()
+    assert_links_resolve(result.index.parent)
+
+
+def test_without_story_records_an_update_is_only_marked(tmp_path: Path) -> None:
+    newer, older = two_weeks()
+    newer, _ = _with_update(newer, older)
+    settings = PublishSettings(tmp_path / "site", tmp_path / "email", BASE_URL)
+    result = publish(newer, [older], settings)
+    page = BeautifulSoup(result.issue_page.read_text(encoding="utf-8"), "lxml")
+    assert page.select("a.story-page") == []
+    assert [t.get_text() for t in page.select("section.theme .tag")] == ["update"]
+    assert not (result.index.parent / "stories").exists()
+    assert page.find("a", string="How this issue was made") is None

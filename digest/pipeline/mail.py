@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from digest.config import Settings
 from digest.errors import PublishError
 from digest.models import Delivery
+from digest.pipeline.pages import site_records
 from digest.pipeline.wiring import Say, publish_settings, quiet, smtp_settings
 from digest.publish import prepare
 from digest.publish.email import Unsubscribe, unsubscribe_mailto
@@ -53,7 +54,7 @@ def send_issue(
         return Unsubscribe(f"{site.unsubscribe_url}?token={token}", mailto, token)
 
     result = send_edition(
-        prepare(published, site),
+        prepare(published, site, site_records(store, store.issues())),
         mailing,
         smtp_settings(settings),
         settings.email.sender,

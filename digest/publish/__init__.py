@@ -14,7 +14,7 @@ from digest.publish import email, feeds, site
 from digest.publish.making import LLMTally, Making, SourceTally, making_from_json, making_to_json
 from digest.publish.render import make_environment, theme_slug
 from digest.publish.site import SiteRecords
-from digest.publish.stories import StoryRecord
+from digest.publish.stories import StoryIndex, StoryRecord
 
 __all__ = [
     "LLMTally",
@@ -64,9 +64,14 @@ class PublishResult:
     email: Path
 
 
-def prepare(issue: Issue, settings: PublishSettings) -> email.Edition:
-    """The issue's email rendered once, ready to be addressed to each subscriber."""
+def prepare(
+    issue: Issue, settings: PublishSettings, records: SiteRecords | None = None
+) -> email.Edition:
+    """The issue's email rendered once, ready to be addressed to each subscriber; with
+    `records`, an update links to its story's page on the site."""
     env = make_environment(settings.template_dir)
+    if records is not None:
+        env.globals["stories"] = StoryIndex(records.stories)
     base_url = _checked_base_url(settings.base_url)
     return email.prepare_edition(
         _unique_slugs(issue), env, site_title=settings.site_title, base_url=base_url
@@ -112,7 +117,7 @@ def publish(
 
     The preview .eml goes to email_to; subscribers get theirs from `digest send`.
     """
-    edition = prepare(issue, settings)
+    edition = prepare(issue, settings, records)
     mailto = email.unsubscribe_mailto(settings.unsubscribe_mailto, settings.email_from)
     preview = edition.message(
         settings.email_from,
