@@ -184,6 +184,9 @@ def test_update_in_week_two_links_to_its_story_page(weeks: TwoWeeks) -> None:
     # Week 1 told it first: nothing there is an update.
     first_week = BeautifulSoup((weeks.site / "issues/2026-w47/index.html").read_text(), "lxml")
     assert first_week.select("a.story-page") == []
+    # ...and each of its stories reaches its own page through "timeline".
+    timelines = {a["href"] for a in first_week.select("a.story-timeline")}
+    assert f"../../stories/{weeks.story}/index.html" in timelines
 
 
 @pytest.mark.slow
