@@ -24,6 +24,7 @@ from digest.config import Settings
 from digest.models import Issue
 from digest.ops import Operations, jobs
 from digest.pipeline import load_embedder
+from digest.pipeline.pages import keep_making
 from digest.publish import (
     Making,
     PublishSettings,
@@ -35,7 +36,9 @@ from digest.publish import (
 )
 from digest.publish.site import SiteRecords
 from digest.store import Store
+from digest.store.runs import RunLog
 from digest.urls import article_id
+from digest.write import WriteReport
 from tests.browser import ARTIFACTS, chromium
 from tests.issues import BASE_URL, PAYLOADS, hostile_issue, two_weeks
 from tests.loopback import Reply, serve
@@ -309,3 +312,39 @@ def test_without_story_records_an_update_is_only_marked(tmp_path: Path) -> None:
     assert [t.get_text() for t in page.select("section.theme .tag")] == ["update"]
     assert not (result.index.parent / "stories").exists()
     assert page.find("a", string="How this issue was made") is None
+
+
+def _crawl_run(log: RunLog, at: datetime, errors: dict[str, str]) -> None:
+    run = log.start_run("crawl", "test", at)
+    log.finish_run(run, "ok", at, errors=errors, sources=("Lab Blog", "Broken Feed"))
+
+
+def _made(store: Store, issue_id: str) -> Making:
+    return making_from_json(store.makings()[issue_id][1])
+
+
+def test_each_crawl_counts_for_the_first_issue_made_after_it(tmp_path: Path) -> None:
+    newer, older = two_weeks()
+    store = Store(f"sqlite:///{tmp_path / 'digest.db'}")
+    log = RunLog(store)
+    settings = Settings()
+    try:
+        _crawl_run(log, datetime(2026, 11, 15, 8, tzinfo=UTC), {"Broken Feed": "answered 500"})
+        older = replace(older, built_at=datetime(2026, 11, 16, 9, tzinfo=UTC))
+        keep_making(store, settings, older, 0, WriteReport("extractive"), fresh=True)
+        _crawl_run(log, datetime(2026, 11, 20, 8, tzinfo=UTC), {})
+        newer = replace(newer, built_at=datetime(2026, 11, 23, 9, tzinfo=UTC))
+        keep_making(store, settings, newer, 0, WriteReport("extractive"), fresh=True)
+        # The older week made again, changed, after the newer one: still its own crawl only.
+        again = replace(older, built_at=datetime(2026, 11, 24, 9, tzinfo=UTC), intro="Edited.")
+        keep_making(store, settings, again, 0, WriteReport("extractive"), fresh=True)
+        # The newer week made again unchanged: the first run's record stands.
+        later = replace(newer, built_at=datetime(2026, 11, 25, 9, tzinfo=UTC))
+        keep_making(store, settings, later, 0, WriteReport("extractive"), fresh=False)
+        first, second = _made(store, older.id), _made(store, newer.id)
+    finally:
+        store.close()
+    assert (first.crawls, [s.status for s in first.failed_sources]) == (1, ["failed"])
+    assert first.failed_sources[0].error == "answered 500"
+    assert first.made_at == again.built_at
+    assert (second.crawls, second.failed_sources, second.made_at) == (1, (), newer.built_at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from digest.config import Settings
@@ -24,7 +24,7 @@ from digest.publish import (
     publish,
 )
 from digest.store import Store
-from digest.store.runs import RunLog
+from digest.store.runs import Run, RunLog
 from digest.write import WriteReport
 
 
@@ -96,6 +96,22 @@ _DROPS = (
 )
 
 
+def _crawls(store: Store, issue: Issue, kept: dict[str, tuple[datetime, str]]) -> list[Run]:
+    """The crawl runs that fed the issue: those since the issue before it was made (since its
+    week began, for the first). An issue made again after a later one keeps the crawls its
+    record names, which the later issue's record counts from."""
+    runs = RunLog(store).runs_since
+    if issue.id in kept and any(i > issue.id for i in kept):
+        old = making_from_json(kept[issue.id][1])
+        if old.first_crawl is None or old.last_crawl is None:
+            return []
+        last = old.last_crawl
+        return [r for r in runs("crawl", old.first_crawl) if r.started_at <= last]
+    before = [made for i, (made, _) in kept.items() if i < issue.id]
+    since = max(before, default=Week(issue.week_start).start)
+    return [r for r in runs("crawl", since) if r.started_at <= issue.built_at]
+
+
 def keep_making(
     store: Store,
     settings: Settings,
@@ -113,10 +129,7 @@ def keep_making(
     if not fresh and issue.id in kept:
         return
     week = Week(issue.week_start)
-    # The crawls since the issue before was made fed this one (since the week began, for the first).
-    before = [made for i, (made, _) in kept.items() if i < issue.id]
-    since = max(before, default=week.start)
-    runs = [r for r in RunLog(store).runs_since("crawl", since) if r.started_at <= issue.built_at]
+    runs = _crawls(store, issue, kept)
     read = store.articles_between(week.monday, week.monday + timedelta(days=7))
     tallies: dict[str, SourceTally] = {}
     for run in runs:
