@@ -299,6 +299,9 @@ def test_an_update_in_a_section_links_its_story_page_on_the_site_and_in_the_emai
     html = message.get_body(("html",))
     assert html is not None
     assert f'href="{BASE_URL}stories/{record.id}/index.html"' in html.get_content()
+    site = result.index.parent
+    assert f"{BASE_URL}stories/{record.id}/index.html" in (site / "feed.xml").read_text()
+    assert f"<loc>{BASE_URL}stories/{record.id}/</loc>" in (site / "sitemap.xml").read_text()
     assert_links_resolve(result.index.parent)
 
 
