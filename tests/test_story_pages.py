@@ -24,7 +24,7 @@ from digest.config import Settings
 from digest.models import Issue
 from digest.ops import Operations, jobs
 from digest.pipeline import load_embedder
-from digest.pipeline.pages import keep_making
+from digest.pipeline.pages import keep_making, publish_site
 from digest.publish import (
     Making,
     PublishSettings,
@@ -351,3 +351,28 @@ def test_each_crawl_counts_for_the_first_issue_made_after_it(tmp_path: Path) -> 
     assert first.failed_sources[0].error == "answered 500"
     assert first.made_at == again.built_at
     assert (second.crawls, second.failed_sources, second.made_at) == (1, (), newer.built_at)
+
+
+def test_a_story_page_stays_when_a_rebuilt_issue_no_longer_tells_the_story(
+    tmp_path: Path,
+) -> None:
+    _, issue = two_weeks()
+    stories = [s for section in issue.sections for s in section.theme.stories]
+    settings = demo_settings(tmp_path)
+    store = Store(settings.store.url)
+    try:
+        store.add_crawled([a for s in stories for a in s.articles], issue.built_at)
+        store.assign_stories(
+            {a.id: s.id for s in stories for a in s.articles},
+            {s.id: s.articles[0].published_at for s in stories},
+        )
+        store.save_issue(issue)
+        dropped = issue.sections[-1].theme.stories[0]
+        rebuilt = store.save_issue(replace(issue, sections=issue.sections[:-1]))
+        publish_site(store, rebuilt, settings)
+    finally:
+        store.close()
+    page = settings.site.dir / "stories" / dropped.id / "index.html"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "lxml")
+    assert soup.h1 is not None and soup.h1.get_text() == dropped.title
+    assert "in no issue" in soup.select_one(".moment").get_text()

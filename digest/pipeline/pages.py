@@ -40,8 +40,8 @@ def told(store: Store, issue: Issue) -> list[str]:
 
 
 def told_stories(store: Store, issues: Sequence[Issue]) -> tuple[StoryRecord, ...]:
-    """Every story the issues told, with all its articles in the store (any week), titled as
-    its newest issue titled it."""
+    """Every story the issues told or an issue once published, with all its articles in the
+    store (any week), titled as its newest issue titled it."""
     carried: dict[str, list[str]] = {}
     titles: dict[str, str] = {}
     shown: dict[str, dict[str, Article]] = {}  # the articles issues told under each story id
@@ -51,6 +51,8 @@ def told_stories(store: Store, issues: Sequence[Issue]) -> tuple[StoryRecord, ..
             shown.setdefault(story.id, {}).update({a.id: a for a in story.articles})
         for story_id in told(store, issue):
             carried.setdefault(story_id, []).append(issue.id)
+    for story_id in store.published_stories():  # a page once published stays, told or not now
+        carried.setdefault(story_id, [])
     members = store.stories_articles(list(carried))
     found = store.articles_by_id([a for ids in members.values() for a in ids])
     articles = {a.id: a for a in found}

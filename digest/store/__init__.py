@@ -200,6 +200,13 @@ class Store(CrawlStore):
                 for s, i in conn.execute(query.where(t.c.id.in_(part)))
             }
 
+    def published_stories(self) -> list[str]:
+        """The ids of every story an issue has published, oldest first: their pages stay."""
+        t = schema.stories
+        query = select(t.c.id).where(t.c.published_in.is_not(None)).order_by(t.c.first_seen, t.c.id)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
     def save_week_themes(
         self, week: str, themes: Sequence[tuple[str, str, int, np.ndarray]]
     ) -> None:
