@@ -214,6 +214,9 @@ def test_how_made_page_counts_match_the_runs(weeks: TwoWeeks) -> None:
                 ".map(e => [e.id, e.innerText])"
             )
         )
+    home = BeautifulSoup((weeks.site / "index.html").read_text(), "lxml")
+    made_link = home.find("a", string="How this issue was made")
+    assert made_link is not None and made_link["href"] == "issues/2026-w48/made/index.html"
     # Week 2: its own crawl only (two sources, one down), its own articles.
     assert counts["count-sources"] == "2" and counts["count-failed"] == "1"
     assert counts["count-crawls"] == "1"

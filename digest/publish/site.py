@@ -81,7 +81,11 @@ def write_pages(
     records = records or SiteRecords()
     env.globals["stories"] = StoryIndex(records.stories)
     common: dict[str, Any] = {"site_title": site_title, "base_url": base_url}
-    _write(build_dir / "index.html", render(env, "index.html", issue=issues[0], root="", **common))
+    made = {i.id: making_path(i) for i in issues if i.id in records.makings}
+    home = render(
+        env, "index.html", issue=issues[0], made=made.get(issues[0].id, ""), root="", **common
+    )
+    _write(build_dir / "index.html", home)
     for position, issue in enumerate(issues):
         page = render(
             env,
@@ -89,7 +93,7 @@ def write_pages(
             issue=issue,
             newer=issues[position - 1] if position > 0 else None,
             older=issues[position + 1] if position + 1 < len(issues) else None,
-            made=making_path(issue) if issue.id in records.makings else "",
+            made=made.get(issue.id, ""),
             root="../../",
             **common,
         )
@@ -139,7 +143,7 @@ def write_record_pages(
         _write(build_dir / story_path(story.id), page)
     for issue in issues:
         if (making := records.makings.get(issue.id)) is not None:
-            page = render(env, "made.html", issue=issue, made=making, root="../../../", **common)
+            page = render(env, "made.html", issue=issue, record=making, root="../../../", **common)
             _write(build_dir / making_path(issue), page)
 
 
