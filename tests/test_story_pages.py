@@ -335,7 +335,8 @@ def test_each_crawl_counts_for_the_first_issue_made_after_it(tmp_path: Path) -> 
     log = RunLog(store)
     settings = Settings()
     try:
-        _crawl_run(log, datetime(2026, 11, 15, 8, tzinfo=UTC), {"Broken Feed": "answered 500"})
+        failure = "https://bot:pw@feeds.example.com/rss?token=s3cret answered 500"
+        _crawl_run(log, datetime(2026, 11, 15, 8, tzinfo=UTC), {"Broken Feed": failure})
         older = replace(older, built_at=datetime(2026, 11, 16, 9, tzinfo=UTC))
         keep_making(store, settings, older, 0, WriteReport("extractive"), fresh=True)
         _crawl_run(log, datetime(2026, 11, 20, 8, tzinfo=UTC), {})
@@ -351,7 +352,8 @@ def test_each_crawl_counts_for_the_first_issue_made_after_it(tmp_path: Path) -> 
     finally:
         store.close()
     assert (first.crawls, [s.status for s in first.failed_sources]) == (1, ["failed"])
-    assert first.failed_sources[0].error == "answered 500"
+    # Published without the feed's user, password or query (a private feed's token).
+    assert first.failed_sources[0].error == "https://feeds.example.com/rss answered 500"
     assert first.made_at == again.built_at
     assert (second.crawls, second.failed_sources, second.made_at) == (1, (), newer.built_at)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from digest.config import Settings
 from digest.models import Article, Issue
@@ -98,6 +100,25 @@ _DROPS = (
 )
 
 
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)
+
+
+def _public(error: str) -> str:
+    """A crawl error fit to publish: each URL in it without its user, password or query,
+    which may hold a private feed's token."""
+
+    def bare(match: re.Match[str]) -> str:
+        parts = urlsplit(match.group(0))
+        host = parts.hostname or ""
+        try:
+            netloc = f"{host}:{parts.port}" if parts.port else host
+        except ValueError:  # a port that is not a number
+            netloc = host
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+    return _URL.sub(bare, error)
+
+
 def _crawls(store: Store, issue: Issue, kept: dict[str, tuple[datetime, str]]) -> list[Run]:
     """The crawl runs that fed the issue: those since the issue before it was made (since its
     week began, for the first). An issue made again after a later one keeps the crawls its
@@ -137,7 +158,7 @@ def keep_making(
     for run in runs:
         for name in run.sources:
             t = tallies.get(name) or SourceTally(name, 0, 0)
-            error = run.errors.get(name, "")
+            error = _public(run.errors.get(name, ""))
             tallies[name] = replace(
                 t, crawls=t.crawls + 1, failed=t.failed + bool(error), error=error or t.error
             )
