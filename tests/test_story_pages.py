@@ -39,7 +39,7 @@ from digest.store import Store
 from digest.store.runs import RunLog
 from digest.urls import article_id
 from digest.write import WriteReport
-from tests.browser import ARTIFACTS, chromium
+from tests.browser import ARTIFACTS, chromium, phone_screen
 from tests.issues import BASE_URL, PAYLOADS, hostile_issue, two_weeks
 from tests.loopback import Reply, serve
 from tests.pages import assert_links_resolve, assert_no_executable_html
@@ -158,6 +158,12 @@ def test_story_page_shows_first_report_and_update_with_dates_and_all_sources(
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "story-page.png"))
         assert _severe(driver) == []
+        made = weeks.site / "issues" / "2026-w48" / "made" / "index.html"
+        with phone_screen(driver):
+            for shown in (page, made):  # a phone never scrolls sideways
+                driver.get(shown.as_uri())
+                width = driver.execute_script("return document.documentElement.scrollWidth")
+                assert width <= 375, (shown, width)
     assert len(moments) == 2, moments
     first, update = moments
     assert first.lower().startswith("17 november 2026 first report")
