@@ -7,8 +7,9 @@ A loopback server replays ../shared/data/ai_news_multisource_2025-07 (dev split)
 serve it: r/LocalLLaMA's listing JSON (score, comments, flair), Hacker News through Algolia
 (points, comments), the lab blogs' RSS snapshots of `raw_feeds/`; each shows only what was
 published before a simulated clock. `digest crawl` runs every --step-hours simulated hours from
-2025-06-27 to 2025-07-21 (DIGEST_NOW is the clock), and each week is made by `digest run --week`
-(the scheduler's path) when it ends. By default it runs twice: with engagement, and "plain",
+2025-06-27 to 2025-07-21 (DIGEST_NOW is the clock), and each week is made and published by
+`digest run --week` (the scheduler's path, `[schedule] action = "publish"`) when it ends, so the
+next week knows what was told. By default it runs twice: with engagement, and "plain",
 the same posts as RSS with no score, comments or flair. It prints per week and overall
 coverage, repeats, help share, missed events, story quality (BCubed, pairwise) and the crawl
 and build seconds; the last line is a JSON object of every figure.
@@ -281,7 +282,7 @@ def digest_toml(base: str) -> str:
         'sources = "sources.yaml"\n[store]\nurl = "sqlite:///digest.db"\n'
         f'[crawl]\nallowed_hosts = ["{base}"]\nhost_delay = 0.0\n'
         '[site]\nbase_url = "https://digest.example.com/"\n[email]\ndir = "outbox"\n'
-        '[schedule]\naction = "draft"\n'
+        '[schedule]\naction = "publish"\n'
     )
 
 
@@ -293,6 +294,8 @@ def digest(folder: Path, now: datetime, *args: str) -> float:
         "HF_HUB_OFFLINE": "1",
         "PYTHONPATH": str(ROOT),
         "COLUMNS": "200",
+        # Publishing signs each email's unsubscribe link (the replay has no subscribers).
+        "DIGEST_UNSUBSCRIBE_SECRET": os.environ.get("DIGEST_UNSUBSCRIBE_SECRET", "0" * 32),
     }
     started = timer.perf_counter()
     done = subprocess.run(
@@ -365,7 +368,7 @@ def score(run: Run, weeks: list[date], events: Events, items: Items) -> dict[str
         totals = {"events": 0, "cited": 0, "repeats": 0, "reddit": 0, "help": 0}
         for monday in weeks:
             week = issue_id(monday)
-            issue = mailing.draft(week)
+            issue = store.issue(week) or mailing.draft(week)
             if issue is None:
                 raise SystemExit(f"{run.mode}: no issue {week} was made")
             s = score_issue(issue, monday, events, items)

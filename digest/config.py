@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -52,7 +59,7 @@ class CrawlSettings(_Section):
 
 class EmbedSettings(_Section):
     model: str = "all-MiniLM-L6-v2"
-    backend: Literal["torch", "onnx-int8"] = "torch"
+    backend: str = "torch"  # a name in analyze.EMBEDDERS, checked where the embedder is made
     device: Literal["auto", "cpu", "cuda"] = "auto"
     batch_size: int = Field(64, ge=1)
 
@@ -62,12 +69,12 @@ class AnalyzeSettings(_Section):
     story_window_days: int = Field(14, ge=1)
     min_theme_size: int = Field(3, ge=2)
     max_themes: int = Field(8, ge=1)
-    quick_hits: int = Field(8, ge=0)
+    quick_hits: int = Field(12, ge=0)
     topics: Path = Path("topics.toml")
 
 
 class WriterSettings(_Section):
-    backend: Literal["extractive", "openai", "anthropic"] = "extractive"
+    backend: str = "extractive"  # a name in WRITERS or CHAT_BACKENDS, checked where used
     stories_per_theme: int = Field(4, ge=1)
     research: int = Field(4, ge=0)
     model: str = ""
@@ -207,10 +214,71 @@ class AlertSettings(_Section):
         return v
 
 
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+
+
+class WebhookTarget(_Section):
+    """One place each published issue is POSTed to: a Slack or Discord channel, or any URL."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,39}$")  # the ledger's key: keep it
+    format: Literal["slack", "discord", "json"]
+    url: str = ""
+    url_env: str = ""  # an environment variable holding the URL (Slack's and Discord's are secret)
+    secret_env: str = ""  # json: the environment variable holding the HMAC key
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError(f"{v!r} is not an http(s) URL")
+        return v
+
+    @field_validator("url_env", "secret_env")
+    @classmethod
+    def _env_name(cls, v: str) -> str:
+        if v and not _ENV_NAME.fullmatch(v):
+            raise ValueError(f"{v!r} is not an environment variable name, e.g. DIGEST_HOOK_KEY")
+        return v
+
+    @model_validator(mode="after")
+    def _complete(self) -> WebhookTarget:
+        where = f"target {self.name!r}"
+        if bool(self.url) == bool(self.url_env):
+            raise ValueError(f"{where}: give exactly one of url and url_env")
+        if self.format == "json" and not self.secret_env:
+            raise ValueError(
+                f"{where}: secret_env is required for format 'json' (its POSTs are signed); "
+                "name the environment variable that holds the key"
+            )
+        if self.format != "json" and self.secret_env:
+            raise ValueError(f"{where}: secret_env is only for format 'json'; remove it")
+        return self
+
+
+class WebhookSettings(_Section):
+    """Where `digest publish` posts each issue, and how hard it tries."""
+
+    targets: tuple[WebhookTarget, ...] = ()
+    timeout: float = Field(10.0, gt=0)  # seconds to connect, and between bytes of the answer
+    deadline: float = Field(30.0, gt=0)  # seconds for one whole POST
+    max_attempts: int = Field(4, ge=1, le=20)  # tries per target within one run
+    retry_delay: float = Field(5.0, ge=0)  # doubled after each failed try
+    max_retry_after: float = Field(120.0, ge=0)  # a longer Retry-After defers to the next run
+
+    @field_validator("targets")
+    @classmethod
+    def _unique(cls, v: tuple[WebhookTarget, ...]) -> tuple[WebhookTarget, ...]:
+        names = [t.name for t in v]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"target names must be unique; {', '.join(twice)} appear twice")
+        return v
+
+
 class ExecutorSettings(_Section):
     """Where crawl fetches and embedding batches run: in this process, or on a Ray cluster."""
 
-    kind: Literal["local", "ray"] = "local"
+    kind: str = "local"  # a name in pipeline.executors.EXECUTORS, checked where it is opened
     address: str = ""  # a Ray cluster ("auto", "host:6379", "ray://host:10001"); "": a local Ray
     num_cpus: int = Field(0, ge=0)  # CPUs of the local Ray digest starts; 0: every core
     embed_actors: int = Field(1, ge=1)  # model copies embedding at once
@@ -244,11 +312,39 @@ class Settings(_Section):
     log: LogSettings = LogSettings()
     alerts: AlertSettings = AlertSettings()
     executor: ExecutorSettings = ExecutorSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
 
 def smtp_password() -> str:
     """The SMTP password, only ever from the environment."""
     return os.environ.get("DIGEST_SMTP_PASSWORD", "")
+
+
+def webhook_secret(target: WebhookTarget, index: int) -> str:
+    """The HMAC key of a json target, from the environment variable it names."""
+    value = os.environ.get(target.secret_env, "")
+    if len(value) < 16:
+        state = "is not set" if not value else "is shorter than 16 characters"
+        raise ConfigError(
+            f"webhooks.targets.{index}.secret_env: {target.secret_env} {state}; set it to the "
+            "key the receiver checks signatures with, e.g. "
+            "$(python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    return value
+
+
+def webhook_url(target: WebhookTarget, index: int) -> str:
+    """The target's URL: as written, or from the environment variable url_env names."""
+    if target.url:
+        return target.url
+    value = os.environ.get(target.url_env, "").strip()
+    if not value.startswith(("http://", "https://")):
+        state = "is not set" if not value else "does not hold an http(s) URL"
+        raise ConfigError(
+            f"webhooks.targets.{index}.url_env: {target.url_env} {state}; set it to the "
+            f"webhook's URL, or write the URL as webhooks.targets.{index}.url"
+        )
+    return value
 
 
 def _where(loc: tuple[int | str, ...]) -> str:

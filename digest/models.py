@@ -177,6 +177,9 @@ class Note:
     citations: tuple[Citation, ...]
     title: str = ""  # a paper's title (research corner)
     authors: str = ""  # a paper's authors (research corner)
+    # The thing itself (a model's page, the lab's post) when the line is cited to a thread or
+    # a report about it: linked after the line, not a citation of it.
+    origin: Citation | None = None
 
 
 @dataclass(frozen=True)

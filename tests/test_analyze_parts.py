@@ -92,7 +92,10 @@ def test_engagement_is_ranked_within_each_source() -> None:
         base,
     ]
     ranks = engagement_ranks(items)
-    assert ranks["hn1"] == ranks["r1"] == 1.0 and ranks["hn2"] == 0.5 and "a1" not in ranks
+    # Each source's best post reads as 1 whatever its count; a ninth of the points is less,
+    # on a log scale (not a ninth); items with no engagement get none.
+    assert ranks["hn1"] == ranks["r1"] == 1.0 and "a1" not in ranks
+    assert 0.6 < ranks["hn2"] < 0.75
 
 
 def test_bcubed_counts_splits_and_merges() -> None:

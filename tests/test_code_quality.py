@@ -62,6 +62,26 @@ def test_no_module_imports_a_private_name_of_another_package() -> None:
     assert not found, "\n".join(found)
 
 
+def test_ops_and_cli_use_only_what_pipeline_exports() -> None:
+    """Names taken from `digest.pipeline` (imported, or read as `pipeline.x`) are in its
+    __all__; the contract `pipeline-face` keeps them off its modules."""
+    from digest import pipeline
+
+    found = []
+    for path in _modules():
+        if path.parent.name not in ("ops", "cli"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "digest.pipeline":
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.Attribute) and ast.unparse(node.value) == "pipeline":
+                names = [node.attr]
+            else:
+                continue
+            found += [f"{path.relative_to(ROOT)}: {n}" for n in names if n not in pipeline.__all__]
+    assert not found, "not in digest.pipeline.__all__:\n" + "\n".join(found)
+
+
 def test_import_contracts_hold() -> None:
     """The rooms' import rules in pyproject.toml (see docs/architecture.md)."""
     lint = Path(sys.executable).with_name("lint-imports")

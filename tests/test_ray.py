@@ -251,7 +251,6 @@ def test_a_gpu_asked_for_on_a_cluster_without_one_is_refused(ray_executor: Execu
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ('kind = "spark"', "executor.kind: Input should be 'local' or 'ray'"),
         ('address = "http://head:8265"', "executor.address: Value error, 'http://head:8265' is"),
         ("embed_actors = 0", "executor.embed_actors: Input should be greater than or equal to 1"),
     ],
@@ -262,6 +261,14 @@ def test_bad_executor_settings_are_named(tmp_path: Path, line: str, message: str
     with pytest.raises(ConfigError) as raised:
         load_settings(config)
     assert message in str(raised.value)
+
+
+def test_an_unknown_executor_is_refused_when_opened_naming_those_known(tmp_path: Path) -> None:
+    config = tmp_path / "digest.toml"
+    config.write_text('[executor]\nkind = "spark"\n')
+    settings = load_settings(config)  # a package may register "spark"
+    with pytest.raises(ConfigError, match="kind = 'spark' is unknown; use 'local' or 'ray'"):
+        executor_for(settings.executor)
 
 
 def test_the_ray_executor_without_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

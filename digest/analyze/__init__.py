@@ -20,6 +20,7 @@ from digest.analyze.embed import (
     embed_articles,
     make_embedder,
 )
+from digest.analyze.events import event_section
 from digest.analyze.memory import StoryMemory, ThemeHistory, compare_weeks, week_stories
 from digest.analyze.rank import mmr_order, theme_score
 from digest.analyze.select import engagement_ranks, select_stories, story_value
@@ -71,8 +72,10 @@ def _no_texts(texts: Sequence[str]) -> np.ndarray:
 
 
 def is_paper(story: Story, paper_sources: frozenset[str]) -> bool:
-    """A story about a paper: it links arXiv (or a like venue) or comes from a paper source."""
-    return any(_PAPER_LINK.match(a.url) or a.source in paper_sources for a in story.articles)
+    """A story about a paper: at least half its articles link arXiv (or a like venue) or come
+    from a paper source. A model release that also links its technical report is a release."""
+    papers = sum(1 for a in story.articles if _PAPER_LINK.match(a.url) or a.source in paper_sources)
+    return papers > 0 and 2 * papers >= len(story.articles)
 
 
 def build_themes(
@@ -197,6 +200,17 @@ def plan_issue(
             themes.append(replace(t, stories=tuple(members)))
         else:
             unthemed.extend(members)
+    centroids = {t.id: found.centroids[t.id] for t in themes}
+    # A launch the week talks about that found no theme leads a section named after it.
+    row_of = {s.id: row for s, row in zip(chosen.stories, chosen.rows, strict=True)}
+    for story in list(unthemed):
+        section = event_section(story)
+        if section is not None and section.id not in centroids:
+            themes.append(section)
+            centroids[section.id] = unit_vector(vectors[row_of[story.id]])
+            unthemed.remove(story)
+    # Sections lead with the biggest news they tell.
+    themes.sort(key=lambda t: -max(chosen.scores[s.id] for s in t.stories))
     # Chosen stories are distinct events already: quick hits go by score, not by diversity.
     unthemed.sort(key=lambda s: -chosen.scores[s.id])
     return WeekAnalysis(
@@ -204,5 +218,5 @@ def plan_issue(
         tuple(unthemed),
         chosen.scores,
         tuple(papers),
-        {t.id: found.centroids[t.id] for t in themes},
+        centroids,
     )

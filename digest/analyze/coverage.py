@@ -208,7 +208,8 @@ def issue_entries(issue: Issue) -> list[list[tuple[str, str]]]:
             [(c.article_id, c.url)] for c in section.citations if c.article_id not in in_stories
         )
     for note in (*issue.quick_hits, *issue.research, *issue.watch):
-        entries.append([(c.article_id, c.url) for c in note.citations])
+        origin = [note.origin] if note.origin else []
+        entries.append([(c.article_id, c.url) for c in (*note.citations, *origin)])
     return entries
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -11,7 +12,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from digest.analyze.events import named_versions
 from digest.analyze.stories import specific_tokens
+from digest.analyze.titles import MIN_HEADLINE_WORDS
 from digest.models import Article, Story
 from digest.primary import is_primary
 
@@ -86,7 +89,8 @@ _FORUMS = ("reddit.com", "news.ycombinator.com", "lobste.rs")
 SOURCE_WEIGHT = 1.0  # each distinct source beyond the first
 FAMILY_WEIGHT = 0.5  # each distinct publisher family beyond the first
 FIRST_PARTY_WEIGHT = 0.6  # the lab's own page, a paper, a repository or a model page
-ENGAGEMENT_WEIGHT = 1.0  # the best engagement percentile within its own source and week
+ENGAGEMENT_WEIGHT = 2.0  # the best engagement within its own source and week (0..1)
+TOP_PERCENTILE = 95  # a source's top engagement of the week, against which a post's is read
 KIND_WEIGHT_SCALE = 1.0  # the best post type among its articles
 SIZE_WEIGHT = 0.5  # per doubling of its news articles
 RECENCY_WEIGHT = 0.2
@@ -95,10 +99,13 @@ UPDATE_FACTOR = 0.6
 # Centroid cosine at which two chosen stories are taken for one event told twice.
 SAME_EVENT = 0.72
 # ... and at which two that share a name-and-number token ("k2", "qwen3-235b") are.
-SAME_NAMED_EVENT = 0.5
+SAME_NAMED_EVENT = 0.6
 # A name that at most this many stories of the week carry (or this share of them) is distinctive.
 NAME_STORIES = 3
 NAME_SHARE = 0.06  # a big event's name is in many of the week's stories: still a name
+VERSIONED_SHARE = 0.1  # ... and a name with its version ("grok4") in more of them
+VERSIONED = "v:"  # marks a name joined to its version among a story's names
+SAME_VERSIONED_EVENT = 0.3  # centroid cosine at which two sharing a versioned name are one
 MERGE_POOL = 20
 NAME_STEP = 0.1  # two shared names or more: this much further apart
 _NAME = re.compile(r"(?<![\w.-])[A-Z][\w.-]*[A-Za-z0-9](?![\w-])")
@@ -167,10 +174,21 @@ def family(article: Article) -> str:
     return ".".join(labels[-keep:])
 
 
+def outlet(article: Article) -> str:
+    """Who reported it, for counting outlets: its publisher family, but a repository or
+    model page is the thing reported (the first-party bonus counts it), so a post linking one
+    counts as the source that posted it: three model pages in one thread are not three
+    outlets."""
+    host = (urlsplit(article.url).hostname or "").lower().removeprefix("www.")
+    return article.source if host in _HOSTING else family(article)
+
+
 def engagement_ranks(articles: Sequence[Article]) -> dict[str, float]:
-    """Each article's engagement (points or upvotes, plus comments) as its percentile within
-    its own source (0..1), ties sharing the top of their range, so 500 HN points and 500 Reddit
-    upvotes are not compared as equals; none for a source whose items carry no engagement."""
+    """Each article's engagement (points or upvotes, plus comments) against the top of its own
+    source's week, on a log scale (0..1): 500 HN points and 500 Reddit upvotes are each read
+    against what their source's best posts get, and a post with ten times the upvotes of
+    another counts for more, not merely one rank higher. None for a source whose items carry
+    no engagement."""
     by_source: dict[str, list[tuple[float, str]]] = {}
     for a in articles:
         by_source.setdefault(a.source, []).append((float(a.score + a.comments), a.id))
@@ -179,9 +197,9 @@ def engagement_ranks(articles: Sequence[Article]) -> dict[str, float]:
         numbers = np.array([v for v, _ in values])
         if not numbers.any():
             continue
-        below = np.searchsorted(np.sort(numbers), numbers, side="right")
-        for (_, article_id), rank in zip(values, below, strict=True):
-            ranks[article_id] = float(rank) / len(values)
+        top = math.log1p(max(float(np.percentile(numbers, TOP_PERCENTILE)), 1.0))
+        for value, article_id in values:
+            ranks[article_id] = min(math.log1p(value) / top, 1.0)
     return ranks
 
 
@@ -223,7 +241,7 @@ def story_value(
         sources = {a.source for a in articles}
         score += SOURCE_WEIGHT * (sum((weights or {}).get(x, 1.0) for x in sources) - 1)
     if signals.families:
-        score += FAMILY_WEIGHT * (len({family(a) for a in articles}) - 1)
+        score += FAMILY_WEIGHT * (len({outlet(a) for a in articles}) - 1)
     if signals.first_party and any(is_primary(a) for a in articles):
         score += FIRST_PARTY_WEIGHT
     if signals.engagement:
@@ -237,6 +255,27 @@ def story_value(
         age_days = max((week_end - latest).total_seconds() / 86400, 0.0)
         score += RECENCY_WEIGHT / (1.0 + age_days)
     return score * UPDATE_FACTOR if story.is_update else score
+
+
+def lead_title(articles: Sequence[Article], ranks: Mapping[str, float]) -> str:
+    """The title of the post that best tells the story as news: one that names what most of
+    its posts name ("Kimi K2"), a release or news post over chatter, the lab's own page, then
+    the most engaged, then the first; a title of a few words ("moonshotai/Kimi-K2") only when
+    no post says more."""
+    named = Counter(x for a in articles for x in named_versions(a.title))
+    top = named.most_common(1)[0][0] if named else ""
+
+    def key(a: Article) -> tuple[bool, bool, float, bool, float, float]:
+        return (
+            len(a.title.split()) >= MIN_HEADLINE_WORDS,
+            bool(top) and top in named_versions(a.title),
+            KIND_WEIGHT[post_kind(a)],
+            is_primary(a),
+            ranks.get(a.id, 0.0),
+            -a.published_at.timestamp(),
+        )
+
+    return max(articles, key=key).title
 
 
 def is_news(story: Story, general_sources: Collection[str] = ()) -> bool:
@@ -268,11 +307,13 @@ def _close(
     best = int(np.argmax(sims))
     if sims[best] >= SAME_EVENT:
         return best
-    shared = [
-        i
-        for i, other in enumerate(tokens)
-        if (n := len(other & t)) and sims[i] >= SAME_NAMED_EVENT - NAME_STEP * min(n - 1, 1)
-    ]
+
+    def near(i: int, shared: frozenset[str]) -> bool:
+        if any(x.startswith(VERSIONED) for x in shared):
+            return bool(sims[i] >= SAME_VERSIONED_EVENT)
+        return bool(sims[i] >= SAME_NAMED_EVENT - NAME_STEP * min(len(shared) - 1, 1))
+
+    shared = [i for i, other in enumerate(tokens) if (both := other & t) and near(i, both)]
     # More names shared is stronger evidence than a little more closeness.
     return max(shared, key=lambda i: (min(len(tokens[i] & t), 2), sims[i])) if shared else -1
 
@@ -336,6 +377,9 @@ def _tokens(story: Story, common: Collection[str]) -> frozenset[str]:
     too), and capitalised words never written in lower case in `common` ("Kiro", "ERNIE")."""
     found = {x for a in story.articles for x in specific_tokens(a.title)}
     parts = {p for x in found for p in re.split(r"[-_/]", x) if re.search(r"\d", p) and len(p) > 1}
+    # The name with its version most of its titles carry ("grok4"), if any.
+    versions = Counter(x for a in story.articles for x in named_versions(a.title))
+    found |= {VERSIONED + x for x, _ in versions.most_common(1)}
     names = {w.lower() for a in story.articles for w in _NAME.findall(a.title)}
     names |= {p for w in names for p in re.split(r"[-_/]", w) if len(p) > 2}
     return frozenset(found | parts | (names - set(common) - _GENERIC))
@@ -355,9 +399,15 @@ def _names(
         for t in tokens[i]:
             counts[t] = counts.get(t, 0) + 1
     most = max(NAME_STORIES, NAME_SHARE * len(among))
+    # A name with its version ("grok4") names one thing: many stories of a week carrying it are
+    # pieces of its launch more often than other events.
+    most_versioned = max(most, VERSIONED_SHARE * len(among))
+
+    def rare(t: str) -> bool:
+        return counts[t] <= (most_versioned if t.startswith(VERSIONED) else most)
+
     return {
-        i: frozenset(t for t in found if i not in among or counts[t] <= most)
-        for i, found in tokens.items()
+        i: frozenset(t for t in found if i not in among or rare(t)) for i, found in tokens.items()
     }
 
 
@@ -433,7 +483,7 @@ def select_stories(
             key=lambda a: (a.published_at, a.id),
         )
         lead = members[0]
-        story = replace(stories[lead], articles=tuple(articles))
+        story = replace(stories[lead], articles=tuple(articles), title=lead_title(articles, ranks))
         if lead in updates:
             story = replace(story, id=updates[lead], is_update=True)
         value = story_value(story, ranks, week_end, weights, signals)

@@ -1,9 +1,9 @@
 """The `digest` command: parse arguments, call the pipeline, print what happened.
 
 One module per command group: setup (demo, init, migrate), fetch (crawl, sources), issue
-(build, run), editing (draft, check, publish), readers (send, subscribers, serve), unattended
-(schedule, status), offline (cluster). context.py opens the settings and the store once per
-command; show.py prints what the pipeline did.
+(build, run), editing (draft, check, publish, deliver), readers (send, subscribers, serve),
+unattended (schedule, status), offline (cluster). context.py opens the settings and the store
+once per command; show.py prints what the pipeline did.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`digest draft`, `check` and `publish`: a week's issue as a draft to edit, checked, published."""
+"""`digest draft`, `check`, `publish` and `deliver`: a week's issue drafted, checked, published."""
 
 from __future__ import annotations
 
@@ -48,10 +48,22 @@ def cmd_publish(args: argparse.Namespace) -> int:
             send=not args.no_email,
             say=console.print,
             force=args.force,
+            webhooks=not args.no_webhooks,
         )
     show.published(report.published)
+    if report.delivered is not None:
+        show.delivered(report.delivered)
     if report.sent is not None:
         show.sent(report.sent)
+    return 0
+
+
+def cmd_deliver(args: argparse.Namespace) -> int:
+    with opened(args.config) as ctx:
+        report = pipeline.deliver_issue(
+            ctx.settings, ctx.store, issue_arg(args.week), args.resend_interrupted, console.print
+        )
+    show.delivered(report)
     return 0
 
 
@@ -67,10 +79,11 @@ def add_commands(command: Command, with_config: Option, with_week: Option) -> No
     )
     p.set_defaults(run=cmd_draft)
 
-    p = command("publish", "Publish the edited draft: site and feeds first, then email.")
+    p = command("publish", "Publish the edited draft: site and feeds, then webhooks and email.")
     with_config(p)
     with_week(p)
-    p.add_argument("--no-email", action="store_true", help="publish the site and feeds only")
+    p.add_argument("--no-email", action="store_true", help="send no email to subscribers")
+    p.add_argument("--no-webhooks", action="store_true", help="post to no webhook target")
     p.add_argument(
         "--force", action="store_true", help="publish even when the editorial check finds errors"
     )
@@ -80,3 +93,15 @@ def add_commands(command: Command, with_config: Option, with_week: Option) -> No
     with_config(p)
     with_week(p)
     p.set_defaults(run=cmd_check)
+
+    p = command(
+        "deliver", "POST a published issue to every webhook target not sent it yet; safe to rerun."
+    )
+    with_config(p)
+    with_week(p)
+    p.add_argument(
+        "--resend-interrupted",
+        action="store_true",
+        help="also POST to targets whose delivery was in flight when a run died (may repeat)",
+    )
+    p.set_defaults(run=cmd_deliver)

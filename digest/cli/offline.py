@@ -55,9 +55,8 @@ def add_commands(command: Command) -> None:
     )
     p.add_argument(
         "--backend",
-        choices=["torch", "onnx-int8"],
         default=EmbedSettings().backend,
-        help="embedding backend (default: embed.backend's default)",
+        help="embedding backend: torch, onnx-int8 or a plugin's (default: embed.backend's default)",
     )
     p.add_argument(
         "--threshold",

@@ -49,7 +49,10 @@ def issue(report: pipeline.BuildReport) -> None:
 
 
 def published(p: pipeline.PublishResult) -> None:
-    console.print(f"site:  {p.index}\nissue: {p.issue_page}\nfeed:  {p.feed}\nemail: {p.email}")
+    console.print(
+        f"site:  {p.index}\nissue: {p.issue_page}\nfeed:  {p.feed}\njson:  {p.issue_json}\n"
+        f"email: {p.email}"
+    )
 
 
 def writing(w: pipeline.WriteReport) -> None:
@@ -103,4 +106,25 @@ def sent(report: pipeline.SendReport) -> None:
             f"died and were not sent again (the server may have them): "
             f"{', '.join(report.interrupted)}; "
             "`digest send --resend-interrupted` sends them[/yellow]"
+        )
+
+
+def delivered(report: pipeline.DeliveryReport) -> None:
+    r = report.result
+    console.print(f"webhooks: {len(r.sent)} sent, {len(r.skipped)} skipped (sent before)")
+    for label, found in (
+        ("deferred, the next `digest deliver` tries again", r.deferred),
+        ("refused by the receiver (fix the target; the next run tries again)", r.rejected),
+        ("sent with no answer (perhaps received; not resent)", r.unknown),
+    ):
+        for name, why in found.items():
+            console.print(f"[yellow]  {escape(name)}: {label}: {escape(why)}[/yellow]")
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(report.ledger.items()))
+    console.print(f"issue {report.issue_id} so far: {counts or 'no webhook targets'}")
+    if report.interrupted:
+        console.print(
+            f"[yellow]{len(report.interrupted)} webhook(s) were in flight when an earlier run "
+            f"died and were not sent again (the receiver may have them): "
+            f"{', '.join(report.interrupted)}; `digest deliver --resend-interrupted` sends "
+            "them[/yellow]"
         )

@@ -11,7 +11,7 @@ from digest.crawl.extract import with_full_text
 from digest.crawl.http import FetchPolicy, RetryLater, Withdrawn, open_fetcher
 from digest.crawl.parsing import parse_pool
 from digest.crawl.robots import RobotsFile, RobotsRules
-from digest.crawl.sources import KINDS
+from digest.crawl.sources import source_kind
 from digest.crawl.visit import Validators, Visit
 from digest.errors import DigestError
 from digest.models import Article, Source, SourceHealth
@@ -127,7 +127,7 @@ def add_full_text_sync(
 
 
 async def _read(visit: Visit, source: Source) -> SourceResult:
-    kind = KINDS.get(source.kind)
+    kind = source_kind(source.kind)
     if kind is None:
         return SourceResult(source, (), f"source kind {source.kind!r} is not supported yet")
     try:

@@ -12,7 +12,7 @@ import feedparser
 from pydantic import Field, model_validator
 
 from digest.crawl.articles import make_article, unique
-from digest.crawl.kind import SourceEntry, SourceKind
+from digest.crawl.kind import SourceEntry, declare
 from digest.crawl.rss import _published
 from digest.crawl.text import collapse_whitespace
 from digest.crawl.visit import Visit
@@ -93,4 +93,4 @@ class ArxivEntry(SourceEntry):
         return self
 
 
-KIND = SourceKind("arxiv", ArxivEntry, read_arxiv)
+KIND = declare("arxiv", ArxivEntry, read_arxiv)

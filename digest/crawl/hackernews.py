@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from digest.crawl.apijson import load_json, shape_error
 from digest.crawl.articles import as_int, make_article, parse_time, plain, unique
-from digest.crawl.kind import SourceEntry, SourceKind
+from digest.crawl.kind import SourceEntry, declare
 from digest.crawl.text import one_line
 from digest.crawl.visit import Visit
 from digest.models import Article, Source
@@ -86,4 +86,4 @@ class HackerNewsEntry(SourceEntry):
         return self
 
 
-KIND = SourceKind("hackernews", HackerNewsEntry, read_hackernews)
+KIND = declare("hackernews", HackerNewsEntry, read_hackernews)

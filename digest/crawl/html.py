@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 from pydantic import field_validator
 
 from digest.crawl.articles import make_article, parse_time, unique
-from digest.crawl.kind import SourceEntry, SourceKind
+from digest.crawl.kind import SourceEntry, declare
 from digest.crawl.text import collapse_whitespace
 from digest.crawl.visit import Visit
 from digest.errors import FeedError
@@ -112,4 +112,4 @@ class HtmlEntry(SourceEntry):
         return v
 
 
-KIND = SourceKind("html", HtmlEntry, read_html)
+KIND = declare("html", HtmlEntry, read_html)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from digest.crawl.articles import as_int, make_article, parse_time, plain, unique
-from digest.crawl.kind import SourceEntry, SourceKind
+from digest.crawl.kind import SourceEntry, declare
 from digest.crawl.text import one_line
 from digest.crawl.visit import Visit
 from digest.errors import FeedError
@@ -103,4 +103,4 @@ class JsonlEntry(SourceEntry):
         return self
 
 
-KIND = SourceKind("jsonl", JsonlEntry, read_jsonl)
+KIND = declare("jsonl", JsonlEntry, read_jsonl)

@@ -1,4 +1,4 @@
-"""What a source kind declares: its entry in sources.yaml (a pydantic model) and its reader."""
+"""What a source kind declares (its entry in sources.yaml and its reader), and the kinds known."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from digest.crawl.visit import Visit
 from digest.models import Article, Source
+from digest.registry import Registry
 
 Reader = Callable[[Visit, Source], Awaitable[Sequence[Article]]]
 
@@ -77,3 +78,14 @@ class SourceKind:
     name: str
     entry: type[SourceEntry]
     read: Reader
+
+
+# Filled by the kind modules of digest/crawl as they are imported, and by installed packages
+# through the entry point group (`[project.entry-points."digest.source_kinds"]
+# mine = "pkg.mod:KIND"`, a SourceKind).
+SOURCE_KINDS: Registry[SourceKind] = Registry("digest.source_kinds")
+
+
+def declare(name: str, entry: type[SourceEntry], read: Reader) -> SourceKind:
+    """The kind `name`, filed in SOURCE_KINDS: a kind module's `KIND = declare(...)`."""
+    return SOURCE_KINDS.add(name, SourceKind(name, entry, read))

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from digest.crawl.apijson import load_json, shape_error
 from digest.crawl.articles import as_int, make_article, parse_time, plain, unique
-from digest.crawl.kind import SourceEntry, SourceKind
+from digest.crawl.kind import SourceEntry, declare
 from digest.crawl.text import one_line
 from digest.crawl.visit import Visit
 from digest.models import Article, Source
@@ -61,4 +61,4 @@ class LobstersEntry(SourceEntry):
     tag: str = Field(pattern=_NAME)
 
 
-KIND = SourceKind("lobsters", LobstersEntry, read_lobsters)
+KIND = declare("lobsters", LobstersEntry, read_lobsters)

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from digest.crawl.apijson import load_json, shape_error
 from digest.crawl.articles import as_int, make_article, parse_time, plain, unique
-from digest.crawl.kind import SourceEntry, SourceKind
+from digest.crawl.kind import SourceEntry, declare
 from digest.crawl.text import one_line
 from digest.crawl.visit import Visit
 from digest.models import Article, Source
@@ -73,4 +73,4 @@ class RedditEntry(SourceEntry):
     max_items: int = Field(50, ge=1, le=100)
 
 
-KIND = SourceKind("reddit", RedditEntry, read_reddit)
+KIND = declare("reddit", RedditEntry, read_reddit)

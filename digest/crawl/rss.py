@@ -17,7 +17,7 @@ from digest.crawl.expat import refuse_huge_tokens
 from digest.crawl.feedxml import fast_entries
 from digest.crawl.http import Fetched
 from digest.crawl.jsonfeed import is_json_feed, parse_json_feed
-from digest.crawl.kind import SourceEntry, SourceKind
+from digest.crawl.kind import SourceEntry, declare
 from digest.crawl.parsing import Parsed, off_loop
 from digest.crawl.text import collapse_whitespace, html_to_text, one_line
 from digest.crawl.visit import Visit
@@ -168,4 +168,4 @@ class FeedEntry(SourceEntry):
     full_text: bool = True
 
 
-KIND = SourceKind("feed", FeedEntry, read_feed)
+KIND = declare("feed", FeedEntry, read_feed)

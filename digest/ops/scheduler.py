@@ -34,6 +34,7 @@ from digest.ops import (
     utcnow,
 )
 from digest.ops.periods import due_week, next_fire, week_of, weekly_trigger
+from digest.ops.stored_jobs import update_stored_jobs
 from digest.pipeline import Embedder, Store
 
 _log = logging.getLogger("digest.scheduler")
@@ -63,7 +64,10 @@ def weekly_job() -> None:
 
 
 def job_store(store: Store) -> SQLAlchemyJobStore:
-    return SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)
+    """The store's job table, its jobs saved by an older version brought up to date."""
+    jobs = SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)
+    update_stored_jobs(jobs, {"crawl_job": crawl_job, "weekly_job": weekly_job})
+    return jobs
 
 
 class DigestScheduler:

@@ -39,6 +39,7 @@ from digest.errors import AnalyzeError, ConfigError, PublishError
 from digest.models import Issue, Source, Story
 from digest.pipeline.clustering import cluster_items
 from digest.pipeline.crawling import STOPPED, CrawlReport, SourceOutcome, crawl
+from digest.pipeline.deliver import DeliveryReport, announce, deliver_issue, ready_to_announce
 from digest.pipeline.executors import close_executors, executor_for
 from digest.pipeline.mail import SendReport, send_issue, unsubscriber
 from digest.pipeline.pages import keep_making, preview_site, publish_site
@@ -74,6 +75,7 @@ __all__ = [
     "BuildReport",
     "CheckReport",
     "CrawlReport",
+    "DeliveryReport",
     "DraftReport",
     "Embedder",
     "FetchPolicy",
@@ -104,6 +106,7 @@ __all__ = [
     "close_executors",
     "cluster_items",
     "crawl",
+    "deliver_issue",
     "draft",
     "draft_path",
     "executor_for",
@@ -307,6 +310,7 @@ class PublishReport:
     issue: Issue
     published: PublishResult
     sent: SendReport | None
+    delivered: DeliveryReport | None = None  # the webhooks
 
 
 def draft_path(settings: Settings, issue_id: str) -> Path:
@@ -392,13 +396,13 @@ def publish_draft(
     say: Say = _quiet,
     force: bool = False,
     embedder: Embedder | None = None,
+    webhooks: bool = True,
 ) -> PublishReport:
-    """Publish the edited draft: the site and feeds first, then the email to subscribers.
+    """Publish the edited draft: the site and feeds first, then webhooks, then the email.
 
     A draft that breaks an editorial rule (see `check`) is refused unless `force` is set.
     """
-    if send:
-        unsubscribe_secret()  # refuse before publishing anything, not halfway through
+    ready_to_announce(settings, send, webhooks)
     edited, markdown = _edited_draft(settings, store, issue)
     if not force:
         say("checking the draft")
@@ -413,8 +417,8 @@ def publish_draft(
     edited = store.save_issue(edited)
     say("publishing site and feeds")
     result = publish_site(store, edited, settings)
-    sent = send_issue(settings, store, edited.id, say=say) if send else None
-    return PublishReport(edited, result, sent)
+    sent, delivered = announce(settings, store, edited.id, send, webhooks, say)
+    return PublishReport(edited, result, sent, delivered)
 
 
 def _edited_draft(settings: Settings, store: Store, issue: str | None) -> tuple[Issue, Path]:

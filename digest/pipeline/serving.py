@@ -8,7 +8,7 @@ from datetime import timedelta
 from starlette.types import ASGIApp
 
 from digest.config import Settings
-from digest.pipeline.mail import unsubscriber
+from digest.pipeline.mail import TopicPreferences, unsubscriber
 from digest.pipeline.wiring import publish_settings, smtp_settings
 from digest.publish.render import make_environment
 from digest.publish.serve import make_app
@@ -27,7 +27,8 @@ class Served:
 
 
 def site_app(settings: Settings, store: Store) -> Served:
-    """The built site, /unsubscribe/ and the subscribe form, as `digest serve` serves them."""
+    """The built site, /unsubscribe/, the subscribe form and the topics page (/preferences/),
+    as `digest serve` serves them."""
     site = publish_settings(settings)
     secret = unsubscribe_secret()
     env = make_environment(site.template_dir)
@@ -42,5 +43,6 @@ def site_app(settings: Settings, store: Store) -> Served:
         SignupPolicy(s.signups_per_client, s.signups_per_address, valid),
     )
     page = {"site_title": site.site_title, "base_url": site.base_url}
-    app = make_app(site.site_dir, env, page, unsubscriber(store), s, desk)
+    topics = TopicPreferences(store, secret)
+    app = make_app(site.site_dir, env, page, unsubscriber(store), s, desk, topics)
     return Served(app, outbox)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from digest import clock
 from digest.analyze import Embedder, WeekAnalysis
-from digest.config import Settings
+from digest.config import Settings, WriterSettings
+from digest.errors import ConfigError
 from digest.models import Issue
 from digest.pipeline.week import issue_id
+from digest.registry import Registry, one_of
 from digest.write import (
+    CHAT_BACKENDS,
     Caller,
     CallPolicy,
     Connection,
@@ -27,14 +31,26 @@ from digest.write import (
     write_issue,
 )
 
+MakeWriter = Callable[
+    [WriterSettings, ExtractiveWriter, ResponseCache], tuple[Writer, Usage | None]
+]
+# Writers by [writer] backend name; an LLM writer is made for every chat backend's name too.
+# A package adds a writer through the entry point group `digest.writers`.
+WRITERS: Registry[MakeWriter] = Registry("digest.writers")
 
-def make_writer(
-    settings: Settings, fallback: ExtractiveWriter, cache: ResponseCache
+
+@WRITERS.register("extractive")
+def extractive_writer(
+    w: WriterSettings, fallback: ExtractiveWriter, cache: ResponseCache
 ) -> tuple[Writer, Usage | None]:
-    """The writer named in [writer] backend, and the usage its calls add up to (LLMs only)."""
-    w = settings.writer
-    if w.backend == "extractive":
-        return fallback, None
+    """The sources' own sentences: no network, no key."""
+    return fallback, None
+
+
+def llm_writer(
+    w: WriterSettings, fallback: ExtractiveWriter, cache: ResponseCache
+) -> tuple[Writer, Usage | None]:
+    """An LLM writer on the chat backend named [writer] backend, and its usage."""
     backend = open_backend(Connection(w.backend, w.model, w.base_url, w.api_key_env, w.timeout))
     policy = CallPolicy(
         w.max_tokens,
@@ -49,6 +65,24 @@ def make_writer(
     )
     caller = Caller(backend, cache, policy)
     return LLMWriter(caller, Prompts(w.prompts), fallback, w.stories_per_theme), caller.usage
+
+
+def writer_named(name: str) -> MakeWriter:
+    """The writer [writer] backend names; ConfigError listing the names known when none."""
+    made = WRITERS.get(name)
+    if made is not None:
+        return made
+    if CHAT_BACKENDS.get(name) is not None:
+        return llm_writer
+    known = one_of([*WRITERS.known(), *CHAT_BACKENDS.known()])
+    raise ConfigError(f"[writer] backend = {name!r} is unknown; use {known}")
+
+
+def make_writer(
+    settings: Settings, fallback: ExtractiveWriter, cache: ResponseCache
+) -> tuple[Writer, Usage | None]:
+    """The writer named in [writer] backend, and the usage its calls add up to (LLMs only)."""
+    return writer_named(settings.writer.backend)(settings.writer, fallback, cache)
 
 
 def write(

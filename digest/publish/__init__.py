@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from digest.errors import PublishError
 from digest.models import Issue
-from digest.publish import email, feeds, site
+from digest.publish import email, feeds, issue_json, jsonfeed, site
 from digest.publish.making import LLMTally, Making, SourceTally, making_from_json, making_to_json
 from digest.publish.render import make_environment, theme_slug
 from digest.publish.site import SiteRecords
@@ -56,25 +56,37 @@ class PublishSettings:
 
 @dataclass(frozen=True)
 class PublishResult:
-    """The files a reader opens: front page, the issue's permanent page, feed and email."""
+    """The files a reader opens: front page, the issue's permanent page, feed and email, and
+    the issue as JSON."""
 
     index: Path
     issue_page: Path
     feed: Path
     email: Path
+    issue_json: Path
 
 
 def prepare(
-    issue: Issue, settings: PublishSettings, records: SiteRecords | None = None
+    issue: Issue,
+    settings: PublishSettings,
+    preferences: bool = False,
+    topic_note: str = "",
+    records: SiteRecords | None = None,
 ) -> email.Edition:
     """The issue's email rendered once, ready to be addressed to each subscriber; with
-    `records`, an update links to its story's page on the site."""
+    preferences, its footer links each subscriber's topic page; with `records`, an update
+    links to its story's page on the site."""
     env = make_environment(settings.template_dir)
     if records is not None:
         env.globals["stories"] = StoryIndex(records.stories)
     base_url = _checked_base_url(settings.base_url)
     return email.prepare_edition(
-        _unique_slugs(issue), env, site_title=settings.site_title, base_url=base_url
+        _unique_slugs(issue),
+        env,
+        site_title=settings.site_title,
+        base_url=base_url,
+        preferences=preferences,
+        topic_note=topic_note,
     )
 
 
@@ -84,7 +96,8 @@ def build_site(
     settings: PublishSettings,
     records: SiteRecords | None = None,
 ) -> Path:
-    """Rebuild the site and its feeds from the archive plus this issue; returns index.html.
+    """Rebuild the site, its feeds (Atom, RSS, JSON Feed) and each issue as JSON from the
+    archive plus this issue; returns index.html.
 
     With `records`, the site also has a page per story and a "How this issue was made" page.
     The site is built beside site_dir and swapped in whole, so a failure leaves the
@@ -99,6 +112,8 @@ def build_site(
                 build_dir, issues, env, settings.site_title, base_url, records
             )
             feeds.write_feeds(build_dir, issues, themes, env, settings.site_title, base_url)
+            jsonfeed.write_json_feeds(build_dir, issues, themes, env, settings.site_title, base_url)
+            issue_json.write_issue_documents(build_dir, issues, base_url)
     except OSError as exc:
         raise PublishError(
             f"could not write {exc.filename or settings.site_dir}: {exc.strerror or exc}; "
@@ -117,7 +132,7 @@ def publish(
 
     The preview .eml goes to email_to; subscribers get theirs from `digest send`.
     """
-    edition = prepare(issue, settings, records)
+    edition = prepare(issue, settings, records=records)
     mailto = email.unsubscribe_mailto(settings.unsubscribe_mailto, settings.email_from)
     preview = edition.message(
         settings.email_from,
@@ -138,6 +153,7 @@ def publish(
         issue_page=settings.site_dir / "issues" / issue.id / "index.html",
         feed=settings.site_dir / "feed.xml",
         email=email_path,
+        issue_json=settings.site_dir / "issues" / f"{issue.id}.json",
     )
 
 

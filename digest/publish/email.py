@@ -45,6 +45,7 @@ class Edition:
     html: str
     host: str
     placeholder: str
+    token_placeholder: str = ""  # where the recipient's token goes (the preferences link)
 
     def message(
         self,
@@ -58,6 +59,10 @@ class Edition:
         link = unsubscribe.url if unsubscribe else ""
         text = self.text.replace(self.placeholder, link)
         html = self.html.replace(self.placeholder, link)
+        if self.token_placeholder:
+            token = quote(unsubscribe.token if unsubscribe else "")
+            text = text.replace(self.token_placeholder, token)
+            html = html.replace(self.token_placeholder, token)
         message = EmailMessage()
         set_header(message, "Subject", subject_line(self.issue))
         for header, value, setting in (("From", sender, "email.from"), ("To", recipient, "to")):
@@ -89,10 +94,26 @@ class Edition:
         return message
 
 
-def prepare_edition(issue: Issue, env: Environment, *, site_title: str, base_url: str) -> Edition:
-    """Render the issue's text and HTML parts once, with CSS inlined and HTML sanitised."""
+def prepare_edition(
+    issue: Issue,
+    env: Environment,
+    *,
+    site_title: str,
+    base_url: str,
+    preferences: bool = False,
+    topic_note: str = "",
+) -> Edition:
+    """Render the issue's text and HTML parts once, with CSS inlined and HTML sanitised.
+
+    With preferences, the footer links each recipient's topic page (`digest serve`); a
+    topic_note says the email holds only the topics the recipient chose.
+    """
     placeholder = f"unsubscribe-{secrets.token_hex(16)}"
+    token_placeholder = f"token-{secrets.token_hex(16)}" if preferences else ""
+    preferences_url = f"{base_url}preferences/?token={token_placeholder}" if preferences else ""
     context = {
+        "preferences_url": preferences_url,
+        "topic_note": topic_note,
         "issue": issue,
         "site_title": site_title,
         "base_url": base_url,
@@ -111,7 +132,7 @@ def prepare_edition(issue: Issue, env: Environment, *, site_title: str, base_url
             f"the CSS in template 'email.html' could not be inlined: {exc}; fix its <style> block"
         ) from exc
     host = urlsplit(base_url).hostname or "digest.invalid"
-    return Edition(issue, text, _clean_document(html), host, placeholder)
+    return Edition(issue, text, _clean_document(html), host, placeholder, token_placeholder)
 
 
 def _clean_document(html: str) -> str:

@@ -195,8 +195,10 @@ def send_edition(
     unsubscribe_for: Callable[[Delivery], Unsubscribe],
     say: Callable[[str], None] = lambda _: None,
     sleep: Callable[[float], None] = time.sleep,
+    edition_for: Callable[[Delivery], Edition] | None = None,
 ) -> SendResult:
-    """Send the edition to every subscriber the ledger says is owed it, at most once each.
+    """Send the edition to every subscriber the ledger says is owed it, at most once each;
+    edition_for, when given, picks each subscriber's edition (their topics) instead.
 
     A 4xx answer (a 421 that closes the session too) defers the recipient: retried within
     this run after retry_delay, doubled each time, until max_attempts; one still deferred
@@ -225,7 +227,8 @@ def send_edition(
                 say(f"skipped {delivery.address}: unsubscribed, or sent by another run")
                 continue
             next_slot = time.monotonic() + interval
-            message = edition.message(
+            chosen = edition_for(delivery) if edition_for is not None else edition
+            message = chosen.message(
                 sender,
                 str(Address(delivery.name, addr_spec=delivery.address)),
                 unsubscribe_for(delivery),

@@ -1,4 +1,4 @@
-"""`digest serve`: the built site and its forms (subscribe, confirm, unsubscribe) on uvicorn.
+"""`digest serve`: the site and its forms (subscribe, confirm, unsubscribe, topics) on uvicorn.
 
 One event loop serves every connection (uvicorn with httptools, and uvloop where installed);
 store and SMTP work runs on a bounded pool of threads. Every connection has
@@ -15,7 +15,7 @@ import resource
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -72,6 +72,22 @@ class ServeLimits(Protocol):
     @property
     def trusted_proxies(self) -> tuple[str, ...]:
         """Addresses whose X-Forwarded-For is believed."""
+
+
+class Preferences(Protocol):
+    """What the topics page needs: whom a signed link names, the topics, and their choice."""
+
+    def subscriber(self, token: str) -> int | None:
+        """The subscriber a valid token names; None for a forged or mangled one."""
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(slug, name) of every topic a reader may choose."""
+
+    def chosen(self, subscriber_id: int) -> tuple[str, ...]:
+        """The slugs the subscriber chose; () for every topic."""
+
+    def choose(self, subscriber_id: int, slugs: Sequence[str]) -> None:
+        """Keep the subscriber's choice."""
 
 
 class _SecurityHeaders:
@@ -181,6 +197,41 @@ class _Signups:
         )
 
 
+class _Topics:
+    """The topics page of a signed link: a checkbox per topic, saved on POST."""
+
+    def __init__(self, site: _Site, preferences: Preferences) -> None:
+        self.site = site
+        self.preferences = preferences
+
+    async def page(self, request: Request) -> Response:
+        form = await _form(request)
+        token = request.query_params.get("token") or form.get("token", "")
+        who = await self.site.blocking(self.preferences.subscriber, token)
+        if who is None:
+            return self.site.page_for(
+                "preferences.html", 400, "../", state="invalid", token="", topics=[], chosen=()
+            )
+        topics = await self.site.blocking(self.preferences.choices)
+        state = "form"
+        if request.method == "POST":
+            picked = [slug for slug, _ in topics if form.get(f"topic-{slug}") == "on"]
+            await self.site.blocking(self.preferences.choose, who, picked)
+            state = "saved"
+        chosen = await self.site.blocking(self.preferences.chosen, who)
+        names = [name for slug, name in topics if slug in chosen]
+        return self.site.page_for(
+            "preferences.html",
+            200,
+            "../",
+            state=state,
+            token=token,
+            topics=topics,
+            chosen=chosen,
+            chosen_names=names,
+        )
+
+
 async def _form(request: Request) -> dict[str, str]:
     """The urlencoded form in the body (first value of each field); 413 over 4 KiB."""
     if request.method != "POST":
@@ -204,6 +255,7 @@ def make_app(
     unsubscribe: Unsubscriber,
     settings: ServeLimits,
     signups: SignupDesk | None = None,
+    preferences: Preferences | None = None,
 ) -> ASGIApp:
     """The site folder as a web app; page holds site_title and base_url for the templates."""
     site = _Site(site_dir, env, page, unsubscribe, settings)
@@ -216,6 +268,9 @@ def make_app(
         desk = _Signups(site, signups)
         routes.append(Route("/subscribe/", desk.subscribe, methods=["POST"]))
         routes.append(Route("/subscribe/confirm/", desk.confirm, methods=forms))
+    if preferences is not None:
+        topics = _Topics(site, preferences)
+        routes.append(Route("/preferences/", topics.page, methods=forms))
     routes.append(Route("/{path:path}", site.static, methods=["GET", "HEAD"]))
     return _SecurityHeaders(Starlette(routes=routes))
 

@@ -26,6 +26,7 @@ class Subscriber:
     added_at: datetime
     bounced_at: datetime | None = None
     bounce: str = ""  # the server's answer that refused the address
+    topics: tuple[str, ...] = ()  # the topic slugs chosen; () for every topic
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,20 @@ class Mailing:
         t = schema.subscribers
         with self.engine.connect() as conn:
             return [_subscriber(r) for r in conn.execute(select(t).order_by(t.c.id))]
+
+    def topics(self, subscriber_id: int) -> tuple[str, ...]:
+        """The topic slugs the subscriber chose; () means every topic."""
+        t = schema.subscribers
+        with self.engine.connect() as conn:
+            stored = conn.execute(select(t.c.topics).where(t.c.id == subscriber_id)).scalar()
+        return _topics(stored)
+
+    def choose_topics(self, subscriber_id: int, slugs: Iterable[str]) -> None:
+        """Keep the subscriber's choice of topics (none chosen: every topic)."""
+        t = schema.subscribers
+        chosen = ",".join(sorted(set(slugs)))
+        with self.engine.begin() as conn:
+            conn.execute(update(t).where(t.c.id == subscriber_id).values(topics=chosen))
 
     # the send ledger
 
@@ -260,4 +275,9 @@ def _subscriber(row: object) -> Subscriber:
         _utc(r["added_at"]),
         _utc(bounced) if bounced is not None else None,
         r["bounce"] or "",
+        _topics(r["topics"]),
     )
+
+
+def _topics(stored: str | None) -> tuple[str, ...]:
+    return tuple(t for t in (stored or "").split(",") if t)

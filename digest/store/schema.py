@@ -167,6 +167,8 @@ subscribers = Table(
     # status 'bounced': the server refused the address for good (a 5xx to RCPT), and why
     Column("bounced_at", DateTime(timezone=True), nullable=True),
     Column("bounce", Text, nullable=False, server_default=""),
+    # The topic slugs the subscriber chose, comma-separated; "" for every topic.
+    Column("topics", Text, nullable=False, server_default=""),
 )
 
 # Sign-ups from the site awaiting their confirmation link; confirmed ones become subscribers.
@@ -188,6 +190,18 @@ deliveries = Table(
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("answer", Text, nullable=False, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per (issue, webhook target): pending, sending, sent, deferred or rejected.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("issue_id", String(20), primary_key=True),
+    Column("target", String(40), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("answer", Text, nullable=False, server_default=""),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

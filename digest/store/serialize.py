@@ -93,6 +93,7 @@ def _notes(items: list[dict[str, Any]]) -> tuple[Note, ...]:
             _citations(n["citations"]),
             n.get("title", ""),
             n.get("authors", ""),
+            Citation(**n["origin"]) if n.get("origin") else None,
         )
         for n in items
     )

@@ -10,6 +10,7 @@ import numpy as np
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Theme
 from digest.primary import is_primary
 from digest.write.calls import Usage
+from digest.write.cues import names
 from digest.write.extractive import ExtractiveWriter, renumbered, retitled
 from digest.write.grounding import Grounder, GroundingCounts, said_by
 from digest.write.injection import carries_instructions, unknown_terms
@@ -197,7 +198,7 @@ def write_issue(
                 note = _line(fallback, kind, story, report)
                 note = grounder.note(note, sources, counts) if note is not None else None
             if note is not None and once.keep([note.sentence]):
-                kept.append(note)
+                kept.append(with_origin(note, story) if kind == "quick hit" else note)
         return tuple(kept)
 
     # A paper's finding goes to the research corner first; its theme tells it in other words.
@@ -206,6 +207,7 @@ def write_issue(
         fallback.prepare(themes)
     fallback.used |= once.said
     sections = []
+    untold: list[Story] = []  # stories of a theme that could not be written: quick hits first
     for theme in themes:
         sources = _sources(theme.stories)
         section = grounder.section(writer.section(theme), sources, counts)
@@ -219,9 +221,10 @@ def write_issue(
             section = once.section(section)
         if section is None or not section.summary.what_happened:
             report.left_out.append(f"theme {theme.name!r}: no source sentence states its news")
+            untold.extend(theme.stories)
             continue
         sections.append(cited_only(section))
-    hits = notes(quick, "quick hit", quick_hits)
+    hits = notes([*untold, *quick], "quick hit", quick_hits)
     intro = writer.intro(sections, len(hits), len(corner))
     headlines = [s.summary.headline for s in sections[:3]]
     faults = intro_faults(intro, headlines)
@@ -233,6 +236,20 @@ def write_issue(
         report.fallbacks.append(f"intro: {'; '.join(faults)}")
         intro = fallback.intro(sections, len(hits), len(corner))
     return Written(intro, tuple(sections), hits, corner, watch, report)
+
+
+def with_origin(note: Note, story: Story) -> Note:
+    """The quick hit with the thing itself as its origin when its line is cited to something
+    else: the model's page or the lab's post of its story, so that a reader reaches the
+    release and not only a thread about it."""
+    cited = {c.article_id for c in note.citations}
+    articles = story.articles
+    if any(is_primary(a) for a in articles if a.id in cited):
+        return note
+    origin = next((a for a in articles if is_primary(a) and names(a.title, story.title)), None)
+    if origin is None:
+        return note
+    return replace(note, origin=Citation(0, origin.id, origin.href, origin.title, origin.source))
 
 
 def _line(writer: Writer, kind: str, story: Story, report: WriteReport) -> Note | None:

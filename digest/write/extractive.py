@@ -310,20 +310,30 @@ class ExtractiveWriter:
         return chosen
 
     def quick_hit(self, story: Story) -> Note | None:
-        """One line of news: the story's best short sentence that names it, else its headline
-        when that is a statement; None when it has neither."""
+        """One line of news: the best short sentence that names the story from the post its
+        headline comes from or the lab's own page, else that headline when it is a statement,
+        else the best such sentence of any of its posts; None when it has none of these. (A
+        sentence of another post, say a benchmark thread, may name the story in passing.)"""
         numbering = _Numbering()
         short = [c for c in self._fresh(_candidates(story)) if len(c.text) <= QUICK_HIT_CHARS]
         ranked = sorted(short, key=lambda c: (-_fit(c), c.position, len(c.text)))
-        if ranked and names(ranked[0].text, story.title) > 0:
-            best = ranked[0]
-            self._take(best.text)
-            return Note(Sentence(best.text, numbering.cite([best.article])), numbering.citations)
+        ranked = [c for c in ranked if names(c.text, story.title) > 0]
         told = headline(story)
-        if told is None or news_line_faults(told[0]) or normalise(told[0]) in self.used:
-            return None
-        self._take(told[0])
-        return Note(Sentence(told[0], numbering.cite([told[1]])), numbering.citations)
+        own = [c for c in ranked if is_primary(c.article) or (told and c.article.id == told[1].id)]
+        if own:
+            return self._quick(own[0], numbering)
+        if (
+            told is not None
+            and not news_line_faults(told[0])
+            and normalise(told[0]) not in self.used
+        ):
+            self._take(told[0])
+            return Note(Sentence(told[0], numbering.cite([told[1]])), numbering.citations)
+        return self._quick(ranked[0], numbering) if ranked else None
+
+    def _quick(self, best: _Candidate, numbering: _Numbering) -> Note:
+        self._take(best.text)
+        return Note(Sentence(best.text, numbering.cite([best.article])), numbering.citations)
 
     def paper(self, story: Story) -> Note | None:
         """The paper's title, authors and finding in one line (its abstract's sentence with the

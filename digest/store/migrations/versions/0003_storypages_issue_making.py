@@ -1,7 +1,7 @@
 """Each issue keeps the record of the run that made it, for its "How this issue was made" page.
 
 Revision ID: 0003_storypages_making
-Revises: 0002_pubfaults_bounces
+Revises: 0003_delivery_webhooks
 Create Date: 2026-12-02
 
 One row per issue: when it was made and, as JSON, what the run counted (the crawls that fed
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_storypages_making"
-down_revision = "0002_pubfaults_bounces"
+down_revision = "0003_delivery_webhooks"
 branch_labels = None
 depends_on = None
 
