@@ -8,9 +8,10 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from digest.models import Article, Citation, Issue, Section, Story
+from digest.models import Article, Citation, Issue, Note, Section, Sentence, Story
 from digest.publish import PublishSettings, publish
 from digest.publish.render import story_sources
+from digest.write.compose import with_origin
 from tests.issues import BASE_URL, two_weeks
 
 
@@ -90,3 +91,35 @@ def test_table_of_contents_lists_every_section(tmp_path: Path) -> None:
         assert targets == ["#agents", "#audio", "#quick-hits"]
         assert all(soup.find(id=t[1:]).name == "h2" for t in targets)
         assert toc.find_next("h2")["id"] == "agents"  # the contents come before the first story
+
+
+def test_a_quick_hit_told_from_a_thread_links_the_release_itself(tmp_path: Path) -> None:
+    thread = replace(
+        _article("t1"),
+        url="https://www.reddit.com/r/LocalLLaMA/comments/1",
+        title="Mistral released Devstral-Small-2507, and it is good",
+        source="r/LocalLLaMA",
+    )
+    page = replace(
+        _article("m1"),
+        url="https://huggingface.co/mistralai/Devstral-Small-2507",
+        title="mistralai/Devstral-Small-2507",
+        source="r/LocalLLaMA",
+    )
+    story = Story("s-devstral", thread.title, (page, thread))
+    line = Note(
+        Sentence("Mistral released Devstral-Small-2507.", (1,)),
+        (Citation(1, thread.id, thread.url, thread.title, thread.source),),
+    )
+    hit = with_origin(line, story)
+    assert hit.origin is not None and hit.origin.url == page.url
+    # A line cited to the model's page itself needs no origin.
+    own = replace(line, citations=(replace(line.citations[0], article_id=page.id),))
+    assert with_origin(own, story).origin is None
+    issue = replace(_issue(), quick_hits=(hit,))
+    publish(issue, [], PublishSettings(tmp_path / "site", tmp_path / "email", BASE_URL))
+    soup = BeautifulSoup((tmp_path / "site" / "index.html").read_text("utf-8"), "html.parser")
+    item = soup.find("ul", class_="quick-hits").find("li")
+    assert [a["href"] for a in item.find_all("a")] == [thread.url, page.url]
+    email = next((tmp_path / "email").glob("*.eml")).read_text("utf-8")
+    assert f"Origin: {page.url}" in email

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from digest.analyze.select import family, is_news, post_kind, select_stories, story_value
+from digest.analyze.events import event_section
+from digest.analyze.select import (
+    engagement_ranks,
+    family,
+    is_news,
+    post_kind,
+    select_stories,
+    story_value,
+)
 from digest.models import Article, Story
 
 WEEK_END = datetime(2026, 11, 23, tzinfo=UTC)
@@ -130,3 +138,64 @@ def test_an_event_that_runs_on_is_matched_to_its_published_story_by_the_names_it
         published_vectors=np.vstack([unit(1, 0, 0), unit(0, 1, 0)]),
     )
     assert [(s.id, s.is_update, len(s.articles)) for s in chosen.stories] == [("s-old", True, 5)]
+
+
+def test_pieces_sharing_a_launchs_versioned_name_are_one_entry_titled_by_the_news() -> None:
+    # Four threads about Grok 4 the grouping left apart, loosely alike; one about Grok 3; and
+    # the rest of a week, each of its own subject.
+    pieces = [
+        story("g1", post(1, "Grok 4 Benchmarks", tags=("News",), score=200)),
+        story("g2", post(2, "Added Grok 4 to the UGI leaderboard today", tags=("Discussion",))),
+        story(
+            "g3", post(3, "xAI launches Grok 4 with a $300 a month plan", tags=("News",), score=120)
+        ),
+        story("g4", post(4, "Grok 4 is now live on LMArena", tags=("News",), score=40)),
+        story("o1", post(5, "Grok 3 weights should be open by now", tags=("Discussion",))),
+    ]
+    others = [
+        story(f"w{n}", post(10 + n, f"Lab{n} ships an LLM", tags=("News",))) for n in range(60)
+    ]
+    axes = np.eye(70)
+    vectors = np.vstack(
+        [
+            unit(*(axes[0] + 0.9 * axes[1])),
+            unit(*(axes[0] + 0.9 * axes[2])),
+            unit(*(axes[0] + 0.6 * axes[3])),
+            unit(*(axes[0] + 0.8 * axes[4])),
+            unit(*(0.2 * axes[0] + axes[5])),
+            *axes[6 : 6 + len(others)],
+        ]
+    )
+    chosen = select_stories([*pieces, *others], vectors, WEEK_END, limit=70)
+    grok = [s for s in chosen.stories if "Grok" in s.title]
+    assert len(grok) == 2, [s.title for s in grok]  # the four Grok 4 pieces are one entry
+    launch = next(s for s in grok if len(s.articles) == 4)
+    assert "Grok 3" not in " ".join(a.title for a in launch.articles)
+    # Titled by a news post that names the launch and says what happened, not the chatter.
+    assert launch.title == "xAI launches Grok 4 with a $300 a month plan"
+
+
+def test_engagement_counts_ten_times_the_upvotes_for_more_than_one_rank() -> None:
+    week = [post(n, f"Model {n} released", score=s) for n, s in enumerate([3, 5, 8, 12, 40, 900])]
+    week.append(post(9, "Model 9 released", score=90))
+    ranks = engagement_ranks(week)
+    assert ranks["a5"] == 1.0 > ranks["a9"] > ranks["a4"] > ranks["a0"]
+    # A tenth of the top still counts for most of it: big posts are all big news.
+    assert ranks["a9"] > 0.6
+
+
+def test_a_launch_the_week_talks_about_is_a_section_named_after_it() -> None:
+    titles = [
+        "moonshotai/Kimi-K2-Instruct (and Kimi-K2-Base)",
+        "Kimi K2 - 1T MoE, 32B active params",
+        "Damn this is a deepseek moment for open source",
+        "Kimi K2 is a state-of-the-art mixture-of-experts language model",
+        "The 1T Kimi K2 model is using DeepSeek V3 architecture",
+        "Interesting info about Kimi K2",
+    ]
+    launch = story("s-k2", *(post(n, t, tags=("New Model",)) for n, t in enumerate(titles)))
+    section = event_section(launch)
+    assert section is not None and section.name == "Kimi K2" and section.stories == (launch,)
+    assert event_section(replace(launch, articles=launch.articles[:3])) is None  # not big
+    chatter = story("s-gpu", *(post(n, f"My GPU setup number {n}") for n in range(8)))
+    assert event_section(chatter) is None  # no name most of its posts carry

@@ -103,7 +103,7 @@ SAME_NAMED_EVENT = 0.6
 # A name that at most this many stories of the week carry (or this share of them) is distinctive.
 NAME_STORIES = 3
 NAME_SHARE = 0.06  # a big event's name is in many of the week's stories: still a name
-VERSIONED_SHARE = 0.1  # ... and a name with its version ("grok4") in more of them
+VERSIONED_SHARE = 1.0  # ... and a name with its version ("grok4") in more of them
 VERSIONED = "v:"  # marks a name joined to its version among a story's names
 SAME_VERSIONED_EVENT = 0.3  # centroid cosine at which two sharing a versioned name are one
 MERGE_POOL = 20

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from digest.config import Settings, webhook_secret, webhook_url
-from digest.errors import PublishError
-from digest.pipeline.mail import SendReport, send_issue
+from digest.pipeline.mail import SendReport, published_issue, send_issue
 from digest.pipeline.wiring import Say, quiet
 from digest.publish.tokens import unsubscribe_secret
 from digest.publish.webhooks import DeliverResult, Target, WebhookPolicy, deliver
@@ -48,11 +47,7 @@ def deliver_issue(
     """POST a published issue (default: the newest) to every webhook target not sent it yet;
     safe to run again."""
     targets = webhook_targets(settings)
-    published = store.issue(issue) if issue else next(iter(store.issues()), None)
-    if published is None:
-        raise PublishError(
-            f"no published issue {issue or ''} to deliver; publish it first with `digest publish`"
-        )
+    published = published_issue(store, issue, "deliver")
     ledger = WebhookLedger(store.engine)
     if resend_interrupted:
         ledger.requeue_interrupted(published.id)

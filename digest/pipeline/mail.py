@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from digest.config import Settings
 from digest.errors import PublishError
-from digest.models import Delivery
+from digest.models import Delivery, Issue
 from digest.pipeline.pages import site_records
 from digest.pipeline.wiring import Say, publish_settings, quiet, smtp_settings
 from digest.publish import prepare
@@ -39,11 +39,7 @@ def send_issue(
 ) -> SendReport:
     """Email a published issue to every subscriber not sent it yet; safe to run again."""
     secret = unsubscribe_secret()
-    published = store.issue(issue) if issue else next(iter(store.issues()), None)
-    if published is None:
-        raise PublishError(
-            f"no published issue {issue or ''} to send; publish it first with `digest publish`"
-        )
+    published = published_issue(store, issue, "send")
     mailing = Mailing(store.engine)
     if resend_interrupted:
         mailing.requeue_interrupted(published.id)
@@ -83,6 +79,16 @@ def send_issue(
         edition_for=edition_for,
     )
     return SendReport(published.id, result, mailing.counts(published.id), interrupted)
+
+
+def published_issue(store: Store, issue: str | None, to: str) -> Issue:
+    """The published issue `issue` (default: the newest), to `to` ("send", "deliver")."""
+    published = store.issue(issue) if issue else next(iter(store.issues()), None)
+    if published is None:
+        raise PublishError(
+            f"no published issue {issue or ''} to {to}; publish it first with `digest publish`"
+        )
+    return published
 
 
 def unsubscriber(store: Store) -> Callable[[str, bool], bool]:

@@ -312,8 +312,10 @@ class ExtractiveWriter:
     def quick_hit(self, story: Story) -> Note | None:
         """One line of news: the best short sentence that names the story from the post its
         headline comes from or the lab's own page, else that headline when it is a statement,
-        else the best such sentence of any of its posts; None when it has none of these. (A
-        sentence of another post, say a benchmark thread, may name the story in passing.)"""
+        else the best such sentence of any of its posts, else the headline's post's first
+        fact led by that headline ("ChatGPT agent: bridging research and action": "ChatGPT
+        can now ..."); None when it has none of these. (A sentence of another post, say a
+        benchmark thread, may name the story in passing.)"""
         numbering = _Numbering()
         short = [c for c in self._fresh(_candidates(story)) if len(c.text) <= QUICK_HIT_CHARS]
         ranked = sorted(short, key=lambda c: (-_fit(c), c.position, len(c.text)))
@@ -329,7 +331,12 @@ class ExtractiveWriter:
         ):
             self._take(told[0])
             return Note(Sentence(told[0], numbering.cite([told[1]])), numbering.citations)
-        return self._quick(ranked[0], numbering) if ranked else None
+        if ranked:
+            return self._quick(ranked[0], numbering)
+        lede = [c for c in short if told and c.article.id == told[1].id]
+        if told is None or not lede:
+            return None
+        return replace(self._quick(min(lede, key=lambda c: c.position), numbering), title=told[0])
 
     def _quick(self, best: _Candidate, numbering: _Numbering) -> Note:
         self._take(best.text)

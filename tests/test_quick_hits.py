@@ -1,0 +1,56 @@
+"""Quick hits as the extractive writer makes them: a line of news from the post the story is
+titled by, the release linked when the line comes from a thread, a heading leading a fact."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+
+from digest.models import Article, Story
+from digest.write.extractive import ExtractiveWriter
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    return np.ones((len(texts), 4))
+
+
+def _post(key: str, title: str, summary: str, url: str = "") -> Article:
+    return Article(
+        id=f"a-{key}",
+        url=url or f"https://news.example.org/{key}",
+        title=title,
+        summary=summary,
+        source="Example News",
+        published_at=datetime(2026, 11, 18, tzinfo=UTC),
+        content_hash=key,
+    )
+
+
+def test_a_line_comes_from_the_post_the_story_is_titled_by_not_one_naming_it_in_passing() -> None:
+    release = _post(
+        "r", "Baidu releases ERNIE 4.5 models", "Baidu released ERNIE 4.5 with ten models today."
+    )
+    bench = _post(
+        "b",
+        "Connections benchmark updated with ERNIE 4.5 and Mistral Small 3.2",
+        "Mistral Small 3.2 beats ERNIE 4.5 there.",
+    )
+    story = Story("s-ernie", release.title, (bench, release))
+    note = ExtractiveWriter(_embed).quick_hit(story)
+    assert note is not None
+    assert [c.article_id for c in note.citations] == ["a-r"]
+    assert "Baidu released ERNIE 4.5" in note.sentence.text
+
+
+def test_a_heading_with_no_line_of_its_own_leads_the_first_fact_its_post_states() -> None:
+    post = _post(
+        "c",
+        "ChatGPT agent: bridging research and action",
+        "The assistant can now browse, click and run code on a virtual computer of its own. "
+        "Pro users get it first.",
+    )
+    note = ExtractiveWriter(_embed).quick_hit(Story("s-agent", post.title, (post,)))
+    assert note is not None
+    assert note.title == "ChatGPT agent: bridging research and action"
+    assert note.sentence.text.startswith("The assistant can now browse")
