@@ -101,6 +101,13 @@ class WriterSettings(_Section):
         return v
 
 
+class DiscussionSettings(_Section):
+    comments: bool = False  # fetch threads' top comments for "What people said"
+    threads: int = Field(12, ge=0, le=200)  # threads read per issue, busiest first
+    per_thread: int = Field(5, ge=1, le=50)  # top-level comments kept per thread
+    max_bytes: int = Field(1024 * 1024, gt=0)  # largest comments answer accepted
+
+
 class SiteSettings(_Section):
     title: str = "digest"
     base_url: str = "https://example.com/"
@@ -305,6 +312,7 @@ class Settings(_Section):
     embed: EmbedSettings = EmbedSettings()
     analyze: AnalyzeSettings = AnalyzeSettings()
     writer: WriterSettings = WriterSettings()
+    discussions: DiscussionSettings = DiscussionSettings()
     site: SiteSettings = SiteSettings()
     email: EmailSettings = EmailSettings()
     serve: ServeSettings = ServeSettings()

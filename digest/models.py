@@ -21,6 +21,10 @@ class Source:
     interval: float = 3600.0  # seconds between two crawls of this source
     full_text: bool = False  # fetch each new article's page and extract its text
     general: bool = False  # its items may make the issue without being about AI
+    # Who it is (see digest.families): first-party, paper, press, community or aggregator,
+    # and the publisher family its posts count for; "" when sources.yaml leaves it to defaults.
+    type: str = ""
+    family: str = ""
     # Kind-specific settings from sources.yaml (arXiv categories, CSS selectors, ...).
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
@@ -70,6 +74,37 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Thread:
+    """One discussion of a story: a Hacker News, Reddit or Lobsters thread."""
+
+    place: str  # "HN", "r/LocalLLaMA", "Lobsters"
+    url: str
+    score: int = 0  # points or upvotes
+    comments: int = 0
+
+
+@dataclass(frozen=True)
+class Remark:
+    """A sentence a commenter wrote in one of a story's threads, quoted as written."""
+
+    text: str
+    thread: str  # the thread's URL
+    place: str
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """Who reported a story: whether it comes from the lab (or a paper), how many other
+    publishers told it, its threads, and when one community alone reported it."""
+
+    origin: str = ""  # "lab", "first-party" (a project's own page), "paper" or ""
+    outlets: int = 0  # publisher families beyond the origin, forums not counted
+    threads: tuple[Thread, ...] = ()  # busiest first
+    only: str = ""  # the one community that alone reported it: unconfirmed
+    said: tuple[Remark, ...] = ()  # "What people said", from the threads' top comments
+
+
+@dataclass(frozen=True)
 class Story:
     """Articles about one event; its id stays the same across runs and weeks."""
 
@@ -78,6 +113,7 @@ class Story:
     articles: tuple[Article, ...]
     is_update: bool = False
     link: str = ""  # the post its title was taken from; "" for its first article's
+    reporting: Reporting | None = None  # set once the issue is written
 
     @property
     def href(self) -> str:
@@ -180,6 +216,7 @@ class Note:
     # The thing itself (a model's page, the lab's post) when the line is cited to a thread or
     # a report about it: linked after the line, not a citation of it.
     origin: Citation | None = None
+    reporting: Reporting | None = None  # who reported the story the note tells
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import numpy as np
 from digest.analyze.events import event_section
 from digest.analyze.select import (
     engagement_ranks,
-    family,
     is_news,
+    outlet,
     post_kind,
     select_stories,
     story_value,
@@ -65,14 +65,14 @@ def test_a_help_thread_or_an_item_not_about_ai_is_not_news_unless_its_source_is_
     assert is_news(story("s3", post(3, "Grok 4 launch", source=HN)))
 
 
-def test_one_companys_blogs_count_once_and_a_post_linking_a_lab_counts_for_the_lab() -> None:
+def test_one_companys_pages_are_one_outlet_and_model_pages_count_as_the_thread() -> None:
     news = post(1, "a", url="https://www.anthropic.com/news/x")
     research = post(2, "b", url="https://anthropic.com/research/y")
-    linked = post(3, "c", url="https://anthropic.com/news/x")
-    assert family(news) == family(research) == family(linked) == "anthropic.com"
-    assert family(post(4, "self post")) == REDDIT
-    hf = post(5, "d", url="https://huggingface.co/moonshotai/Kimi-K2")
-    assert family(hf) == "huggingface.co/moonshotai"
+    assert outlet(news) == outlet(research) == "Anthropic"
+    # A model page is the thing reported, not an outlet: three of them in one story, posted
+    # on one forum, are one outlet.
+    pages = [post(n, "d", url=f"https://huggingface.co/lab{n}/model") for n in range(3, 6)]
+    assert {outlet(p) for p in pages} == {REDDIT}
 
 
 def test_many_sources_and_a_first_party_page_outweigh_one_popular_post() -> None:

@@ -15,6 +15,7 @@ import numpy as np
 from digest.analyze.events import named_versions
 from digest.analyze.stories import specific_tokens
 from digest.analyze.titles import MIN_HEADLINE_WORDS
+from digest.families import publisher
 from digest.models import Article, Story
 from digest.primary import is_primary
 
@@ -111,8 +112,6 @@ NAME_STEP = 0.1  # two shared names or more: this much further apart
 _NAME = re.compile(r"(?<![\w.-])[A-Z][\w.-]*[A-Za-z0-9](?![\w-])")
 # Hosts that discuss or carry others' content: a link there names no publisher.
 _HOSTING = frozenset({"github.com", "gitlab.com", "huggingface.co", "hf.co"})
-_HOSTED = frozenset({"github.io", "gitlab.io", "hf.space", "substack.com", "medium.com"})
-_CARRIERS = ("reddit.com", "redd.it", "ycombinator.com", "twitter.com", "x.com", "imgur.com")
 
 
 @dataclass(frozen=True)
@@ -157,30 +156,13 @@ def about_ai(article: Article) -> bool:
     return bool(_AI_UPPER.search(text) or _AI_WORDS.search(text))
 
 
-def family(article: Article) -> str:
-    """Who published what the article carries: the linked site's registered name (so one
-    company's several blogs count once, and a thread linking a lab's page counts for the lab),
-    else the source's name for a self post or a thread."""
-    host = (urlsplit(article.url).hostname or "").lower().removeprefix("www.")
-    if not host or any(host == c or host.endswith("." + c) for c in _CARRIERS):
-        return article.source
-    if host in _HOSTING:  # a repository or model page belongs to its owner
-        return f"{host}/{urlsplit(article.url).path.strip('/').split('/')[0]}"
-    labels = host.split(".")
-    if len(labels) > 2 and ".".join(labels[-2:]) in _HOSTED:  # qwenlm.github.io
-        return host
-    # "co.uk"-like endings keep three labels.
-    keep = 3 if len(labels) > 2 and len(labels[-2]) <= 3 else 2
-    return ".".join(labels[-keep:])
-
-
 def outlet(article: Article) -> str:
     """Who reported it, for counting outlets: its publisher family, but a repository or
     model page is the thing reported (the first-party bonus counts it), so a post linking one
     counts as the source that posted it: three model pages in one thread are not three
     outlets."""
     host = (urlsplit(article.url).hostname or "").lower().removeprefix("www.")
-    return article.source if host in _HOSTING else family(article)
+    return article.source if host in _HOSTING else publisher(article)
 
 
 def engagement_ranks(articles: Sequence[Article]) -> dict[str, float]:

@@ -41,12 +41,12 @@ _RSS_FIELDS = {
     f"{_DCTERMS}issued": "published",
     f"{_DCTERMS}modified": "updated",
     f"{_CONTENT}encoded": "content",
+    "comments": "comments",
 }
 _RSS_TAGS = ("category", f"{_DC}subject")
 # Item elements feedparser keeps under keys digest never reads.
 _RSS_IGNORED = frozenset(
     {
-        "comments",
         "enclosure",
         "source",
         "{http://wellformedweb.org/CommentAPI/}commentRss",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -34,6 +34,8 @@ class SourceEntry(BaseModel):
     max_items: int = Field(200, ge=1, le=10_000)
     full_text: bool = False
     general: bool = False
+    type: Literal["first-party", "paper", "press", "community", "aggregator", ""] = ""
+    family: str = ""
 
     @field_validator("url", check_fields=False)
     @classmethod
@@ -51,6 +53,8 @@ class SourceEntry(BaseModel):
             "interval_minutes",
             "full_text",
             "general",
+            "type",
+            "family",
         }
         params: dict[str, Any] = {
             k: v for k, v in self.model_dump().items() if k not in common and v is not None
@@ -66,6 +70,8 @@ class SourceEntry(BaseModel):
             interval=self.interval_minutes * 60,
             full_text=self.full_text,
             general=self.general,
+            type=self.type,
+            family=self.family,
             params=params,
         )
 

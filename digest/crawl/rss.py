@@ -107,7 +107,20 @@ def _article(
         author=entry.get("author") or "",
         guid=entry.get("id") or "",
         tags=[t.get("term") or "" for t in entry.get("tags") or []],
+        discussion_url=_thread(entry),
     )
+
+
+_THREAD = re.compile(
+    r"^https?://(?:news\.ycombinator\.com/item\?id=\d+|lobste\.rs/s/\w+|"
+    r"(?:www\.|old\.)?reddit\.com/r/\w+/comments/)"
+)
+
+
+def _thread(entry: Mapping[str, Any]) -> str:
+    """The item's forum thread (an HN, Lobsters or Reddit feed's <comments>), else ''."""
+    comments = str(entry.get("comments") or "").strip()
+    return comments if _THREAD.match(comments) else ""
 
 
 def _title(entry: Mapping[str, Any]) -> str:

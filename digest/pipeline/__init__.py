@@ -40,6 +40,7 @@ from digest.models import Issue, Source, Story
 from digest.pipeline.clustering import cluster_items
 from digest.pipeline.crawling import STOPPED, CrawlReport, SourceOutcome, crawl
 from digest.pipeline.deliver import DeliveryReport, announce, deliver_issue, ready_to_announce
+from digest.pipeline.discussions import with_reporting
 from digest.pipeline.executors import close_executors, executor_for
 from digest.pipeline.mail import SendReport, send_issue, unsubscriber
 from digest.pipeline.pages import keep_making, preview_site, publish_site
@@ -265,6 +266,7 @@ def week_issue(
     )
     say(f"writing {len(analysis.themes)} themes")
     issue, writing = write_reported(analysis, embedder, monday, settings, store)
+    issue = with_reporting(issue, analysis, store, sources, settings, say)
     previous = store.issue(issue.id) or Mailing(store.engine).draft(issue.id)
     same = previous and replace(previous, built_at=issue.built_at, published_at=None) == issue
     issue = previous if same and previous is not None else issue

@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 
 from digest.errors import PublishError
 from digest.models import Citation, Issue, Section, Sentence, Story, Theme
+from digest.publish.reported import linked_threads, reported, reported_text, said, said_text
 from digest.publish.sanitize import clean_html
 
 # Characters XML 1.0 forbids (C0 controls but tab/newline/return, lone surrogates, U+FFFE/F):
@@ -204,6 +205,11 @@ def make_environment(template_dir: Path | None = None) -> Environment:
         story_anchor=story_anchor,
         story_link=story_link,
         sanitize=clean_html,
+        reported=reported,
+        linked_threads=linked_threads,
+        reported_text=reported_text,
+        said=said,
+        said_text=said_text,
     )
     env.tests["web_url"] = is_web_url
     env.globals["stories"] = None  # a publish.stories.StoryIndex when the site has story pages

@@ -113,6 +113,24 @@ class CrawlStore:
         with self.engine.connect() as conn:
             return [(s, u, int(n), int(c)) for s, u, n, c in conn.execute(query)]
 
+    def discussions_about(
+        self, article_ids: Iterable[str]
+    ) -> dict[str, list[tuple[str, str, int, int]]]:
+        """`discussions_of` for many articles at once, by article id."""
+        d = schema.discussions
+        ids = sorted(set(article_ids))
+        found: dict[str, list[tuple[str, str, int, int]]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):  # within any database's parameter limit
+                query = (
+                    select(d.c.article_id, d.c.source, d.c.url, d.c.score, d.c.comments)
+                    .where(d.c.article_id.in_(ids[start : start + 500]))
+                    .order_by(d.c.score.desc(), d.c.url)
+                )
+                for a, s, u, n, c in conn.execute(query):
+                    found.setdefault(a, []).append((s, u, int(n), int(c)))
+        return found
+
     def source_health(self) -> dict[str, SourceHealth]:
         """Every source's remembered state, by name."""
         with self.engine.connect() as conn:

@@ -12,11 +12,14 @@ from digest.models import (
     Citation,
     Issue,
     Note,
+    Remark,
+    Reporting,
     Section,
     Sentence,
     Story,
     Summary,
     Theme,
+    Thread,
 )
 
 
@@ -44,6 +47,18 @@ def _article(d: dict[str, Any]) -> Article:
     )
 
 
+def _reporting(d: dict[str, Any] | None) -> Reporting | None:
+    if d is None:
+        return None
+    return Reporting(
+        d["origin"],
+        d["outlets"],
+        tuple(Thread(**t) for t in d["threads"]),
+        d["only"],
+        tuple(Remark(**r) for r in d.get("said", ())),
+    )
+
+
 def _story(d: dict[str, Any]) -> Story:
     return Story(
         id=d["id"],
@@ -51,6 +66,7 @@ def _story(d: dict[str, Any]) -> Story:
         articles=tuple(_article(a) for a in d["articles"]),
         is_update=d["is_update"],
         link=d.get("link", ""),
+        reporting=_reporting(d.get("reporting")),
     )
 
 
@@ -94,6 +110,7 @@ def _notes(items: list[dict[str, Any]]) -> tuple[Note, ...]:
             n.get("title", ""),
             n.get("authors", ""),
             Citation(**n["origin"]) if n.get("origin") else None,
+            _reporting(n.get("reporting")),
         )
         for n in items
     )

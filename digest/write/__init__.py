@@ -10,6 +10,7 @@ from digest.write.extractive import ExtractiveWriter
 from digest.write.grounding import Grounder
 from digest.write.llm import LLMWriter
 from digest.write.prompts import Prompts
+from digest.write.said import grounded, what_people_said
 from digest.write.vectors import SentenceVectors
 from digest.write.writer import EmbedTexts, Writer
 
@@ -32,6 +33,8 @@ __all__ = [
     "Writer",
     "check_issue",
     "cited_ids",
+    "grounded",
     "open_backend",
+    "what_people_said",
     "write_issue",
 ]
