@@ -1,7 +1,7 @@
 """Real weeks of AI news replayed through the CLI and scored against the dev split's event labels.
 
     python bench/realweek.py [--weeks 2025-W27,2025-W28,2025-W29] [--step-hours 8]
-                             [--plain | --engagement] [--keep DIR]
+                             [--plain | --engagement] [--keep DIR] [--rebuild DIR]
 
 A loopback server replays ../shared/data/ai_news_multisource_2025-07 (dev split) as its sources
 serve it: r/LocalLLaMA's listing JSON (score, comments, flair), Hacker News through Algolia
@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -352,6 +354,37 @@ def replay_weeks(mode: str, folder: Path, weeks: list[date], step: timedelta) ->
     return run
 
 
+# What making and publishing the weeks wrote; a rebuild clears it and keeps the crawl and the
+# articles' stories.
+_MADE = (
+    "UPDATE stories SET published_in = NULL; DELETE FROM issues; DELETE FROM drafts; "
+    "DELETE FROM theme_history; DELETE FROM runs; DELETE FROM locks;"
+)
+
+
+def rebuild_weeks(mode: str, kept: Path, folder: Path, weeks: list[date]) -> Run:
+    """The weeks made again, in order, from the crawl a `--keep` run left in `kept`: selection
+    and writing measured in about a minute a week, with no replay (the crawl and the stories
+    its articles joined are the kept run's)."""
+    if not (kept / "digest.db").is_file():
+        raise SystemExit(f"{kept}: no kept run here; make one with --keep first")
+    if folder.resolve() == kept.resolve():
+        raise SystemExit(f"{kept}: --keep must name another folder than --rebuild")
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(kept, folder, ignore=shutil.ignore_patterns("drafts", "site", "outbox"))
+    config = folder / "digest.toml"
+    config.write_text(config.read_text().replace('action = "draft"', 'action = "publish"'))
+    with sqlite3.connect(folder / "digest.db") as db:
+        db.executescript(_MADE)
+    run = Run(mode, folder)
+    for monday in weeks:
+        end = datetime.combine(monday + timedelta(days=7), time(), UTC)
+        week = issue_id(monday)
+        run.build_seconds[week] = digest(folder, end, "run", "--week", week)
+        print(f"  {mode}: made {week} again", file=sys.stderr)
+    return run
+
+
 def _round(value: float) -> float:
     return round(value, 3)
 
@@ -464,6 +497,12 @@ def main() -> None:
     which.add_argument("--engagement", action="store_true", help="only the run with engagement")
     parser.add_argument("--jobs", type=int, default=2, help="replays run at once (default 2)")
     parser.add_argument("--keep", type=Path, help="keep each run's store and built sites here")
+    parser.add_argument(
+        "--rebuild",
+        type=Path,
+        metavar="DIR",
+        help="no replay: make the weeks again from the crawl a --keep DIR run left there",
+    )
     args = parser.parse_args()
     if not (DATA / "events.dev.jsonl").is_file():
         raise SystemExit(
@@ -481,8 +520,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="realweek-") as tmp:
         # The two replays run side by side (a CLI process each at a time): one per core.
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            into = args.keep or Path(tmp)
             runs = {
-                m: pool.submit(replay_weeks, m, (args.keep or Path(tmp)) / m, weeks, step)
+                m: pool.submit(rebuild_weeks, m, args.rebuild / m, into / m, weeks)
+                if args.rebuild
+                else pool.submit(replay_weeks, m, into / m, weeks, step)
                 for m in modes
             }
             for mode, run in runs.items():

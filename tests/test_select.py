@@ -53,6 +53,8 @@ def test_help_threads_and_show_offs_are_known_by_flair_or_by_their_words() -> No
     assert post_kind(post(2, "Noob question: which model for 8GB VRAM?")) == "help"
     assert post_kind(post(3, "Kimi K2 is out", summary="I have one 3090. Can I run it?")) == "help"
     assert post_kind(post(4, "My new 4x3090 build")) == "showoff"
+    for title in ("Qwen3 0.6b MNN acting weird", "Issues with Qwen 3 Embedding models"):
+        assert post_kind(post(7, title)) == "help", title
     assert post_kind(post(5, "moonshotai/Kimi-K2", url="https://huggingface.co/m/k")) == ""
     assert post_kind(post(6, "Kimi K2", tags=("New Model",))) == "release"
 

@@ -51,9 +51,10 @@ _HELP = re.compile(
     r"does anyone|anyone|any (?:good|recommendations?|suggestions?|advice|tips?|ideas?)|"
     r"need help|help\b|noob|newbie|beginner|looking for|recommend|"
     r"(?:the )?best (?:[\w-]+ ){0,3}for)|"
-    r"\b(?:help(?: me)?|advice|noob question|not working|error|issue with|problem with|"
+    r"\b(?:help(?: me)?|advice|noob question|not working|error|issues? with|problems? with|"
     r"trouble|stuck|how do i|suggestions?|recommendations?)\b.*\?$|\?\s*$|"
-    r"\b(?:not (?:being )?(?:used|detected|working|loading)|can't|cannot|doesn't|won't|"
+    r"\b(?:not (?:being )?(?:used|detected|working|loading|performing)|acting (?:weird|strange)|"
+    r"issues? with|problems? with|can't|cannot|doesn't|won't|"
     r"unable to|any ?one (?:know|tried|using)|what should i|best way to|noob|newbie|beginner|"
     r"budget for|getting started|question)\b",
     re.I,
@@ -241,18 +242,23 @@ def story_value(
 
 def lead_title(articles: Sequence[Article], ranks: Mapping[str, float]) -> str:
     """The title of the post that best tells the story as news: one that names what most of
-    its posts name ("Kimi K2"), a release or news post over chatter, the lab's own page, then
-    the most engaged, then the first; a title of a few words ("moonshotai/Kimi-K2") only when
-    no post says more."""
+    its posts name ("Kimi K2"), a release or news post over chatter, the thing's own page (a
+    benchmark's repository is not a model's), then the most engaged, then the first; a title
+    of a few words ("moonshotai/Kimi-K2") only when no post says more."""
     named = Counter(x for a in articles for x in named_versions(a.title))
-    top = named.most_common(1)[0][0] if named else ""
+    # A name only one post carries is that post's, not the story's.
+    top = next((x for x, n in named.most_common(1) if n > 1), "")
+    stem = re.match(r"[a-z]+", top)
+
+    def own_page(a: Article) -> bool:
+        return is_primary(a) and (stem is None or stem[0] in a.url.lower())
 
     def key(a: Article) -> tuple[bool, bool, float, bool, float, float]:
         return (
             len(a.title.split()) >= MIN_HEADLINE_WORDS,
             bool(top) and top in named_versions(a.title),
             KIND_WEIGHT[post_kind(a)],
-            is_primary(a),
+            own_page(a),
             ranks.get(a.id, 0.0),
             -a.published_at.timestamp(),
         )

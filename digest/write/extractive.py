@@ -81,9 +81,10 @@ def _fit(candidate: _Candidate) -> float:
 
 def headline(story: Story) -> tuple[str, Article] | None:
     """The story's headline and the post it was taken from: the first-party title when there
-    is one, else the clearest news title (a statement, cleaned); None when no title reads as
-    a headline."""
-    best: tuple[tuple[int, int, int], str, Article] | None = None
+    is one, else the story's own title (selection titles a story by the post that best tells
+    it), else the clearest news title (a statement, cleaned); None when no title reads as a
+    headline."""
+    best: tuple[tuple[int, int, int, int], str, Article] | None = None
     for position, article in enumerate(story.articles):
         title = clean_title(article.title)
         if headline_faults(title):
@@ -95,7 +96,8 @@ def headline(story: Story) -> tuple[str, Article] | None:
             rank = 1 if primary else 2
         else:
             rank = 3
-        key = (rank, 0 if title == clean_title(story.title) else 1, position)
+        own = title == clean_title(story.title)
+        key = (min(rank, 1), 0 if own else 1, rank, position)
         if best is None or key < best[0]:
             best = (key, title, article)
     return (best[1], best[2]) if best else None
@@ -311,8 +313,8 @@ class ExtractiveWriter:
 
     def quick_hit(self, story: Story) -> Note | None:
         """One line of news: the best short sentence that names the story from the post its
-        headline comes from or the lab's own page, else that headline when it is a statement,
-        else the best such sentence of any of its posts, else the headline's post's first
+        headline comes from (the lab's own when it has one), else that headline when it is a
+        statement, else the best such sentence of any of its posts, else the headline's post's first
         fact led by that headline ("ChatGPT agent: bridging research and action": "ChatGPT
         can now ..."); None when it has none of these. (A sentence of another post, say a
         benchmark thread, may name the story in passing.)"""
@@ -321,7 +323,7 @@ class ExtractiveWriter:
         ranked = sorted(short, key=lambda c: (-_fit(c), c.position, len(c.text)))
         ranked = [c for c in ranked if names(c.text, story.title) > 0]
         told = headline(story)
-        own = [c for c in ranked if is_primary(c.article) or (told and c.article.id == told[1].id)]
+        own = [c for c in ranked if told and c.article.id == told[1].id]
         if own:
             return self._quick(own[0], numbering)
         if (
