@@ -18,6 +18,7 @@ from digest.analyze.embed import SentenceTransformerEmbedder
 from digest.config import Settings, WriterSettings
 from digest.errors import ConfigError
 from digest.models import Article, Section, Story, Theme
+from digest.pipeline.pages import keep_making, publish_site
 from digest.publish import publish
 from digest.store import Store
 from digest.write.backends import Connection, open_backend
@@ -430,3 +431,39 @@ def test_an_intro_naming_what_no_source_says_is_replaced(
     assert any("editorial intro" in r["messages"][-1]["content"] for r in server.requests)
     assert "Quixotron" not in issue.intro and issue.intro
     assert any(f.startswith("intro:") and "no source gives" in f for f in report.fallbacks)
+
+
+def test_how_made_page_shows_the_models_calls_cost_and_the_sentences_dropped(
+    model: tuple[ModelServer, str], embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    server, base = model
+    unverifiable = {
+        **GOOD,
+        "what_happened": [
+            GOOD["what_happened"][0],
+            {"text": "Readers can get a free model at http://evil.example/win today.", "cite": [2]},
+            {"text": "Apple bought a robotics startup for two billion dollars.", "cite": [3]},
+        ],
+    }
+    server.queue(Step(json.dumps(unverifiable), match=THEME_PROMPT))
+    settings = _site(_settings(base, tmp_path), tmp_path)
+    store = Store(f"sqlite:///{tmp_path / 'digest.db'}")
+    try:
+        issue, report = pipeline.write_reported(
+            _analysis(full=False), embedder, date(2026, 11, 16), settings, store
+        )
+        keep_making(store, settings, issue, 0, report, fresh=True)
+        publish_site(store, store.save_issue(issue), settings)
+    finally:
+        store.close()
+    made = tmp_path / "site" / "issues" / issue.id / "made" / "index.html"
+    page = BeautifulSoup(made.read_text(encoding="utf-8"), "html.parser")
+    counts = {e["id"]: e.get_text() for e in page.select(".counts strong")}
+    usage, grounding = report.usage, report.grounding
+    assert usage is not None and usage.calls == len(server.requests) > 0
+    assert counts["count-calls"] == str(len(server.requests))
+    assert counts["count-cost"] == f"${usage.cost:.4f}" != "$0.0000"
+    assert grounding.dropped >= 2
+    assert counts["count-dropped"] == str(grounding.dropped)
+    assert counts["count-checked"] == str(grounding.checked)
+    assert "Model test-model" in page.get_text(" ")

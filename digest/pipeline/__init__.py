@@ -43,11 +43,12 @@ from digest.pipeline.deliver import DeliveryReport, announce, deliver_issue, rea
 from digest.pipeline.discussions import with_reporting
 from digest.pipeline.executors import close_executors, executor_for
 from digest.pipeline.mail import SendReport, send_issue, unsubscriber
+from digest.pipeline.pages import keep_making, preview_site, publish_site
 from digest.pipeline.serving import Served, site_app
 from digest.pipeline.week import Week, issue_id, latest_week, parse_week
 from digest.pipeline.wiring import Say, fetch_policy, publish_settings, quiet, smtp_settings
 from digest.pipeline.writing import make_writer, write, write_reported
-from digest.publish import PublishResult, build_site, publish
+from digest.publish import PublishResult
 from digest.publish.draft import apply_markdown, to_markdown
 from digest.publish.headers import set_header
 from digest.publish.send import summary as send_summary
@@ -267,14 +268,12 @@ def week_issue(
     issue, writing = write_reported(analysis, embedder, monday, settings, store)
     issue = with_reporting(issue, analysis, store, sources, settings, say)
     previous = store.issue(issue.id) or Mailing(store.engine).draft(issue.id)
-    if (
-        previous is not None
-        and replace(previous, built_at=issue.built_at, published_at=None) == issue
-    ):
-        issue = previous
+    same = previous and replace(previous, built_at=issue.built_at, published_at=None) == issue
+    issue = previous if same and previous is not None else issue
     stories = len(analysis.unthemed) + sum(len(t.stories) for t in analysis.themes)
     count = sum(len(s.articles) for t in analysis.themes for s in t.stories)
     count += sum(len(s.articles) for s in analysis.unthemed)
+    keep_making(store, settings, issue, count, writing, fresh=not same)
     return MadeIssue(issue, count, stories, writing)
 
 
@@ -293,7 +292,7 @@ def build(
     made = week_issue(settings, store, sources, monday, embedder, say)
     issue = store.save_issue(made.issue)
     say("publishing site, feed and email")
-    result = publish(issue, store.issues(), publish_settings(settings))
+    result = publish_site(store, issue, settings)
     return BuildReport(issue, result, made.articles, made.stories, made.writing)
 
 
@@ -419,7 +418,7 @@ def publish_draft(
             )
     edited = store.save_issue(edited)
     say("publishing site and feeds")
-    result = publish(edited, store.issues(), publish_settings(settings))
+    result = publish_site(store, edited, settings)
     sent, delivered = announce(settings, store, edited.id, send, webhooks, say)
     return PublishReport(edited, result, sent, delivered)
 
@@ -439,9 +438,7 @@ def _edited_draft(settings: Settings, store: Store, issue: str | None) -> tuple[
 
 
 def _preview(settings: Settings, store: Store, issue: Issue) -> Path:
-    folder = settings.site.drafts / issue.id / "site"
-    archive = [i for i in store.issues() if i.id != issue.id]
-    return build_site(issue, archive, replace(publish_settings(settings), site_dir=folder))
+    return preview_site(store, issue, settings, settings.site.drafts / issue.id / "site")
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from digest.config import Settings
 from digest.errors import PublishError
 from digest.models import Delivery, Issue
+from digest.pipeline.pages import site_records
 from digest.pipeline.wiring import Say, publish_settings, quiet, smtp_settings
 from digest.publish import prepare
 from digest.publish.email import Edition, Unsubscribe, unsubscribe_mailto
@@ -50,7 +51,8 @@ def send_issue(
         token = make_token(secret, d.subscriber_id, d.address)
         return Unsubscribe(f"{site.unsubscribe_url}?token={token}", mailto, token)
 
-    editions: dict[tuple[str, ...], Edition] = {(): prepare(published, site, True)}
+    records = site_records(store, store.issues())  # an update links its story's page
+    editions: dict[tuple[str, ...], Edition] = {(): prepare(published, site, True, records=records)}
     names = dict(topic_choices([published]))
 
     def edition_for(d: Delivery) -> Edition:
@@ -63,7 +65,8 @@ def send_issue(
                 if chosen
                 else "None of the topics you chose is in this issue; here is its top story."
             )
-            editions[topics] = prepare(issue_for_topics(published, topics), site, True, note)
+            chosen_issue = issue_for_topics(published, topics)
+            editions[topics] = prepare(chosen_issue, site, True, note, records=records)
         return editions[topics]
 
     result = send_edition(

@@ -11,9 +11,25 @@ from urllib.parse import urlsplit
 from digest.errors import PublishError
 from digest.models import Issue
 from digest.publish import email, feeds, issue_json, jsonfeed, site
+from digest.publish.making import LLMTally, Making, SourceTally, making_from_json, making_to_json
 from digest.publish.render import make_environment, theme_slug
+from digest.publish.site import SiteRecords
+from digest.publish.stories import StoryIndex, StoryRecord
 
-__all__ = ["PublishResult", "PublishSettings", "build_site", "prepare", "publish"]
+__all__ = [
+    "LLMTally",
+    "Making",
+    "PublishResult",
+    "PublishSettings",
+    "SiteRecords",
+    "SourceTally",
+    "StoryRecord",
+    "build_site",
+    "making_from_json",
+    "making_to_json",
+    "prepare",
+    "publish",
+]
 
 # An issue id becomes a folder name and part of URLs and the Message-ID.
 _ISSUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -51,11 +67,18 @@ class PublishResult:
 
 
 def prepare(
-    issue: Issue, settings: PublishSettings, preferences: bool = False, topic_note: str = ""
+    issue: Issue,
+    settings: PublishSettings,
+    preferences: bool = False,
+    topic_note: str = "",
+    records: SiteRecords | None = None,
 ) -> email.Edition:
     """The issue's email rendered once, ready to be addressed to each subscriber; with
-    preferences, its footer links each subscriber's topic page."""
+    preferences, its footer links each subscriber's topic page; with `records`, an update
+    links to its story's page on the site."""
     env = make_environment(settings.template_dir)
+    if records is not None:
+        env.globals["stories"] = StoryIndex(records.stories)
     base_url = _checked_base_url(settings.base_url)
     return email.prepare_edition(
         _unique_slugs(issue),
@@ -67,10 +90,16 @@ def prepare(
     )
 
 
-def build_site(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -> Path:
+def build_site(
+    issue: Issue,
+    archive: Sequence[Issue],
+    settings: PublishSettings,
+    records: SiteRecords | None = None,
+) -> Path:
     """Rebuild the site, its feeds (Atom, RSS, JSON Feed) and each issue as JSON from the
     archive plus this issue; returns index.html.
 
+    With `records`, the site also has a page per story and a "How this issue was made" page.
     The site is built beside site_dir and swapped in whole, so a failure leaves the
     previous site as it was.
     """
@@ -79,7 +108,9 @@ def build_site(issue: Issue, archive: Sequence[Issue], settings: PublishSettings
     env = make_environment(settings.template_dir)
     try:
         with site.swapped_in(settings.site_dir) as build_dir:
-            themes = site.write_pages(build_dir, issues, env, settings.site_title, base_url)
+            themes = site.write_pages(
+                build_dir, issues, env, settings.site_title, base_url, records
+            )
             feeds.write_feeds(build_dir, issues, themes, env, settings.site_title, base_url)
             jsonfeed.write_json_feeds(build_dir, issues, themes, env, settings.site_title, base_url)
             issue_json.write_issue_documents(build_dir, issues, base_url)
@@ -91,19 +122,24 @@ def build_site(issue: Issue, archive: Sequence[Issue], settings: PublishSettings
     return settings.site_dir / "index.html"
 
 
-def publish(issue: Issue, archive: Sequence[Issue], settings: PublishSettings) -> PublishResult:
+def publish(
+    issue: Issue,
+    archive: Sequence[Issue],
+    settings: PublishSettings,
+    records: SiteRecords | None = None,
+) -> PublishResult:
     """Rebuild the site and feeds from the archive and write the issue's email as a preview.
 
     The preview .eml goes to email_to; subscribers get theirs from `digest send`.
     """
-    edition = prepare(issue, settings)
+    edition = prepare(issue, settings, records=records)
     mailto = email.unsubscribe_mailto(settings.unsubscribe_mailto, settings.email_from)
     preview = edition.message(
         settings.email_from,
         settings.email_to,
         email.Unsubscribe(settings.unsubscribe_url, mailto, ""),
     )
-    index = build_site(issue, archive, settings)
+    index = build_site(issue, archive, settings, records)
     email_path = settings.email_dir / f"{issue.id}.eml"
     try:
         email.write_email(preview, email_path)

@@ -6,7 +6,7 @@ import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,6 +65,11 @@ def week_range(issue: Issue) -> str:
     return f"{start.day} {_MONTHS[start.month - 1]} {start.year} {_EN_DASH} {end_text}"
 
 
+def day(moment: date) -> str:
+    """A date as a reader says it: '16 November 2026'."""
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
 def anchor(name: str) -> str:
     """An HTML id made from a theme or story id: lowercase letters, digits and dashes."""
     return _ANCHOR_JUNK.sub("-", name.lower()).strip("-") or "section"
@@ -83,6 +88,16 @@ def theme_slug(theme: Theme) -> str:
 def theme_path(theme: Theme) -> str:
     """The theme page's path relative to the site root: one page per theme across issues."""
     return f"themes/{theme_slug(theme)}/index.html"
+
+
+def story_path(story_id: str) -> str:
+    """A story's page, relative to the site root: one per story across issues, its id kept."""
+    return f"stories/{anchor(story_id)}/index.html"
+
+
+def making_path(issue: Issue) -> str:
+    """The issue's "How this issue was made" page, relative to the site root."""
+    return f"issues/{issue.id}/made/index.html"
 
 
 def published(issue: Issue) -> datetime:
@@ -178,9 +193,12 @@ def make_environment(template_dir: Path | None = None) -> Environment:
         cited=cited,
         cited_text=cited_text,
         week_range=week_range,
+        day=day,
         anchor=anchor,
         issue_path=issue_path,
         theme_path=theme_path,
+        story_path=story_path,
+        making_path=making_path,
         theme_slug=theme_slug,
         published=published,
         story_sources=story_sources,
@@ -194,6 +212,7 @@ def make_environment(template_dir: Path | None = None) -> Environment:
         said_text=said_text,
     )
     env.tests["web_url"] = is_web_url
+    env.globals["stories"] = None  # a publish.stories.StoryIndex when the site has story pages
     return env
 
 

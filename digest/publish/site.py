@@ -1,4 +1,4 @@
-"""The static site: home, a permanent page per issue, archive, themes, search and sitemap."""
+"""The static site: home, a page per issue and per story, archive, themes, search and sitemap."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -18,18 +18,30 @@ from jinja2 import Environment
 
 from digest.models import Issue, Section, Theme
 from digest.processes import alive
+from digest.publish.making import Making
 from digest.publish.render import (
     issue_path,
+    making_path,
     render,
     story_anchor,
+    story_path,
     strip_control,
     theme_path,
     theme_slug,
     week_range,
 )
+from digest.publish.stories import StoryIndex, StoryRecord, timeline
 
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _STATIC = ("search.js", "favicon.svg")
+
+
+@dataclass(frozen=True)
+class SiteRecords:
+    """What the store knows beyond the issues: every story they told, and how each was made."""
+
+    stories: tuple[StoryRecord, ...] = ()
+    makings: Mapping[str, Making] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,11 +70,22 @@ def theme_pages(issues: Sequence[Issue]) -> list[ThemePage]:
 
 
 def write_pages(
-    build_dir: Path, issues: Sequence[Issue], env: Environment, site_title: str, base_url: str
+    build_dir: Path,
+    issues: Sequence[Issue],
+    env: Environment,
+    site_title: str,
+    base_url: str,
+    records: SiteRecords | None = None,
 ) -> list[ThemePage]:
     """Write every page, the search index, the sitemap and static files; issues newest first."""
+    records = records or SiteRecords()
+    env.globals["stories"] = StoryIndex(records.stories)
     common: dict[str, Any] = {"site_title": site_title, "base_url": base_url}
-    _write(build_dir / "index.html", render(env, "index.html", issue=issues[0], root="", **common))
+    made = {i.id: making_path(i) for i in issues if i.id in records.makings}
+    home = render(
+        env, "index.html", issue=issues[0], made=made.get(issues[0].id, ""), root="", **common
+    )
+    _write(build_dir / "index.html", home)
     for position, issue in enumerate(issues):
         page = render(
             env,
@@ -70,10 +93,12 @@ def write_pages(
             issue=issue,
             newer=issues[position - 1] if position > 0 else None,
             older=issues[position + 1] if position + 1 < len(issues) else None,
+            made=made.get(issue.id, ""),
             root="../../",
             **common,
         )
         _write(build_dir / issue_path(issue), page)
+    write_record_pages(build_dir, issues, records, env, common)
     archive = render(env, "archive.html", issues=issues, root="../", **common)
     _write(build_dir / "archive" / "index.html", archive)
     themes = theme_pages(issues)
@@ -96,8 +121,30 @@ def write_pages(
             build_dir / "static" / name,
             files("digest.publish").joinpath("static", name).read_text("utf-8"),
         )
-    (build_dir / "sitemap.xml").write_bytes(sitemap(issues, themes, base_url))
+    (build_dir / "sitemap.xml").write_bytes(sitemap(issues, themes, base_url, records.stories))
     return themes
+
+
+def write_record_pages(
+    build_dir: Path,
+    issues: Sequence[Issue],
+    records: SiteRecords,
+    env: Environment,
+    common: dict[str, Any],
+) -> None:
+    """A page per story the issues told, and a "How this issue was made" page per issue."""
+    by_id = {i.id: i for i in issues}
+    for story in records.stories:
+        moments = timeline(story, by_id)
+        told_in = [by_id[i] for i in story.issues if i in by_id]
+        page = render(
+            env, "story.html", story=story, moments=moments, issues=told_in, root="../../", **common
+        )
+        _write(build_dir / story_path(story.id), page)
+    for issue in issues:
+        if (making := records.makings.get(issue.id)) is not None:
+            page = render(env, "made.html", issue=issue, record=making, root="../../../", **common)
+            _write(build_dir / making_path(issue), page)
 
 
 def search_index(issues: Sequence[Issue]) -> str:
@@ -139,8 +186,13 @@ def search_index(issues: Sequence[Issue]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def sitemap(issues: Sequence[Issue], themes: Sequence[ThemePage], base_url: str) -> bytes:
-    """sitemap.xml: home, archive, themes and every issue at its permanent URL."""
+def sitemap(
+    issues: Sequence[Issue],
+    themes: Sequence[ThemePage],
+    base_url: str,
+    stories: Sequence[StoryRecord] = (),
+) -> bytes:
+    """sitemap.xml: home, archive, themes and every issue and story at its permanent URL."""
     ElementTree.register_namespace("", _SITEMAP_NS)
     urlset = ElementTree.Element(f"{{{_SITEMAP_NS}}}urlset")
 
@@ -158,6 +210,8 @@ def sitemap(issues: Sequence[Issue], themes: Sequence[ThemePage], base_url: str)
         add(f"issues/{issue.id}/", issue)
     for page in themes:
         add(f"themes/{theme_slug(page.theme)}/", page.entries[0].issue)
+    for story in stories:
+        add(story_path(story.id).removesuffix("index.html"))
     tree = ElementTree.ElementTree(urlset)
     ElementTree.indent(tree)
     text: bytes = ElementTree.tostring(urlset, encoding="utf-8", xml_declaration=True)

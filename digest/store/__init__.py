@@ -157,6 +157,17 @@ class Store(CrawlStore):
                 members.setdefault(story_id, []).append(article_id)
         return members
 
+    def stories_articles(self, story_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Story id -> the ids of all its articles, for these stories, in any week."""
+        sa = schema.story_articles
+        query = select(sa.c.story_id, sa.c.article_id).order_by(sa.c.story_id, sa.c.article_id)
+        members: dict[str, list[str]] = {}
+        with self.engine.connect() as conn:
+            for part in _chunks(story_ids):
+                for story_id, article_id in conn.execute(query.where(sa.c.story_id.in_(part))):
+                    members.setdefault(story_id, []).append(article_id)
+        return members
+
     def story_of(self, article_ids: Sequence[str]) -> dict[str, str]:
         """Article id -> story id, for the articles already assigned."""
         sa = schema.story_articles
@@ -188,6 +199,13 @@ class Store(CrawlStore):
                 for part in _chunks(story_ids)
                 for s, i in conn.execute(query.where(t.c.id.in_(part)))
             }
+
+    def published_stories(self) -> list[str]:
+        """The ids of every story an issue has published, oldest first: their pages stay."""
+        t = schema.stories
+        query = select(t.c.id).where(t.c.published_in.is_not(None)).order_by(t.c.first_seen, t.c.id)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
 
     def save_week_themes(
         self, week: str, themes: Sequence[tuple[str, str, int, np.ndarray]]
@@ -258,6 +276,21 @@ class Store(CrawlStore):
         with self.engine.connect() as conn:
             bodies = conn.execute(select(t.c.body).order_by(t.c.week_start.desc())).scalars()
             return [issue_from_json(b) for b in bodies]
+
+    def save_making(self, issue_id: str, made_at: datetime, body: str) -> None:
+        """Keep (or replace) the record, as JSON, of the run that made the issue."""
+        t = schema.issue_making
+        row = {"issue_id": issue_id, "made_at": _utc(made_at), "body": body}
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(t.c.issue_id == issue_id))
+            conn.execute(t.insert(), [row])
+
+    def makings(self) -> dict[str, tuple[datetime, str]]:
+        """Issue id -> (when it was made, the JSON record of the run that made it)."""
+        t = schema.issue_making
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.issue_id, t.c.made_at, t.c.body))
+            return {i: (_utc(m), b) for i, m, b in rows}
 
     def llm_response(self, key: str) -> tuple[str, int, int] | None:
         """A cached model reply (text, input tokens, output tokens) for this prompt key."""

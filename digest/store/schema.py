@@ -127,6 +127,15 @@ issues = Table(
     Column("body", Text, nullable=False),
 )
 
+# The record of the run that made each issue (JSON), shown on its "How this issue was made" page.
+issue_making = Table(
+    "issue_making",
+    metadata,
+    Column("issue_id", String(20), primary_key=True),
+    Column("made_at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),
+)
+
 # Each week's themes as analyzed, so the next week can tell new themes from continuing ones.
 theme_history = Table(
     "theme_history",
