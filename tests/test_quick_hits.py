@@ -3,6 +3,7 @@ titled by, the release linked when the line comes from a thread, a heading leadi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -54,3 +55,19 @@ def test_a_heading_with_no_line_of_its_own_leads_the_first_fact_its_post_states(
     assert note is not None
     assert note.title == "ChatGPT agent: bridging research and action"
     assert note.sentence.text.startswith("The assistant can now browse")
+
+
+def test_a_link_that_carries_its_title_alone_says_where_it_is_new() -> None:
+    thread = "https://news.ycombinator.com/item?id=44594156"
+    post = replace(
+        _post("k", "Kiro: A new agentic IDE", "", url="https://kiro.dev/blog/introducing-kiro/"),
+        source="Hacker News",
+        discussion_url=thread,
+    )
+    note = ExtractiveWriter(_embed).quick_hit(Story("s-kiro", post.title, (post,)))
+    assert note is not None
+    assert note.sentence.text == "New on kiro.dev: \u201cKiro: A new agentic IDE\u201d."
+    assert [c.url for c in note.citations] == [post.href]
+    # A forum's own post with no text says nothing worth a line.
+    own = replace(post, url=thread)
+    assert ExtractiveWriter(_embed).quick_hit(Story("s-own", own.title, (own,))) is None

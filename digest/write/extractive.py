@@ -316,8 +316,9 @@ class ExtractiveWriter:
         headline comes from (the lab's own when it has one), else that headline when it is a
         statement, else the best such sentence of any of its posts, else the headline's post's first
         fact led by that headline ("ChatGPT agent: bridging research and action": "ChatGPT
-        can now ..."); None when it has none of these. (A sentence of another post, say a
-        benchmark thread, may name the story in passing.)"""
+        can now ..."), else, for a link that carries its title alone, the site it is new on; None
+        when it has none of these. (A sentence of another post, say a benchmark thread, may
+        name the story in passing.)"""
         numbering = _Numbering()
         short = [c for c in self._fresh(_candidates(story)) if len(c.text) <= QUICK_HIT_CHARS]
         ranked = sorted(short, key=lambda c: (-_fit(c), c.position, len(c.text)))
@@ -335,10 +336,27 @@ class ExtractiveWriter:
             return Note(Sentence(told[0], numbering.cite([told[1]])), numbering.citations)
         if ranked:
             return self._quick(ranked[0], numbering)
-        lede = [c for c in short if told and c.article.id == told[1].id]
-        if told is None or not lede:
+        if told is None:
             return None
+        lede = [c for c in short if c.article.id == told[1].id]
+        if not lede:
+            return self._who_published(told[0], told[1], numbering)
         return replace(self._quick(min(lede, key=lambda c: c.position), numbering), title=told[0])
+
+    def _who_published(self, title: str, article: Article, numbering: _Numbering) -> Note | None:
+        """For a forum's link to someone's page that carries its title alone ("Kiro: A new
+        agentic IDE" on HN): where it is new, the title quoted, not read as a statement."""
+        linked = article.discussion_url and article.url != article.discussion_url
+        if not linked or article.summary.strip():
+            return None
+        # The site as its link writes it: a publisher's name the sources do not say would not
+        # pass grounding.
+        site = (urlsplit(article.url).hostname or "").removeprefix("www.")
+        line = f"New on {site}: \u201c{title.rstrip('.')}\u201d."
+        if normalise(line) in self.used:
+            return None
+        self._take(line)
+        return Note(Sentence(line, numbering.cite([article])), numbering.citations)
 
     def _quick(self, best: _Candidate, numbering: _Numbering) -> Note:
         self._take(best.text)
