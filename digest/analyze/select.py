@@ -51,7 +51,7 @@ _HELP = re.compile(
     r"does anyone|anyone|any (?:good|recommendations?|suggestions?|advice|tips?|ideas?)|"
     r"need help|help\b|noob|newbie|beginner|looking for|recommend|"
     r"(?:the )?best (?:[\w-]+ ){0,3}for)|"
-    r"\b(?:help(?: me)?|advice|noob question|not working|error|issues? with|problems? with|"
+    r"\b(?:help(?: me)?|advice|noob question|not working|error|"
     r"trouble|stuck|how do i|suggestions?|recommendations?)\b.*\?$|\?\s*$|"
     r"\b(?:not (?:being )?(?:used|detected|working|loading|performing)|acting (?:weird|strange)|"
     # "won't" in reported speech ("Meta says it won't sign") is news, not a request for help.
@@ -107,7 +107,6 @@ SAME_NAMED_EVENT = 0.6
 # A name that at most this many stories of the week carry (or this share of them) is distinctive.
 NAME_STORIES = 3
 NAME_SHARE = 0.06  # a big event's name is in many of the week's stories: still a name
-VERSIONED_SHARE = 1.0  # ... and a name with its version ("grok4") in more of them
 VERSIONED = "v:"  # marks a name joined to its version among a story's names
 SAME_VERSIONED_EVENT = 0.3  # centroid cosine at which two sharing a versioned name are one
 MERGE_POOL = 20
@@ -389,12 +388,11 @@ def _names(
         for t in tokens[i]:
             counts[t] = counts.get(t, 0) + 1
     most = max(NAME_STORIES, NAME_SHARE * len(among))
-    # A name with its version ("grok4") names one thing: many stories of a week carrying it are
-    # pieces of its launch more often than other events.
-    most_versioned = max(most, VERSIONED_SHARE * len(among))
 
     def rare(t: str) -> bool:
-        return counts[t] <= (most_versioned if t.startswith(VERSIONED) else most)
+        # A name with its version ("grok4") names one thing however many stories carry it:
+        # they are pieces of its launch more often than other events.
+        return t.startswith(VERSIONED) or counts[t] <= most
 
     return {
         i: frozenset(t for t in found if i not in among or rare(t)) for i, found in tokens.items()
