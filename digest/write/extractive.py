@@ -340,10 +340,10 @@ class ExtractiveWriter:
             return None
         lede = [c for c in short if c.article.id == told[1].id]
         if not lede:
-            return self._who_published(told[0], told[1], numbering)
+            return self._new_on(told[0], told[1], numbering)
         return replace(self._quick(min(lede, key=lambda c: c.position), numbering), title=told[0])
 
-    def _who_published(self, title: str, article: Article, numbering: _Numbering) -> Note | None:
+    def _new_on(self, title: str, article: Article, numbering: _Numbering) -> Note | None:
         """For a forum's link to someone's page that carries its title alone ("Kiro: A new
         agentic IDE" on HN): where it is new, the title quoted, not read as a statement."""
         linked = article.discussion_url and article.url != article.discussion_url
