@@ -132,7 +132,10 @@ def _crawls(store: Store, issue: Issue, kept: dict[str, tuple[datetime, str]]) -
         return [r for r in runs("crawl", old.first_crawl) if r.started_at <= last]
     before = [made for i, (made, _) in kept.items() if i < issue.id]
     since = max(before, default=Week(issue.week_start).start)
-    return [r for r in runs("crawl", since) if r.started_at <= issue.built_at]
+    # The issue's build time is kept to the second: a crawl that began within that second fed it.
+    return [
+        r for r in runs("crawl", since) if r.started_at.replace(microsecond=0) <= issue.built_at
+    ]
 
 
 def keep_making(
