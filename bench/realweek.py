@@ -178,8 +178,10 @@ class Replay:
         items = []
         for r in rows[:limit]:
             link = _none(r.get("url")) or r["permalink"]
+            # HN's own RSS links each story's thread in <comments>; Reddit's carries none.
+            thread = f"<comments>{escape(r['permalink'])}</comments>" if kind == "hn" else ""
             items.append(
-                f"<item><title>{escape(r['title'])}</title><link>{escape(link)}</link>"
+                f"<item><title>{escape(r['title'])}</title><link>{escape(link)}</link>{thread}"
                 f"<description>{escape(r.get('text') or '')}</description>"
                 f'<guid isPermaLink="false">{r["item_id"]}</guid>'
                 f"<pubDate>{format_datetime(r['_at'])}</pubDate></item>"

@@ -66,6 +66,11 @@ def _host_path(url: str) -> tuple[str, str]:
     return host, f"{host}{parts.path}"
 
 
+def is_model_page(url: str) -> bool:
+    """Whether the URL is a model's page on Hugging Face."""
+    return _MODEL_PAGE.match(_host_path(url)[1]) is not None
+
+
 def is_paper_link(url: str) -> bool:
     return _PAPER.match(_host_path(url)[1]) is not None
 

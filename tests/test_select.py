@@ -57,8 +57,22 @@ def test_help_threads_and_show_offs_are_known_by_flair_or_by_their_words() -> No
         assert post_kind(post(7, title)) == "help", title
     assert post_kind(post(8, "Ollama won't use my GPU")) == "help"
     assert post_kind(post(9, "Meta says it won't sign Europe's AI code")) != "help"  # news
-    assert post_kind(post(5, "moonshotai/Kimi-K2", url="https://huggingface.co/m/k")) == ""
     assert post_kind(post(6, "Kimi K2", tags=("New Model",))) == "release"
+
+
+def test_with_no_flair_a_post_linking_a_model_page_is_a_release_and_the_press_news() -> None:
+    """A plain feed gives no flair: what the post links tells its kind, as the forum's flair
+    would have (a model page: "New Model"; a newspaper's report: "News")."""
+    assert post_kind(post(5, "EXAONE 4.0 32B", url="https://huggingface.co/LGAI/EXAONE")) == (
+        "release"
+    )
+    meta = "Meta says it won't sign Europe AI agreement"
+    assert post_kind(post(6, meta, url="https://www.cnbc.com/2025/07/18/meta.html")) == "news"
+    assert post_kind(post(7, "A tiny kernel", url="https://github.com/x/tilck")) == ""
+    assert post_kind(post(8, "Datasets", url="https://huggingface.co/datasets/x/y")) == ""
+    # The flair wins over the link.
+    flaired = post(9, "Cheap GPUs", url="https://www.cnbc.com/x", tags=("Funny",))
+    assert post_kind(flaired) == "meme"
 
 
 def test_a_help_thread_or_an_item_not_about_ai_is_not_news_unless_its_source_is_general() -> None:
@@ -67,6 +81,9 @@ def test_a_help_thread_or_an_item_not_about_ai_is_not_news_unless_its_source_is_
     assert not is_news(cooking)
     assert is_news(cooking, general_sources={HN})
     assert is_news(story("s3", post(3, "Grok 4 launch", source=HN)))
+    # A model's size in parameters says it is about AI; a sum of money does not.
+    assert is_news(story("s4", post(4, "EXAONE 4.0 32B", url="https://huggingface.co/L/E")))
+    assert not is_news(story("s5", post(5, "Figma raises $3B", source=HN)))
 
 
 def test_one_companys_pages_are_one_outlet_and_model_pages_count_as_the_thread() -> None:
@@ -203,3 +220,15 @@ def test_a_launch_the_week_talks_about_is_a_section_named_after_it() -> None:
     assert event_section(replace(launch, articles=launch.articles[:3])) is None  # not big
     chatter = story("s-gpu", *(post(n, f"My GPU setup number {n}") for n in range(8)))
     assert event_section(chatter) is None  # no name most of its posts carry
+
+
+def test_one_product_at_two_versions_is_two_events_however_close() -> None:
+    """"Grok 3 should be open-sourced" and "Grok 4 is live" read alike; they are two events,
+    and Grok 4's news joins Grok 4's launch, not the thread about Grok 3."""
+    launch = story("g4", post(1, "Grok 4 Launch", score=900), post(2, "Grok 4 benchmarks"))
+    grok3 = story("g3", post(3, "Grok 3 should be open-sourced now", score=400))
+    live = story("live", post(4, "GROK 4 IS NOW LIVE ON LMARENA"))
+    vectors = np.vstack([unit(1, 0, 0), unit(0.6, 1, 0), unit(0.5, 1, 0)])
+    chosen = select_stories([launch, grok3, live], vectors, WEEK_END, limit=5)
+    by_id = {s.id: {a.id for a in s.articles} for s in chosen.stories}
+    assert by_id == {"g4": {"a1", "a2", "a4"}, "g3": {"a3"}}
