@@ -223,7 +223,7 @@ def test_a_launch_the_week_talks_about_is_a_section_named_after_it() -> None:
 
 
 def test_one_product_at_two_versions_is_two_events_however_close() -> None:
-    """"Grok 3 should be open-sourced" and "Grok 4 is live" read alike; they are two events,
+    """ "Grok 3 should be open-sourced" and "Grok 4 is live" read alike; they are two events,
     and Grok 4's news joins Grok 4's launch, not the thread about Grok 3."""
     launch = story("g4", post(1, "Grok 4 Launch", score=900), post(2, "Grok 4 benchmarks"))
     grok3 = story("g3", post(3, "Grok 3 should be open-sourced now", score=400))
