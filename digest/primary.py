@@ -89,6 +89,14 @@ def is_primary(article: Article) -> bool:
 _LABEL_NOISE = frozenset({"com", "org", "net", "www", "blog", "blogs", "news", "api", "docs"})
 
 
+def names_its_site(article: Article) -> bool:
+    """Whether the page is on a site its title names: "Kiro: A new agentic IDE" on kiro.dev."""
+    host, _ = _host_path(article.url)
+    labels = [x for x in host.split(".")[:-1] if len(x) >= 4 and x not in _LABEL_NOISE]
+    words = set(re.findall(r"[a-z0-9]+", article.title.lower()))
+    return any(x in words for x in labels)
+
+
 def own_post(article: Article) -> bool:
     """Whether the article is a source's own post (a lab's feed item on the lab's site), not a
     link another source posted: the source's name holds the site's name ('OpenAI Blog' on

@@ -13,6 +13,7 @@ from digest.analyze.select import (
     engagement_ranks,
     is_news,
     outlet,
+    own_site,
     post_kind,
     select_stories,
     story_value,
@@ -232,3 +233,18 @@ def test_one_product_at_two_versions_is_two_events_however_close() -> None:
     chosen = select_stories([launch, grok3, live], vectors, WEEK_END, limit=5)
     by_id = {s.id: {a.id for a in s.articles} for s in chosen.stories}
     assert by_id == {"g4": {"a1", "a2", "a4"}, "g3": {"a3"}}
+
+
+def test_a_link_to_the_site_its_title_names_counts_as_first_party() -> None:
+    """HN's link to Kiro's own announcement is the thing itself, like a lab's blog; a press
+    report naming its paper, or a forum thread, is not."""
+    kiro = post(1, "Kiro: A new agentic IDE", source=HN, url="https://kiro.dev/blog/introducing")
+    press = post(2, "Grok 4 tops charts | TechCrunch", source=HN, url="https://techcrunch.com/x")
+    blog = post(3, "Notes on agentic IDEs", source=HN, url="https://example.dev/blog/kiro")
+    assert own_site(kiro)
+    assert not own_site(press) and not own_site(blog)
+    assert not own_site(post(4, "Reddit thread about Reddit"))
+    ranks = {"a1": 0.5, "a3": 0.5}
+    assert story_value(story("k", kiro), ranks, WEEK_END) > story_value(
+        story("b", blog), ranks, WEEK_END
+    )

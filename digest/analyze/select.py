@@ -17,7 +17,7 @@ from digest.analyze.stories import specific_tokens
 from digest.analyze.titles import MIN_HEADLINE_WORDS
 from digest.families import PRESS, link_outlet, publisher
 from digest.models import Article, Story
-from digest.primary import is_model_page, is_primary
+from digest.primary import is_model_page, is_primary, names_its_site
 
 # What a post is, from the flair its source gave it: how much it weighs as news (help threads
 # and the like never make the issue). Flairs are r/LocalLLaMA's; others weigh as "".
@@ -174,6 +174,12 @@ def outlet(article: Article) -> str:
     return article.source if host in _HOSTING else publisher(article)
 
 
+def own_site(article: Article) -> bool:
+    """A link to the site of the thing it announces ("Kiro: A new agentic IDE" on kiro.dev),
+    not to the press, a forum or a host of others' pages, which may name themselves."""
+    return not self_post(article) and link_outlet(article.url) is None and names_its_site(article)
+
+
 def engagement_ranks(articles: Sequence[Article]) -> dict[str, float]:
     """Each article's engagement (points or upvotes, plus comments) against the top of its own
     source's week, on a log scale (0..1): 500 HN points and 500 Reddit upvotes are each read
@@ -233,7 +239,7 @@ def story_value(
         score += SOURCE_WEIGHT * (sum((weights or {}).get(x, 1.0) for x in sources) - 1)
     if signals.families:
         score += FAMILY_WEIGHT * (len({outlet(a) for a in articles}) - 1)
-    if signals.first_party and any(is_primary(a) for a in articles):
+    if signals.first_party and any(is_primary(a) or own_site(a) for a in articles):
         score += FIRST_PARTY_WEIGHT
     if signals.engagement:
         score += ENGAGEMENT_WEIGHT * max((ranks.get(a.id, 0.0) for a in articles), default=0.0)
