@@ -9,15 +9,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from digest.analyze.events import event_section
-from digest.analyze.select import (
-    engagement_ranks,
-    is_news,
-    outlet,
-    own_site,
-    post_kind,
-    select_stories,
-    story_value,
-)
+from digest.analyze.kinds import outlet, own_site, post_kind
+from digest.analyze.select import engagement_ranks, is_news, select_stories, story_value
 from digest.models import Article, Story
 
 WEEK_END = datetime(2026, 11, 23, tzinfo=UTC)

@@ -8,88 +8,15 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from urllib.parse import urlsplit
 
 import numpy as np
 
 from digest.analyze.events import named_versions
+from digest.analyze.kinds import KIND_WEIGHT, about_ai, news_articles, outlet, own_site, post_kind
 from digest.analyze.stories import specific_tokens
 from digest.analyze.titles import MIN_HEADLINE_WORDS
-from digest.families import PRESS, link_outlet, publisher
 from digest.models import Article, Story
-from digest.primary import is_model_page, is_primary, names_its_site
-
-# What a post is, from the flair its source gave it: how much it weighs as news (help threads
-# and the like never make the issue). Flairs are r/LocalLLaMA's; others weigh as "".
-FLAIR_KIND = {
-    "new model": "release",
-    "news": "news",
-    "resources": "resource",
-    "tutorial | guide": "resource",
-    "discussion": "discussion",
-    "other": "other",
-    "generation": "showoff",
-    "funny": "meme",
-    "question | help": "help",
-}
-KIND_WEIGHT = {
-    "release": 1.0,
-    "news": 1.0,
-    "resource": 0.6,
-    "discussion": 0.3,
-    "": 0.5,  # unknown: a feed item or a link without flair
-    "other": 0.2,
-    "showoff": 0.1,
-    "meme": 0.0,
-    "help": 0.0,
-}
-NOT_NEWS = frozenset({"help"})
-# A request for help, as its title reads when no flair says so.
-_HELP = re.compile(
-    r"^(?:how (?:do|can|to|should|would)|what(?:'s| is| are)? (?:the )?best|which|"
-    r"why (?:is|does|do|can't|won't)|can (?:i|you|someone)|should i|is (?:it|there)|are there|"
-    r"does anyone|anyone|any (?:good|recommendations?|suggestions?|advice|tips?|ideas?)|"
-    r"need help|help\b|noob|newbie|beginner|looking for|recommend|"
-    r"(?:the )?best (?:[\w-]+ ){0,3}for)|"
-    r"\b(?:help(?: me)?|advice|noob question|not working|error|"
-    r"trouble|stuck|how do i|suggestions?|recommendations?)\b.*\?$|\?\s*$|"
-    r"\b(?:not (?:being )?(?:used|detected|working|loading|performing)|acting (?:weird|strange)|"
-    # "won't" in reported speech ("Meta says it won't sign") is news, not a request for help.
-    r"issues? with|problems? with|(?<!says it )(?<!says they )(?<!said it )(?<!said they )"
-    r"(?:can't|cannot|doesn't|won't)|"
-    r"unable to|any ?one (?:know|tried|using)|what should i|best way to|noob|newbie|beginner|"
-    r"budget for|getting started|question)\b",
-    re.I,
-)
-# Where a title's first clause ends ("Kimi K3 is out: who's running it?").
-_CLAUSE = re.compile(r"\s*[:,;]\s+|\s+[-\u2013\u2014]\s+")
-# A show-off of one's own setup, or a meme, as the title reads.
-_SHOWOFF = re.compile(
-    r"\b(?:my (?:[\w-]+ ){0,3}(?:setup|build|rig|server|workstation|homelab|"
-    r"lab)|i (?:built|made|bought|upgraded)|finally (?:got|built)|meme)\b",
-    re.I,
-)
-# Words that show an item is about AI; items of a source not configured `general` need one.
-_AI_UPPER = re.compile(
-    r"(?<![\w.-])(?:A\.?I\.?|AGI|LLMs?|ML|NLP|GPTs?|RAG|MCP|TTS|ASR|VLMs?|MoE|GGUF|LoRA|RLHF|"
-    r"GPUs?|TPUs?|NPUs?|CUDA|ROCm|vLLM|llama\.cpp|Ollama)(?![\w-])"
-    # A model's size in parameters ("EXAONE 4.0 32B", "Qwen3-30B-A3B"), not a sum ("$3B").
-    r"|(?<![\w$.])(?:\d+x)?\d+(?:\.\d+)?[Bb](?![\w])"
-)
-_AI_WORDS = re.compile(
-    r"\b(?:artificial intelligence|machine learning|deep learning|neural|transformers?|"
-    r"(?:language|foundation|reasoning|frontier|open|local|AI) models?|chatbots?|inference|"
-    r"fine-?tun\w*|embeddings?|diffusion|agents?|agentic|prompt\w*|open[- ]weights?|"
-    r"benchmarks?|pre-?train\w*|OpenAI|ChatGPT|GPT-\w+|Anthropic|Claude|Gemini|Gemma|DeepMind|"
-    r"Llama\w*|Mistral|Devstral|Qwen\w*|DeepSeek|Grok|xAI|Copilot|Nvidia|Hugging ?Face|Kimi|"
-    r"Moonshot|Perplexity|Midjourney|Cursor|Windsurf|vibe[- ]cod\w*|robot\w*|self-driving|"
-    r"superintelligence|Hunyuan|Ernie|Pangu|Mamba|SmolLM\w*|Sora|Veo|Whisper|speech "
-    r"recognition|text-to-speech|voice clon\w*|tokeni[sz]\w*|quantiz\w*|quantis\w*)\b",
-    re.I,
-)
-ABOUT_AI_CHARS = 600  # of an item's text read for AI words, after its title
-QUESTION_CHARS = 400  # of a forum post's own text, where a question makes it a request for help
-_FORUMS = ("reddit.com", "news.ycombinator.com", "lobste.rs")
+from digest.primary import is_primary
 
 # The parts of a story's score (see `story_value`), tuned on the dev weeks.
 SOURCE_WEIGHT = 1.0  # each distinct source beyond the first
@@ -114,8 +41,6 @@ SAME_VERSIONED_EVENT = 0.3  # centroid cosine at which two sharing a versioned n
 MERGE_POOL = 20
 NAME_STEP = 0.1  # two shared names or more: this much further apart
 _NAME = re.compile(r"(?<![\w.-])[A-Z][\w.-]*[A-Za-z0-9](?![\w-])")
-# Hosts that discuss or carry others' content: a link there names no publisher.
-_HOSTING = frozenset({"github.com", "gitlab.com", "huggingface.co", "hf.co"})
 
 
 @dataclass(frozen=True)
@@ -130,54 +55,6 @@ class Signals:
     size: bool = True
     recency: bool = True
     dedupe: bool = True
-
-
-def post_kind(article: Article) -> str:
-    """What the post is: its flair's kind where it has one, else what its title shows
-    ("help", "showoff"), else for a forum's own post "help" when it asks a question early
-    and "discussion" when not; else what it links: a model's page is a release, the press's
-    report news (as r/LocalLLaMA flairs 31 of 35 and 7 of 9 of those on dev); else "" (a link
-    to something else published)."""
-    if (kind := _flaired_kind(article)) is not None:
-        return kind
-    if _HELP.search(article.title.strip()):
-        return "help"
-    if _SHOWOFF.search(article.title):
-        return "showoff"
-    if self_post(article):
-        # A post of the forum's own that asks something early on is a request for help.
-        return "help" if "?" in article.summary[:QUESTION_CHARS] else "discussion"
-    if is_model_page(article.url):
-        return "release"
-    linked = link_outlet(article.url)
-    return "news" if linked is not None and linked.type == PRESS else ""
-
-
-def self_post(article: Article) -> bool:
-    """A forum's own post (its text is all there is), not a link to something published."""
-    host = (urlsplit(article.url).hostname or "").lower()
-    return article.url == article.discussion_url or host.endswith(_FORUMS)
-
-
-def about_ai(article: Article) -> bool:
-    """Whether the title or the start of the text speaks of AI."""
-    text = f"{article.title}. {article.summary[:ABOUT_AI_CHARS]}"
-    return bool(_AI_UPPER.search(text) or _AI_WORDS.search(text))
-
-
-def outlet(article: Article) -> str:
-    """Who reported it, for counting outlets: its publisher family, but a repository or
-    model page is the thing reported (the first-party bonus counts it), so a post linking one
-    counts as the source that posted it: three model pages in one thread are not three
-    outlets."""
-    host = (urlsplit(article.url).hostname or "").lower().removeprefix("www.")
-    return article.source if host in _HOSTING else publisher(article)
-
-
-def own_site(article: Article) -> bool:
-    """A link to the site of the thing it announces ("Kiro: A new agentic IDE" on kiro.dev),
-    not to the press, a forum or a host of others' pages, which may name themselves."""
-    return not self_post(article) and link_outlet(article.url) is None and names_its_site(article)
 
 
 def engagement_ranks(articles: Sequence[Article]) -> dict[str, float]:
@@ -198,29 +75,6 @@ def engagement_ranks(articles: Sequence[Article]) -> dict[str, float]:
         for value, article_id in values:
             ranks[article_id] = min(math.log1p(value) / top, 1.0)
     return ranks
-
-
-def news_articles(story: Story) -> tuple[Article, ...]:
-    """The story's articles without its help threads: none when every article reads as one,
-    else all but those the forum itself flaired as help (a release post that ends on "who's
-    running it?" is still a source of the news)."""
-    if all(post_kind(a) in NOT_NEWS for a in story.articles):
-        return ()
-    return tuple(a for a in story.articles if not _asks_for_help(a))
-
-
-def _asks_for_help(article: Article) -> bool:
-    """A help thread: flaired so, or read so from a title that does not open with news."""
-    if (kind := _flaired_kind(article)) is not None:
-        return kind in NOT_NEWS
-    head = _CLAUSE.split(article.title.strip(), maxsplit=1)
-    return post_kind(article) in NOT_NEWS and not (len(head) > 1 and not _HELP.search(head[0]))
-
-
-def _flaired_kind(article: Article) -> str | None:
-    """The post's kind as its flair gives it, if it has a known one."""
-    kinds = (FLAIR_KIND.get(tag.strip().lower()) for tag in article.tags)
-    return next((k for k in kinds if k is not None), None)
 
 
 def story_value(
