@@ -35,6 +35,14 @@ class Source:
 TEXT_STATUSES = ("full", "blurb", "failed", "")
 
 
+# A bare picture or video: an image host's page or a media file.
+_MEDIA = re.compile(
+    r"^https?://(?:i\.redd\.it|v\.redd\.it|i\.imgur\.com|pbs\.twimg\.com)/|"
+    r"\.(?:jpe?g|png|gif|webp|mp4|webm)(?:[?#].*)?$",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class Article:
     """One item of one source, keyed by its canonical URL."""
@@ -64,7 +72,10 @@ class Article:
 
     @property
     def href(self) -> str:
-        """Where a link to this article goes: the source's own link, else the canonical URL."""
+        """Where a link to this article goes: the source's own link, else the canonical URL,
+        but for a forum post of a bare picture or video, the thread: what was said is there."""
+        if not self.link and self.discussion_url and _MEDIA.search(self.url):
+            return self.discussion_url
         return self.link or self.url
 
     @property

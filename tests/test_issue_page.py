@@ -12,6 +12,7 @@ from digest.models import Article, Citation, Issue, Note, Section, Sentence, Sto
 from digest.publish import PublishSettings, publish
 from digest.publish.render import story_sources
 from digest.write.compose import with_origin
+from digest.write.extractive import retitled
 from tests.issues import BASE_URL, two_weeks
 
 
@@ -123,3 +124,38 @@ def test_a_quick_hit_told_from_a_thread_links_the_release_itself(tmp_path: Path)
     assert [a["href"] for a in item.find_all("a")] == [thread.url, page.url]
     email = next((tmp_path / "email").glob("*.eml")).read_text("utf-8")
     assert f"Origin: {page.url}" in email
+
+
+def test_a_picture_post_links_its_thread_not_the_bare_picture(tmp_path: Path) -> None:
+    """A Reddit post of a chart ("Kimi K2 tops creative writing benchmark") is told from its
+    thread: the headline and its sources go there, not to a bare .jpeg with no words."""
+    thread = "https://www.reddit.com/r/LocalLLaMA/comments/1m0b73m/kimi_k2_tops/"
+    chart = replace(
+        _article("k1"),
+        url="https://i.redd.it/q48f55vcpwcf1.jpeg",
+        discussion_url=thread,
+        title="Kimi K2 tops creative writing benchmark",
+        source="r/LocalLLaMA",
+    )
+    page = replace(_article("p1"), url="https://example.org/chart.png")  # no thread: as given
+    assert chart.href == thread and page.href == page.url
+    story = retitled(Story("s-kimi", chart.title, (chart,)))
+    assert story.href == thread
+    issue = _issue()
+    section = issue.sections[0]
+    number = len(section.citations) + 1
+    cited = Citation(number, chart.id, chart.href, chart.title, chart.source)
+    told = replace(
+        section,
+        theme=replace(section.theme, stories=(story,)),
+        summary=replace(section.summary, headline=story.title, headline_link=story.href),
+        citations=(*section.citations, cited),
+    )
+    publish(
+        replace(issue, sections=(told,)),
+        [],
+        PublishSettings(tmp_path / "s", tmp_path / "e", BASE_URL),
+    )
+    soup = BeautifulSoup((tmp_path / "s" / "index.html").read_text("utf-8"), "html.parser")
+    links = [a["href"] for a in soup.select("main a[href]")]
+    assert thread in links and not any("i.redd.it" in x for x in links)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from markupsafe import Markup, escape
 
 from digest.models import Remark, Reporting, Thread
@@ -55,11 +57,12 @@ def reported_text(reporting: Reporting | None) -> str:
     return " · ".join(text for text, _ in reported_parts(reporting))
 
 
-def reported(reporting: Reporting | None) -> Markup:
-    """The line as HTML: each thread linked, an unconfirmed story marked."""
+def reported(reporting: Reporting | None, linked: Collection[str] = ()) -> Markup:
+    """The line as HTML: each thread linked, unless the entry links it already (`linked`: a
+    picture post is cited by its thread), an unconfirmed story marked."""
     pieces = []
     for text, url in reported_parts(reporting):
-        if url.startswith(("https://", "http://")):
+        if url.startswith(("https://", "http://")) and url.strip() not in linked:
             pieces.append(Markup('<a href="{}">{}</a>').format(url, text))
         elif text.startswith("unconfirmed"):
             pieces.append(Markup('<strong class="unconfirmed">{}</strong>').format(text))
