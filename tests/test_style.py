@@ -39,6 +39,7 @@ from tests.issues import _article
         ("First Hugging Face robot: Reachy Mini. Hackable yet easy", "First Hugging Face robot: "
          "Reachy Mini"),
         ("13 died amid U.K. Post Office scandal", "13 died amid U.K. Post Office scandal"),
+        ("Kyutai Unmute (incl. TTS) released", "Kyutai Unmute (incl. TTS) released"),
     ],
 )  # fmt: skip
 def test_titles_become_clean_headlines(raw: str, clean: str) -> None:

@@ -131,7 +131,9 @@ def clean_title(title: str) -> str:
     text = plain_markdown(decode(title))
     text = _SUFFIX.sub("", _PREFIX.sub("", text)).strip(" -:\u2013")
     first = re.split(r"(?<=[a-z0-9]{2}[.!])\s+(?=[A-Z])", text, maxsplit=1)[0]
-    if len(first.split()) >= 3:
+    # "Kyutai Unmute (incl. TTS) released" is one sentence: an abbreviation's point inside
+    # brackets ends none.
+    if len(first.split()) >= 3 and first.count("(") <= first.count(")"):
         text = first
     if text.endswith(".") and not text.endswith(".."):
         text = text[:-1]
