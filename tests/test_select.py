@@ -64,6 +64,15 @@ def test_with_no_flair_a_post_linking_a_model_page_is_a_release_and_the_press_ne
     assert post_kind(post(6, meta, url="https://www.cnbc.com/2025/07/18/meta.html")) == "news"
     assert post_kind(post(7, "A tiny kernel", url="https://github.com/x/tilck")) == ""
     assert post_kind(post(8, "Datasets", url="https://huggingface.co/datasets/x/y")) == ""
+    # A forum's own post: a model page linked early releases it, a link's query asks nothing,
+    # and a title that announces is news.
+    hf = "Weights: [model](https://huggingface.co/codys12/Qwen3-8B-BitNet). Thoughts?"
+    assert post_kind(post(10, "Qwen3-8B-BitNet", summary=hf)) == "release"
+    chart = "https://preview.redd.it/a.png?width=680 Kyutai has open-sourced Kyutai TTS."
+    assert post_kind(post(11, "Kyutai TTS: real-time voice cloning", summary=chart)) == (
+        "discussion"
+    )
+    assert post_kind(post(12, "Kyutai Unmute (incl. TTS) released")) == "news"
     # The flair wins over the link.
     flaired = post(9, "Cheap GPUs", url="https://www.cnbc.com/x", tags=("Funny",))
     assert post_kind(flaired) == "meme"

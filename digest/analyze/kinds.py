@@ -59,6 +59,14 @@ _SHOWOFF = re.compile(
     r"lab)|i (?:built|made|bought|upgraded)|finally (?:got|built)|meme)\b",
     re.I,
 )
+# A title that tells of a release or a launch (on dev, 25 of 32 such r/LocalLLaMA posts are
+# flaired "New Model", "News" or "Resources").
+_ANNOUNCES = re.compile(
+    r"\b(?:releas(?:ed|es)|launch(?:ed|es)|announc(?:ed|es)|open[- ]sourc(?:ed|es)|"
+    r"introduc(?:ed|es)|unveil(?:ed|s)|is (?:out|here|live)|now (?:available|open[- ]source)|"
+    r"just dropped)\b",
+    re.I,
+)
 # Words that show an item is about AI; items of a source not configured `general` need one.
 _AI_UPPER = re.compile(
     r"(?<![\w.-])(?:A\.?I\.?|AGI|LLMs?|ML|NLP|GPTs?|RAG|MCP|TTS|ASR|VLMs?|MoE|GGUF|LoRA|RLHF|"
@@ -78,6 +86,8 @@ _AI_WORDS = re.compile(
     re.I,
 )
 ABOUT_AI_CHARS = 600  # of an item's text read for AI words, after its title
+_URL = re.compile(r"https?://[^\s)\]>\"']+")
+_LINK = re.compile(r"\S*https?://\S*")  # a link's query ("?width=680") asks nothing
 QUESTION_CHARS = 400  # of a forum post's own text, where a question makes it a request for help
 _FORUMS = ("reddit.com", "news.ycombinator.com", "lobste.rs")
 
@@ -87,23 +97,31 @@ _HOSTING = frozenset({"github.com", "gitlab.com", "huggingface.co", "hf.co"})
 
 def post_kind(article: Article) -> str:
     """What the post is: its flair's kind where it has one, else what its title shows
-    ("help", "showoff"), else for a forum's own post "help" when it asks a question early
-    and "discussion" when not; else what it links: a model's page is a release, the press's
-    report news (as r/LocalLLaMA flairs 31 of 35 and 7 of 9 of those on dev); else "" (a link
-    to something else published)."""
+    ("help", "showoff"), else for a forum's own post "release" when it links a model's page
+    early, "help" when it asks a question early, "news" when its title announces something and
+    "discussion" when not; else what it links: a model's page is a release, the press's report
+    news (as r/LocalLLaMA flairs 31 of 35 and 7 of 9 of those on dev), as is a title that
+    announces; else "" (a link to something else published)."""
     if (kind := _flaired_kind(article)) is not None:
         return kind
     if _HELP.search(article.title.strip()):
         return "help"
     if _SHOWOFF.search(article.title):
         return "showoff"
+    announces = _ANNOUNCES.search(article.title) is not None
     if self_post(article):
-        # A post of the forum's own that asks something early on is a request for help.
-        return "help" if "?" in article.summary[:QUESTION_CHARS] else "discussion"
+        # A post of the forum's own that links a model's page early on releases it; one that
+        # asks something early on is a request for help.
+        opening = article.summary[:QUESTION_CHARS]
+        if any(is_model_page(url) for url in _URL.findall(opening)):
+            return "release"
+        if "?" in _LINK.sub(" ", article.summary)[:QUESTION_CHARS]:
+            return "help"
+        return "news" if announces else "discussion"
     if is_model_page(article.url):
         return "release"
     linked = link_outlet(article.url)
-    return "news" if linked is not None and linked.type == PRESS else ""
+    return "news" if announces or (linked is not None and linked.type == PRESS) else ""
 
 
 def self_post(article: Article) -> bool:
