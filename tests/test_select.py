@@ -250,3 +250,19 @@ def test_a_link_to_the_site_its_title_names_counts_as_first_party() -> None:
     assert story_value(story("k", kiro), ranks, WEEK_END) > story_value(
         story("b", blog), ranks, WEEK_END
     )
+
+
+def test_two_reports_of_one_event_hours_apart_join_at_a_lower_closeness_than_days_apart() -> None:
+    """ "OpenAI's open-weight model will debut next week" and "OpenAI's open LLM, coming next
+    Thursday" came 2.6 h apart at cosine 0.70: one event; its delay three days later, as close
+    in words, is another."""
+    debut = story("s1", post(1, "open-weight model will debut as soon as next week"))
+    reasoning = story("s2", post(3, "open source model is a reasoning model, coming next thursday"))
+    delay = story("s3", post(80, "open weight model delayed again for safety tests"))
+    side = (1 - 0.70**2) ** 0.5
+    vectors = np.vstack([unit(1, 0, 0), unit(0.70, side, 0), unit(0.70, -side, 0)])
+    chosen = select_stories([debut, reasoning, delay], vectors, WEEK_END, limit=5)
+    assert sorted(sorted(a.id for a in s.articles) for s in chosen.stories) == [
+        ["a1", "a3"],
+        ["a80"],
+    ]
