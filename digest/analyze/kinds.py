@@ -39,7 +39,7 @@ _HELP = re.compile(
     r"^(?:how (?:do|can|to|should|would)|what(?:'s| is| are)? (?:the )?best|which|"
     r"why (?:is|does|do|can't|won't)|can (?:i|you|someone)|should i|is (?:it|there)|are there|"
     r"does anyone|anyone|any (?:good|recommendations?|suggestions?|advice|tips?|ideas?)|"
-    r"need help|help\b|noob|newbie|beginner|looking for|recommend|"
+    r"need help|help\b|noob|newbie|beginner|looking for|recommend|advice\b|"
     r"(?:the )?best (?:[\w-]+ ){0,3}for)|"
     r"\b(?:help(?: me)?|advice|noob question|not working|error|"
     r"trouble|stuck|how do i|suggestions?|recommendations?)\b.*\?$|\?\s*$|"
@@ -115,7 +115,8 @@ def post_kind(article: Article) -> str:
         opening = article.summary[:QUESTION_CHARS]
         if any(is_model_page(url) for url in _URL.findall(opening)):
             return "release"
-        if "?" in _LINK.sub(" ", article.summary)[:QUESTION_CHARS]:
+        text = _LINK.sub(" ", article.summary)
+        if "?" in text[:QUESTION_CHARS] or _HELP.search(re.split(r"[.!?\n]", text.strip())[0]):
             return "help"
         return "news" if announces else "discussion"
     if is_model_page(article.url):
