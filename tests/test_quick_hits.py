@@ -1,5 +1,6 @@
-"""Quick hits as the extractive writer makes them: a line of news from the post the story is
-titled by, the release linked when the line comes from a thread, a heading leading a fact."""
+"""Quick hits and sections as the extractive writer makes them: a line of news from the post
+the story is titled by, the release linked when the line comes from a thread, a heading leading
+a fact, a section told from what names its story."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from digest.models import Article, Story
+from digest.models import Article, Story, Theme
 from digest.write.extractive import ExtractiveWriter
 
 
@@ -71,3 +72,20 @@ def test_a_link_that_carries_its_title_alone_says_where_it_is_new() -> None:
     # A forum's own post with no text says nothing worth a line.
     own = replace(post, url=thread)
     assert ExtractiveWriter(_embed).quick_hit(Story("s-own", own.title, (own,))) is None
+
+
+def test_a_section_is_not_told_from_the_lede_of_another_things_page() -> None:
+    """A benchmark's repository that ranks ERNIE 4.5 among others is a first-hand page, but
+    not ERNIE's: its first sentence ("Mistral Small 3.2 scores 11.5") does not tell ERNIE."""
+    release = _post("r", "Baidu releases ERNIE 4.5 models on huggingface", "")
+    bench = _post(
+        "b",
+        "Extended NYT Connections Benchmark updated with Baidu Ernie 4.5 300B A47B",
+        "Mistral Small 3.2 scores 11.5 (Mistral Small 3.1 scored 11.4).",
+        url="https://github.com/lechmazur/nyt-connections",
+    )
+    story = Story("s-ernie", release.title, (release, bench))
+    section = ExtractiveWriter(_embed).section(Theme("t", "ERNIE 4.5", (), (story,)))
+    told = " ".join(s.text for s in section.summary.what_happened)
+    assert "Mistral" not in told
+    assert section.summary.headline == "Baidu releases ERNIE 4.5 models on huggingface"

@@ -63,9 +63,19 @@ def _candidates(story: Story) -> list[_Candidate]:
 
 
 def _tells(candidate: _Candidate) -> bool:
-    """Whether a sentence is about its story: it names it, or it is a first-hand lede."""
+    """Whether a sentence is about its story: it names it, or it is the lede of the story's
+    own page (a benchmark's repository that ranks ERNIE 4.5 is not ERNIE's page)."""
     c = candidate
-    return names(c.text, c.story.title) > 0 or (c.position == 0 and is_primary(c.article))
+    if names(c.text, c.story.title) > 0:
+        return True
+    return c.position == 0 and is_primary(c.article) and _names_page(c.article, c.story.title)
+
+
+def _names_page(article: Article, title: str) -> bool:
+    """Whether the article's address carries one of the title's capitalised names ("Kiro" on
+    kiro.dev, "ERNIE" in huggingface.co/baidu/ERNIE-4.5)."""
+    where = article.url.lower()
+    return any(w.lower() in where for w in re.findall(r"\b[A-Z][\w-]{2,}", title))
 
 
 def _fit(candidate: _Candidate) -> float:
