@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from digest.analyze import SECTION_RANK, plan_issue
 from digest.analyze.events import event_section
 from digest.analyze.kinds import outlet, own_site, post_kind
 from digest.analyze.select import engagement_ranks, is_news, select_stories, story_value
@@ -52,6 +53,10 @@ def test_help_threads_and_show_offs_are_known_by_flair_or_by_their_words() -> No
     assert post_kind(post(8, "Ollama won't use my GPU")) == "help"
     assert post_kind(post(9, "Meta says it won't sign Europe's AI code")) != "help"  # news
     assert post_kind(post(6, "Kimi K2", tags=("New Model",))) == "release"
+    # A request in the title, or in the first sentence of the post, with no question mark.
+    assert post_kind(post(10, "Advice on building an AI pc")) == "help"
+    asks = "Are there any workstations built by Dell with 4 RTX 6000 Pro GPUs"
+    assert post_kind(post(11, "AI workstation", summary=asks)) == "help"
 
 
 def test_with_no_flair_a_post_linking_a_model_page_is_a_release_and_the_press_news() -> None:
@@ -266,3 +271,29 @@ def test_two_reports_of_one_event_hours_apart_join_at_a_lower_closeness_than_day
         ["a1", "a3"],
         ["a80"],
     ]
+
+
+def test_sections_tell_the_weeks_best_stories_and_chatter_goes_to_the_quick_hits() -> None:
+    """The week's best stories lead sections of their own though no theme holds them; a theme
+    of chatter none of whose stories is among the week's best SECTION_RANK is told as quick
+    hits."""
+    n = SECTION_RANK + 2
+    dim = n + 6
+    news = [
+        story(
+            f"n{k}",
+            post(2 * k, f"Lab {k} launches an open model", score=900 - 10 * k),
+            post(2 * k + 1, f"Lab {k} open model is out", source=HN, score=500 - 10 * k),
+        )
+        for k in range(n)
+    ]
+    chatter = [story(f"c{k}", post(90 + k, f"my llama rig, take {k}", score=5)) for k in range(4)]
+    rows = [np.eye(dim)[k] for k in range(n)]
+    rows += [unit(*(np.eye(dim)[n + 1] + 0.8 * np.eye(dim)[n + 2 + k])) for k in range(4)]
+    analysis = plan_issue(
+        [*news, *chatter], np.vstack(rows), {}, WEEK_END, min_theme_size=2, max_themes=8
+    )
+    leads = [t.stories[0].id for t in analysis.themes]
+    assert set(leads[:3]) == {"n0", "n1", "n2"}
+    assert not any(s.id.startswith("c") for t in analysis.themes for s in t.stories)
+    assert {s.id for s in analysis.unthemed} >= {"n3", "n4", "c0"}

@@ -26,7 +26,7 @@ from digest.analyze.rank import mmr_order, theme_score
 from digest.analyze.select import engagement_ranks, select_stories, story_value
 from digest.analyze.themes import UNASSIGNED, cluster_stories, theme_keywords, theme_name
 from digest.analyze.titles import make_story, unit_vector
-from digest.analyze.topics import TopicNamer, load_topics
+from digest.analyze.topics import TopicNamer, load_topics, slugify
 from digest.models import Story, Theme
 
 __all__ = [
@@ -53,6 +53,11 @@ __all__ = [
 ISSUE_STORIES = 40
 # Chosen stories a theme needs to be a section of the issue; fewer are told as quick hits.
 MIN_TOLD_THEME = 2
+# A theme is a section only when one of its stories is among the week's best this many.
+SECTION_RANK = 20
+# The week's best this many stories lead a section each when no theme tells them.
+LEAD_STORIES = 3
+LEAD_NAME = "Top story"  # a leading story's section when no topic fits it
 _PAPER_LINK = re.compile(r"^https?://(www\.)?(arxiv\.org|openreview\.net|aclanthology\.org)/", re.I)
 
 
@@ -140,6 +145,22 @@ def build_themes(
     )
 
 
+def _topic_named(
+    section: Theme, vector: np.ndarray, namer: TopicNamer | None, themes: Sequence[Theme]
+) -> Theme:
+    """The one-story section with no name of its own, named after its closest topic ("Image
+    generation") unless a section has that name already, else LEAD_NAME; its slug unique."""
+    name, slug = namer.names([vector], [LEAD_NAME])[0] if namer else (LEAD_NAME, "")
+    if name in {t.name for t in themes}:
+        name, slug = LEAD_NAME, ""
+    taken = {t.slug or t.id for t in themes}
+    base = slug = slug or slugify(LEAD_NAME)
+    n = 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return replace(section, id=slug, name=name, slug=slug)
+
+
 def plan_issue(
     stories: Sequence[Story],
     vectors: np.ndarray,
@@ -193,18 +214,25 @@ def plan_issue(
             told.setdefault(theme, []).append(story)
         else:
             unthemed.append(story)
+    # Sections tell the week's biggest news: a theme none of whose stories is among the best
+    # SECTION_RANK chosen gives them to the quick hits, where they go by score.
+    rank = {s.id: n for n, s in enumerate(chosen.stories)}
     themes = []
     for t in found.themes:
         members = told.get(t.id, [])
-        if len(members) >= MIN_TOLD_THEME:
+        if len(members) >= MIN_TOLD_THEME and min(rank[m.id] for m in members) < SECTION_RANK:
             themes.append(replace(t, stories=tuple(members)))
         else:
             unthemed.extend(members)
+    unthemed.sort(key=lambda s: rank[s.id])
     centroids = {t.id: found.centroids[t.id] for t in themes}
-    # A launch the week talks about that found no theme leads a section named after it.
+    # A launch the week talks about that found no theme leads a section named after it, as
+    # does each of the week's LEAD_STORIES best stories that no section tells.
     row_of = {s.id: row for s, row in zip(chosen.stories, chosen.rows, strict=True)}
     for story in list(unthemed):
-        section = event_section(story)
+        section = event_section(story, lead=rank[story.id] < LEAD_STORIES)
+        if section is not None and not section.name:
+            section = _topic_named(section, vectors[row_of[story.id]], namer, themes)
         if section is not None and section.id not in centroids:
             themes.append(section)
             centroids[section.id] = unit_vector(vectors[row_of[story.id]])

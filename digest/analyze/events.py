@@ -35,9 +35,14 @@ def event_name(story: Story) -> str | None:
     return name if 3 * count >= len(story.articles) and readable_name(name) else None
 
 
-def event_section(story: Story) -> Theme | None:
-    """A section of the one story, named after it, when it is big and has a name."""
-    if len(story.articles) < BIG_STORY or (name := event_name(story)) is None:
+def event_section(story: Story, lead: bool = False) -> Theme | None:
+    """A section of the one story, named after it, when it is big and has a name; a story
+    that leads the week (`lead`) has one however big, named "" when it has no name."""
+    name = event_name(story)
+    big = len(story.articles) >= BIG_STORY
+    if not lead and (not big or name is None):
         return None
-    slug = slugify(name)
-    return Theme(slug, name, (), (story,), slug=slug)
+    if not big and name is not None and name.lower() not in story.title.lower():
+        name = None  # a name a few of its posts carry ("CUDA 12.9") is not the story's
+    slug = slugify(name or story.id)
+    return Theme(slug, name or "", (), (story,), slug=slug)
