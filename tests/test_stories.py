@@ -14,6 +14,7 @@ from digest.analyze.density import (
     dense_cores,
 )
 from digest.analyze.stories import group_stories, specific_tokens, url_key
+from digest.analyze.teasers import teaser_pairs
 from digest.models import Article
 
 
@@ -199,3 +200,28 @@ def test_reports_naming_one_release_are_one_story_though_worded_apart() -> None:
     assert story["a1"] == story["a2"] == story["a3"]
     assert story["a4"] != story["a1"]
     assert len({story[a.id] for a in chatter}) == len(chatter)
+
+
+def _linking(n: int, title: str, url: str, hours: int) -> Article:
+    return Article(
+        id=f"a{n}",
+        url=url,
+        title=title,
+        summary="",
+        source=f"S{n}",
+        published_at=datetime(2026, 11, 17, tzinfo=UTC) + timedelta(hours=hours),
+        content_hash=f"h{n}",
+    )
+
+
+def test_a_teaser_joins_the_release_of_the_lab_it_names() -> None:
+    articles = [
+        _linking(0, "Moonshot AI about to release their 1T parameters model?", "", 0),
+        _linking(1, "Kimi-K2-Instruct", "https://huggingface.co/moonshotai/Kimi-K2-Instruct", 3),
+        _linking(2, "Support for the upcoming Acme Granite 4.0 merged", "", 0),
+        _linking(3, "Granite speech", "https://huggingface.co/acme-granite/granite-speech-3.3", 2),
+        _linking(4, "Moonshot AI teases a model", "", 30),
+    ]
+    times = np.array([a.published_at.timestamp() for a in articles])
+    # The Granite teaser names a version the release does not; the last teaser comes after.
+    assert teaser_pairs(articles, times) == [(0, 1)]

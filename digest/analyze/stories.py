@@ -13,6 +13,7 @@ import numpy as np
 from digest.analyze.anchors import canonical_page, links, rare_anchors
 from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores, denseness
 from digest.analyze.linkage import agglomerate, neighbour_pairs
+from digest.analyze.teasers import teaser_pairs
 from digest.models import Article
 
 # Tokens that pin an event down: model names with versions, sizes, money, percentages.
@@ -138,6 +139,7 @@ def group_stories(
         anchored,
         times,
         _strong_pairs(vectors, bonus, threshold + ANCHORED_RAISE + STRONG_MARGIN),
+        teaser_pairs(articles, times),
     )
     if any(anchored):
         # Where names can be counted, cosine alone must be higher: they carry the weak links.
@@ -219,9 +221,12 @@ def _join_linked(
     anchors: Sequence[dict[str, float]],
     times: np.ndarray,
     strong: Sequence[tuple[int, int]] = (),
+    teasers: Sequence[tuple[int, int]] = (),
 ) -> list[tuple[list[int], str | None]]:
     """Starting clusters joined when articles within ANCHOR_WINDOW link one rare page or id
-    (a model's Hugging Face page, a post on X, a pull request); two stored stories never."""
+    (a model's Hugging Face page, a post on X, a pull request), then `strong` pairs, then
+    `teasers` (a teaser and the release it announced, whatever names they share); two stored
+    stories never."""
     owner = {i: c for c, (members, _) in enumerate(initial) for i in members}
     parent = list(range(len(initial)))
     story = [sid for _, sid in initial]
@@ -246,10 +251,12 @@ def _join_linked(
             return bool(shared)
         return any(2 * counts(c)[w] >= size[c] for w in shared)
 
-    def join(i: int, j: int) -> None:
+    def join(i: int, j: int, forced: bool = False) -> None:
         a, b = root(owner[i]), root(owner[j])
         shared = anchors[i].keys() & anchors[j].keys()
-        if a == b or (story[a] and story[b]) or not (core(a, shared) and core(b, shared)):
+        if a == b or (story[a] and story[b]):
+            return
+        if not forced and not (core(a, shared) and core(b, shared)):
             return
         if size[a] < size[b]:
             a, b = b, a
@@ -268,6 +275,8 @@ def _join_linked(
             seen[w].append(i)
     for i, j in strong:
         join(i, j)
+    for i, j in teasers:
+        join(i, j, forced=True)
     joined: dict[int, list[int]] = {}
     for c, (members, _) in enumerate(initial):
         joined.setdefault(root(c), []).extend(members)
