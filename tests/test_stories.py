@@ -13,7 +13,13 @@ from digest.analyze.density import (
     corpus_density,
     dense_cores,
 )
-from digest.analyze.stories import group_stories, specific_tokens, url_key
+from digest.analyze.stories import (
+    ANCHOR_SCALE,
+    anchor_bonus,
+    group_stories,
+    specific_tokens,
+    url_key,
+)
 from digest.analyze.teasers import teaser_pairs
 from digest.models import Article
 
@@ -225,3 +231,10 @@ def test_a_teaser_joins_the_release_of_the_lab_it_names() -> None:
     times = np.array([a.published_at.timestamp() for a in articles])
     # The Granite teaser names a version the release does not; the last teaser comes after.
     assert teaser_pairs(articles, times) == [(0, 1)]
+
+
+def test_a_name_and_its_version_lift_a_pair_once() -> None:
+    articles = [art(0, "Grok 4 benchmarks"), art(1, "Grok 4 consults Musk", hours=20)]
+    weights = [{"grok": 4.0, "grok4": 5.0}, {"grok": 4.0, "grok4": 5.0, "musk": 6.0}]
+    times = np.array([a.published_at.timestamp() for a in articles])
+    assert anchor_bonus(articles, weights, times) == {(0, 1): ANCHOR_SCALE * 5.0}

@@ -59,14 +59,25 @@ def anchor_bonus(
         for w in words:
             postings.setdefault(w, []).append(i)
     window = ANCHOR_WINDOW.total_seconds()
-    shared: dict[tuple[int, int], float] = {}
+    shared: dict[tuple[int, int], set[str]] = {}
     for w, items in postings.items():
         for x, i in enumerate(items):
             for j in items[x + 1 :]:
                 if abs(times[i] - times[j]) <= window:
-                    key = (min(i, j), max(i, j))
-                    shared[key] = shared.get(key, 0.0) + weights[i][w]
-    return {pair: scale * min(ANCHOR_CAP, ANCHOR_SCALE * total) for pair, total in shared.items()}
+                    shared.setdefault((min(i, j), max(i, j)), set()).add(w)
+    return {
+        (i, j): scale * min(ANCHOR_CAP, ANCHOR_SCALE * sum(weights[i][w] for w in _once(words)))
+        for (i, j), words in shared.items()
+    }
+
+
+def _once(words: set[str]) -> set[str]:
+    """Shared names, a name counted once: "grok" goes when "grok4" is shared too."""
+    return {
+        w
+        for w in words
+        if not any(v != w and v.startswith(w) and v[len(w)].isdigit() for v in words)
+    }
 
 
 def specific_tokens(text: str) -> frozenset[str]:
