@@ -13,6 +13,7 @@ from digest.analyze.density import (
     corpus_density,
     dense_cores,
 )
+from digest.analyze.retold import repost_pairs, teaser_pairs
 from digest.analyze.stories import (
     ANCHOR_SCALE,
     anchor_bonus,
@@ -20,7 +21,6 @@ from digest.analyze.stories import (
     specific_tokens,
     url_key,
 )
-from digest.analyze.teasers import teaser_pairs
 from digest.models import Article
 
 
@@ -238,3 +238,10 @@ def test_a_name_and_its_version_lift_a_pair_once() -> None:
     weights = [{"grok": 4.0, "grok4": 5.0}, {"grok": 4.0, "grok4": 5.0, "musk": 6.0}]
     times = np.array([a.published_at.timestamp() for a in articles])
     assert anchor_bonus(articles, weights, times) == {(0, 1): ANCHOR_SCALE * 5.0}
+
+
+def test_a_title_posted_again_within_the_window_is_one_report() -> None:
+    title = "A language model built for the public good"
+    articles = [art(0, title), art(1, title.upper(), hours=52), art(2, title, hours=24 * 30)]
+    times = np.array([a.published_at.timestamp() for a in articles])
+    assert repost_pairs(articles, times, WINDOW.total_seconds()) == [(0, 1)]

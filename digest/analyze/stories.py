@@ -13,7 +13,7 @@ import numpy as np
 from digest.analyze.anchors import canonical_page, links, rare_anchors
 from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores, denseness
 from digest.analyze.linkage import agglomerate, neighbour_pairs
-from digest.analyze.teasers import teaser_pairs
+from digest.analyze.retold import repost_pairs, teaser_pairs
 from digest.models import Article
 
 # Tokens that pin an event down: model names with versions, sizes, money, percentages.
@@ -150,7 +150,7 @@ def group_stories(
         anchored,
         times,
         _strong_pairs(vectors, bonus, threshold + ANCHORED_RAISE + STRONG_MARGIN),
-        teaser_pairs(articles, times),
+        [*teaser_pairs(articles, times), *repost_pairs(articles, times, seconds)],
     )
     if any(anchored):
         # Where names can be counted, cosine alone must be higher: they carry the weak links.
@@ -232,12 +232,12 @@ def _join_linked(
     anchors: Sequence[dict[str, float]],
     times: np.ndarray,
     strong: Sequence[tuple[int, int]] = (),
-    teasers: Sequence[tuple[int, int]] = (),
+    retold: Sequence[tuple[int, int]] = (),
 ) -> list[tuple[list[int], str | None]]:
     """Starting clusters joined when articles within ANCHOR_WINDOW link one rare page or id
     (a model's Hugging Face page, a post on X, a pull request), then `strong` pairs, then
-    `teasers` (a teaser and the release it announced, whatever names they share); two stored
-    stories never."""
+    `retold` pairs (a teaser and the release it announced, a title posted again: see
+    digest.analyze.retold), whatever names they share; two stored stories never."""
     owner = {i: c for c, (members, _) in enumerate(initial) for i in members}
     parent = list(range(len(initial)))
     story = [sid for _, sid in initial]
@@ -286,7 +286,7 @@ def _join_linked(
             seen[w].append(i)
     for i, j in strong:
         join(i, j)
-    for i, j in teasers:
+    for i, j in retold:
         join(i, j, forced=True)
     joined: dict[int, list[int]] = {}
     for c, (members, _) in enumerate(initial):

@@ -1,4 +1,4 @@
-"""Teasers: a post that a lab is about to release joins the release that follows within a day."""
+"""Reports of one event whatever their names and cosines say: a teaser, a title posted again."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ _COMING = re.compile(
 _MODEL_PAGE = re.compile(r"https?://(?:www\.)?huggingface\.co/([\w.-]+)/([\w.-]+)", re.I)
 # Hugging Face paths that are not an owner's model.
 _NOT_OWNERS = frozenset({"collections", "datasets", "spaces", "papers", "blog", "docs", "learn"})
+# A title of at least this many words, posted again, is the same report shared again.
+REPOST_WORDS = 5
 # A teaser is joined to the first new model of the lab it names published this soon after it.
 TEASER_WINDOW = timedelta(days=1)
 
@@ -65,4 +67,24 @@ def teaser_pairs(articles: Sequence[Article], times: np.ndarray) -> list[tuple[i
                 first = min(later, key=lambda k: times[k])
                 if not version or version & names(articles[first]):
                     pairs.append((i, first))
+    return pairs
+
+
+def repost_pairs(
+    articles: Sequence[Article], times: np.ndarray, window: float
+) -> list[tuple[int, int]]:
+    """Pairs of articles within `window` seconds with one title of at least REPOST_WORDS words
+    (case and punctuation aside): one report shared again, on another site or days later ("A
+    language model built for the public good" from EPFL and from ETH Zurich)."""
+    first: dict[str, int] = {}
+    pairs = []
+    for i in sorted(range(len(articles)), key=lambda k: times[k]):
+        words = re.findall(r"[a-z0-9]+", articles[i].title.lower())
+        if len(words) < REPOST_WORDS:
+            continue
+        key = " ".join(words)
+        if key in first and times[i] - times[first[key]] <= window:
+            pairs.append((first[key], i))
+        else:
+            first[key] = i
     return pairs
