@@ -17,6 +17,7 @@ from digest.analyze.retold import repost_pairs, teaser_pairs
 from digest.analyze.stories import (
     ANCHOR_SCALE,
     anchor_bonus,
+    far_pairs,
     group_stories,
     specific_tokens,
     url_key,
@@ -245,3 +246,14 @@ def test_a_title_posted_again_within_the_window_is_one_report() -> None:
     articles = [art(0, title), art(1, title.upper(), hours=52), art(2, title, hours=24 * 30)]
     times = np.array([a.published_at.timestamp() for a in articles])
     assert repost_pairs(articles, times, WINDOW.total_seconds()) == [(0, 1)]
+
+
+def test_an_announcement_told_again_days_later_shares_many_names() -> None:
+    names = {w: 6.0 for w in ("eth", "epfl", "zurich", "cscs", "swiss")}
+    articles = [art(0, "ETH and EPFL LLM"), art(1, "Swiss LLM", 96), art(2, "Swiss", 100)]
+    weights = [names, names, {"swiss": 6.0}]
+    times = np.array([a.published_at.timestamp() for a in articles])
+    vectors = np.array([unit(1, 0), unit(1, 0.1), unit(1, 0.1)])
+    assert far_pairs(weights, times, vectors, 0.62, WINDOW.total_seconds()) == [(0, 1)]
+    apart = np.array([unit(1, 0), unit(0, 1), unit(0, 1)])
+    assert far_pairs(weights, times, apart, 0.62, WINDOW.total_seconds()) == []

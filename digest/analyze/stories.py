@@ -40,6 +40,10 @@ ANCHOR_WINDOW = timedelta(days=2)
 STRONG_MARGIN = 0.15
 LONG_COSINE = 0.7
 ANCHORED_RAISE = 0.06
+# Two articles further apart than ANCHOR_WINDOW (within the story window) that share at least
+# FAR_NAMES rare names and reach the threshold by cosine alone start a story together: one
+# announcement told again days later ("Swiss Open LLM": EPFL, ETH Zurich, CSCS, ...).
+FAR_NAMES = 5
 
 
 def anchor_bonus(
@@ -54,21 +58,28 @@ def anchor_bonus(
     there the scale is 0 (UCI test BCubed F1 0.877 with it, 0.888 without)."""
     if scale <= 0:
         return {}
-    postings: dict[str, list[int]] = {}
-    for i, words in enumerate(weights):
-        for w in words:
-            postings.setdefault(w, []).append(i)
-    window = ANCHOR_WINDOW.total_seconds()
-    shared: dict[tuple[int, int], set[str]] = {}
-    for w, items in postings.items():
-        for x, i in enumerate(items):
-            for j in items[x + 1 :]:
-                if abs(times[i] - times[j]) <= window:
-                    shared.setdefault((min(i, j), max(i, j)), set()).add(w)
+    shared = _shared_names(weights, times, -1.0, ANCHOR_WINDOW.total_seconds())
     return {
         (i, j): scale * min(ANCHOR_CAP, ANCHOR_SCALE * sum(weights[i][w] for w in _once(words)))
         for (i, j), words in shared.items()
     }
+
+
+def _shared_names(
+    weights: Sequence[dict[str, float]], times: np.ndarray, near: float, far: float
+) -> dict[tuple[int, int], set[str]]:
+    """The names each pair of articles more than `near` and at most `far` seconds apart shares."""
+    postings: dict[str, list[int]] = {}
+    for i, words in enumerate(weights):
+        for w in words:
+            postings.setdefault(w, []).append(i)
+    shared: dict[tuple[int, int], set[str]] = {}
+    for w, items in postings.items():
+        for x, i in enumerate(items):
+            for j in items[x + 1 :]:
+                if near < abs(times[i] - times[j]) <= far:
+                    shared.setdefault((min(i, j), max(i, j)), set()).add(w)
+    return shared
 
 
 def _once(words: set[str]) -> set[str]:
@@ -78,6 +89,23 @@ def _once(words: set[str]) -> set[str]:
         for w in words
         if not any(v != w and v.startswith(w) and v[len(w)].isdigit() for v in words)
     }
+
+
+def far_pairs(
+    weights: Sequence[dict[str, float]],
+    times: np.ndarray,
+    vectors: np.ndarray,
+    floor: float,
+    window: float,
+) -> list[tuple[int, int]]:
+    """Pairs more than ANCHOR_WINDOW and at most `window` seconds apart that share FAR_NAMES
+    or more rare names (a name and its version counted once) at a cosine of `floor` or more."""
+    shared = _shared_names(weights, times, ANCHOR_WINDOW.total_seconds(), window)
+    return [
+        (i, j)
+        for (i, j), words in sorted(shared.items())
+        if len(_once(words)) >= FAR_NAMES and float(vectors[i] @ vectors[j]) >= floor
+    ]
 
 
 def specific_tokens(text: str) -> frozenset[str]:
@@ -144,12 +172,14 @@ def group_stories(
     seconds = window.total_seconds()
     density = corpus_density(vectors, times, seconds)
     anchored = rare_anchors(articles, times)
-    bonus = anchor_bonus(articles, anchored, times, 1.0 - denseness(density))
+    scale = 1.0 - denseness(density)
+    bonus = anchor_bonus(articles, anchored, times, scale)
+    far = far_pairs(anchored, times, vectors, threshold, seconds) if scale > 0 else []
     initial = _join_linked(
         _initial_clusters(known, articles, len(old)),
         anchored,
         times,
-        _strong_pairs(vectors, bonus, threshold + ANCHORED_RAISE + STRONG_MARGIN),
+        _strong_pairs(vectors, bonus, threshold + ANCHORED_RAISE + STRONG_MARGIN) + far,
         [*teaser_pairs(articles, times), *repost_pairs(articles, times, seconds)],
     )
     if any(anchored):
