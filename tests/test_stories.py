@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from digest.analyze.anchors import names
 from digest.analyze.density import (
     DENSE_THRESHOLD,
     DENSITY_RAMP,
@@ -257,3 +258,8 @@ def test_an_announcement_told_again_days_later_shares_many_names() -> None:
     assert far_pairs(weights, times, vectors, 0.62, WINDOW.total_seconds()) == [(0, 1)]
     apart = np.array([unit(1, 0), unit(0, 1), unit(0, 1)])
     assert far_pairs(weights, times, apart, 0.62, WINDOW.total_seconds()) == []
+
+
+def test_a_brand_and_the_word_after_it_name_a_product() -> None:
+    assert "chatgpt agent" in names(art(0, "When will we get a local version of ChatGPT Agent?"))
+    assert not any(" " in w for w in names(art(1, "Best AI agent for LLM server")))

@@ -106,6 +106,21 @@ def versioned_names(words: Sequence[str]) -> set[str]:
     }
 
 
+# A brand written with a capital after a small letter ("ChatGPT", "OpenAI"; not "AI", "LLM").
+_BRAND = re.compile(r"[A-Za-z0-9]*[a-z][A-Z][A-Za-z0-9]*")
+
+
+def _brand_pairs(title: str) -> set[str]:
+    """A brand and the word after it ("chatgpt agent"): a product named with a common word."""
+    stop = _stop_words()
+    words = [w for w in _SPLIT.split(title) if len(w.strip(".")) > 1]
+    return {
+        f"{p.lower()} {q.lower()}"
+        for p, q in itertools.pairwise(words)
+        if _BRAND.fullmatch(p) and q.isalpha() and q.lower() not in stop
+    }
+
+
 def names(article: Article) -> frozenset[str]:
     """Every candidate anchor of an article: its title's words (and name+version joins), the
     names in its lede, and the Hugging Face, GitHub and X/Twitter ids it links."""
@@ -113,6 +128,7 @@ def names(article: Article) -> frozenset[str]:
     lede = _URL.sub(" ", article.summary[:LEDE_CHARS])
     named = [w for m in _NAME_IN_TEXT.findall(lede) for w in split_words(m)]
     found = set(title) | _joined(title) | set(named) | _joined(split_words(lede))
+    found |= _brand_pairs(article.title)
     # The article's own page is not among them: same-page groups already hold it.
     for link in _URL.findall(article.summary[: 3 * LEDE_CHARS]):
         if (page := _page(link)) and not _MEDIA.search(page):
