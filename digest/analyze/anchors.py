@@ -153,18 +153,8 @@ def _stop_words() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS)
 
 
-def _model_words(articles: Sequence[Article]) -> set[str]:
-    """The words of the Hugging Face model ids the articles link ("devstral", "small")."""
-    found: set[str] = set()
-    for article in articles:
-        for link in [article.url, *_URL.findall(article.summary[: 3 * LEDE_CHARS])]:
-            if (m := _ID_LINK.match(link or "")) and m[1].lower() == "huggingface.co":
-                found.update(split_words(m[3]))
-    return found
-
-
-def _bursty(times: np.ndarray, name: str, product: bool = False) -> bool:
-    if product or _VERSIONED.fullmatch(name) or name in links({name: 0.0}):
+def _bursty(times: np.ndarray, name: str) -> bool:
+    if _VERSIONED.fullmatch(name) or name in links({name: 0.0}):
         least, share, seconds = BURST_MIN, BURST_SHARE, BURST_SECONDS
     else:
         least, share, seconds = WORD_BURST_MIN, WORD_BURST_SHARE, WORD_BURST_SECONDS
@@ -187,12 +177,11 @@ def rare_anchors(articles: Sequence[Article], times: np.ndarray) -> list[dict[st
         for w in words:
             postings[w].append(i)
     total = len(articles)
-    products = _model_words(articles)
     weight = {
         w: idf
         for w, items in postings.items()
         if 2 <= len(items) <= MAX_POSTINGS
         and (idf := math.log(total / len(items))) >= ANCHOR_IDF
-        and _bursty(times[items], w, w in products)
+        and _bursty(times[items], w)
     }
     return [{w: weight[w] for w in words if w in weight} for words in found]
