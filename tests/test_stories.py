@@ -244,7 +244,9 @@ def test_a_name_and_its_version_lift_a_pair_once() -> None:
 
 def test_a_title_posted_again_within_the_window_is_one_report() -> None:
     title = "A language model built for the public good"
+    question = "What is the best model for coding?"
     articles = [art(0, title), art(1, title.upper(), hours=52), art(2, title, hours=24 * 30)]
+    articles += [art(3, question), art(4, question, hours=5)]
     times = np.array([a.published_at.timestamp() for a in articles])
     assert repost_pairs(articles, times, WINDOW.total_seconds()) == [(0, 1)]
 

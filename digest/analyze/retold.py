@@ -75,12 +75,13 @@ def repost_pairs(
 ) -> list[tuple[int, int]]:
     """Pairs of articles within `window` seconds with one title of at least REPOST_WORDS words
     (case and punctuation aside): one report shared again, on another site or days later ("A
-    language model built for the public good" from EPFL and from ETH Zurich)."""
+    language model built for the public good" from EPFL and from ETH Zurich). A question is
+    not a report: "What is the best model for coding?" is asked again and again."""
     first: dict[str, int] = {}
     pairs = []
     for i in sorted(range(len(articles)), key=lambda k: times[k]):
         words = re.findall(r"[a-z0-9]+", articles[i].title.lower())
-        if len(words) < REPOST_WORDS:
+        if len(words) < REPOST_WORDS or articles[i].title.rstrip().endswith("?"):
             continue
         key = " ".join(words)
         if key in first and times[i] - times[first[key]] <= window:
