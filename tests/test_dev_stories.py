@@ -20,12 +20,13 @@ from digest.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 # Measured with the shipped defaults (docs/stories.md); the goals are pairwise
-# recall 0.85 at precision 0.95: these floors hold what grouping reaches today.
-BCUBED_FLOOR = 0.95
-PAIR_PRECISION_FLOOR = 0.92
-PAIR_RECALL_FLOOR = 0.70
-RUNS_PAIR_PRECISION_FLOOR = 0.85
-RUNS_PAIR_RECALL_FLOOR = 0.68
+# recall 0.85 at precision 0.95. Today: batch BCubed F1 0.972, pairs P 0.966, R 0.851; fed
+# day by day 0.969, 0.955, 0.851. These floors sit just below.
+BCUBED_FLOOR = 0.965
+PAIR_PRECISION_FLOOR = 0.96
+PAIR_RECALL_FLOOR = 0.845
+RUNS_PAIR_PRECISION_FLOOR = 0.95
+RUNS_PAIR_RECALL_FLOOR = 0.845
 
 
 def _dev(shared_data: Path) -> tuple[list[Article], dict[str, str | None]]:

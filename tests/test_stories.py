@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from digest.analyze.anchors import names
 from digest.analyze.density import (
     DENSE_THRESHOLD,
     DENSITY_RAMP,
@@ -13,7 +14,15 @@ from digest.analyze.density import (
     corpus_density,
     dense_cores,
 )
-from digest.analyze.stories import group_stories, specific_tokens, url_key
+from digest.analyze.retold import repost_pairs, teaser_pairs
+from digest.analyze.stories import (
+    ANCHOR_SCALE,
+    anchor_bonus,
+    far_pairs,
+    group_stories,
+    specific_tokens,
+    url_key,
+)
 from digest.models import Article
 
 
@@ -199,3 +208,60 @@ def test_reports_naming_one_release_are_one_story_though_worded_apart() -> None:
     assert story["a1"] == story["a2"] == story["a3"]
     assert story["a4"] != story["a1"]
     assert len({story[a.id] for a in chatter}) == len(chatter)
+
+
+def _linking(n: int, title: str, url: str, hours: int) -> Article:
+    return Article(
+        id=f"a{n}",
+        url=url,
+        title=title,
+        summary="",
+        source=f"S{n}",
+        published_at=datetime(2026, 11, 17, tzinfo=UTC) + timedelta(hours=hours),
+        content_hash=f"h{n}",
+    )
+
+
+def test_a_teaser_joins_the_release_of_the_lab_it_names() -> None:
+    articles = [
+        _linking(0, "Moonshot AI about to release their 1T parameters model?", "", 0),
+        _linking(1, "Kimi-K2-Instruct", "https://huggingface.co/moonshotai/Kimi-K2-Instruct", 3),
+        _linking(2, "Support for the upcoming Acme Granite 4.0 merged", "", 0),
+        _linking(3, "Granite speech", "https://huggingface.co/acme-granite/granite-speech-3.3", 2),
+        _linking(4, "Moonshot AI teases a model", "", 30),
+    ]
+    times = np.array([a.published_at.timestamp() for a in articles])
+    # The Granite teaser names a version the release does not; the last teaser comes after.
+    assert teaser_pairs(articles, times) == [(0, 1)]
+
+
+def test_a_name_and_its_version_lift_a_pair_once() -> None:
+    articles = [art(0, "Grok 4 benchmarks"), art(1, "Grok 4 consults Musk", hours=20)]
+    weights = [{"grok": 4.0, "grok4": 5.0}, {"grok": 4.0, "grok4": 5.0, "musk": 6.0}]
+    times = np.array([a.published_at.timestamp() for a in articles])
+    assert anchor_bonus(articles, weights, times) == {(0, 1): ANCHOR_SCALE * 5.0}
+
+
+def test_a_title_posted_again_within_the_window_is_one_report() -> None:
+    title = "A language model built for the public good"
+    question = "What is the best model for coding?"
+    articles = [art(0, title), art(1, title.upper(), hours=52), art(2, title, hours=24 * 30)]
+    articles += [art(3, question), art(4, question, hours=5)]
+    times = np.array([a.published_at.timestamp() for a in articles])
+    assert repost_pairs(articles, times, WINDOW.total_seconds()) == [(0, 1)]
+
+
+def test_an_announcement_told_again_days_later_shares_many_names() -> None:
+    names = {w: 6.0 for w in ("eth", "epfl", "zurich", "cscs", "swiss")}
+    articles = [art(0, "ETH and EPFL LLM"), art(1, "Swiss LLM", 96), art(2, "Swiss", 100)]
+    weights = [names, names, {"swiss": 6.0}]
+    times = np.array([a.published_at.timestamp() for a in articles])
+    vectors = np.array([unit(1, 0), unit(1, 0.1), unit(1, 0.1)])
+    assert far_pairs(weights, times, vectors, 0.62, WINDOW.total_seconds()) == [(0, 1)]
+    apart = np.array([unit(1, 0), unit(0, 1), unit(0, 1)])
+    assert far_pairs(weights, times, apart, 0.62, WINDOW.total_seconds()) == []
+
+
+def test_a_brand_and_the_word_after_it_name_a_product() -> None:
+    assert "chatgpt agent" in names(art(0, "When will we get a local version of ChatGPT Agent?"))
+    assert not any(" " in w for w in names(art(1, "Best AI agent for LLM server")))

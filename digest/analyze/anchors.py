@@ -82,7 +82,8 @@ def links(anchors: dict[str, float]) -> set[str]:
     return {w for w in anchors if w.startswith((LINK, "x/", "huggingface.co/", "github.com/"))}
 
 
-def _words(text: str) -> list[str]:
+def split_words(text: str) -> list[str]:
+    """Lower-cased words, split on spaces and punctuation but not on "." or "+"."""
     return [w for w in (c.strip(".").lower() for c in _SPLIT.split(text)) if w]
 
 
@@ -95,13 +96,39 @@ def _joined(words: Sequence[str]) -> set[str]:
     }
 
 
+def versioned_names(words: Sequence[str]) -> set[str]:
+    """The names with a version or size among `words` and their joins ("granite4.0", "qwen3"),
+    not bare sizes ("1t")."""
+    return {
+        w
+        for w in set(words) | _joined(words)
+        if _VERSIONED.fullmatch(w) and not _BARE_SIZE.fullmatch(w)
+    }
+
+
+# A brand written with a capital after a small letter ("ChatGPT", "OpenAI"; not "AI", "LLM").
+_BRAND = re.compile(r"[A-Za-z0-9]*[a-z][A-Z][A-Za-z0-9]*")
+
+
+def _brand_pairs(title: str) -> set[str]:
+    """A brand and the word after it ("chatgpt agent"): a product named with a common word."""
+    stop = _stop_words()
+    words = [w for w in _SPLIT.split(title) if len(w.strip(".")) > 1]
+    return {
+        f"{p.lower()} {q.lower()}"
+        for p, q in itertools.pairwise(words)
+        if _BRAND.fullmatch(p) and q.isalpha() and q.lower() not in stop
+    }
+
+
 def names(article: Article) -> frozenset[str]:
     """Every candidate anchor of an article: its title's words (and name+version joins), the
     names in its lede, and the Hugging Face, GitHub and X/Twitter ids it links."""
-    title = _words(article.title)
+    title = split_words(article.title)
     lede = _URL.sub(" ", article.summary[:LEDE_CHARS])
-    named = [w for m in _NAME_IN_TEXT.findall(lede) for w in _words(m)]
-    found = set(title) | _joined(title) | set(named) | _joined(_words(lede))
+    named = [w for m in _NAME_IN_TEXT.findall(lede) for w in split_words(m)]
+    found = set(title) | _joined(title) | set(named) | _joined(split_words(lede))
+    found |= _brand_pairs(article.title)
     # The article's own page is not among them: same-page groups already hold it.
     for link in _URL.findall(article.summary[: 3 * LEDE_CHARS]):
         if (page := _page(link)) and not _MEDIA.search(page):
@@ -109,7 +136,7 @@ def names(article: Article) -> frozenset[str]:
     for link in [article.url, *_URL.findall(article.summary[: 3 * LEDE_CHARS])]:
         if m := _ID_LINK.match(link or ""):
             found.add(f"{m[1]}/{m[2]}/{m[3]}{m[4] or ''}".lower())
-            found.update(_words(m[3]))
+            found.update(split_words(m[3]))
         elif m := _STATUS_LINK.match(link or ""):
             found.add(f"x/{m[1]}")
     stop = _stop_words()

@@ -13,6 +13,7 @@ import numpy as np
 from digest.analyze.anchors import canonical_page, links, rare_anchors
 from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores, denseness
 from digest.analyze.linkage import agglomerate, neighbour_pairs
+from digest.analyze.retold import repost_pairs, teaser_pairs
 from digest.models import Article
 
 # Tokens that pin an event down: model names with versions, sizes, money, percentages.
@@ -39,6 +40,10 @@ ANCHOR_WINDOW = timedelta(days=2)
 STRONG_MARGIN = 0.15
 LONG_COSINE = 0.7
 ANCHORED_RAISE = 0.06
+# Two articles further apart than ANCHOR_WINDOW (within the story window) that share at least
+# FAR_NAMES rare names and reach the threshold by cosine alone start a story together: one
+# announcement told again days later ("Swiss Open LLM": EPFL, ETH Zurich, CSCS, ...).
+FAR_NAMES = 5
 
 
 def anchor_bonus(
@@ -53,19 +58,54 @@ def anchor_bonus(
     there the scale is 0 (UCI test BCubed F1 0.877 with it, 0.888 without)."""
     if scale <= 0:
         return {}
+    shared = _shared_names(weights, times, -1.0, ANCHOR_WINDOW.total_seconds())
+    return {
+        (i, j): scale * min(ANCHOR_CAP, ANCHOR_SCALE * sum(weights[i][w] for w in _once(words)))
+        for (i, j), words in shared.items()
+    }
+
+
+def _shared_names(
+    weights: Sequence[dict[str, float]], times: np.ndarray, near: float, far: float
+) -> dict[tuple[int, int], set[str]]:
+    """The names each pair of articles more than `near` and at most `far` seconds apart shares."""
     postings: dict[str, list[int]] = {}
     for i, words in enumerate(weights):
         for w in words:
             postings.setdefault(w, []).append(i)
-    window = ANCHOR_WINDOW.total_seconds()
-    shared: dict[tuple[int, int], float] = {}
+    shared: dict[tuple[int, int], set[str]] = {}
     for w, items in postings.items():
         for x, i in enumerate(items):
             for j in items[x + 1 :]:
-                if abs(times[i] - times[j]) <= window:
-                    key = (min(i, j), max(i, j))
-                    shared[key] = shared.get(key, 0.0) + weights[i][w]
-    return {pair: scale * min(ANCHOR_CAP, ANCHOR_SCALE * total) for pair, total in shared.items()}
+                if near < abs(times[i] - times[j]) <= far:
+                    shared.setdefault((min(i, j), max(i, j)), set()).add(w)
+    return shared
+
+
+def _once(words: set[str]) -> set[str]:
+    """Shared names, a name counted once: "grok" goes when "grok4" is shared too."""
+    return {
+        w
+        for w in words
+        if not any(v != w and v.startswith(w) and v[len(w)].isdigit() for v in words)
+    }
+
+
+def far_pairs(
+    weights: Sequence[dict[str, float]],
+    times: np.ndarray,
+    vectors: np.ndarray,
+    floor: float,
+    window: float,
+) -> list[tuple[int, int]]:
+    """Pairs more than ANCHOR_WINDOW and at most `window` seconds apart that share FAR_NAMES
+    or more rare names (a name and its version counted once) at a cosine of `floor` or more."""
+    shared = _shared_names(weights, times, ANCHOR_WINDOW.total_seconds(), window)
+    return [
+        (i, j)
+        for (i, j), words in sorted(shared.items())
+        if len(_once(words)) >= FAR_NAMES and float(vectors[i] @ vectors[j]) >= floor
+    ]
 
 
 def specific_tokens(text: str) -> frozenset[str]:
@@ -132,12 +172,15 @@ def group_stories(
     seconds = window.total_seconds()
     density = corpus_density(vectors, times, seconds)
     anchored = rare_anchors(articles, times)
-    bonus = anchor_bonus(articles, anchored, times, 1.0 - denseness(density))
+    scale = 1.0 - denseness(density)
+    bonus = anchor_bonus(articles, anchored, times, scale)
+    far = far_pairs(anchored, times, vectors, threshold, seconds) if scale > 0 else []
     initial = _join_linked(
         _initial_clusters(known, articles, len(old)),
         anchored,
         times,
-        _strong_pairs(vectors, bonus, threshold + ANCHORED_RAISE + STRONG_MARGIN),
+        _strong_pairs(vectors, bonus, threshold + ANCHORED_RAISE + STRONG_MARGIN) + far,
+        [*teaser_pairs(articles, times), *repost_pairs(articles, times, seconds)],
     )
     if any(anchored):
         # Where names can be counted, cosine alone must be higher: they carry the weak links.
@@ -219,9 +262,12 @@ def _join_linked(
     anchors: Sequence[dict[str, float]],
     times: np.ndarray,
     strong: Sequence[tuple[int, int]] = (),
+    retold: Sequence[tuple[int, int]] = (),
 ) -> list[tuple[list[int], str | None]]:
     """Starting clusters joined when articles within ANCHOR_WINDOW link one rare page or id
-    (a model's Hugging Face page, a post on X, a pull request); two stored stories never."""
+    (a model's Hugging Face page, a post on X, a pull request), then `strong` pairs, then
+    `retold` pairs (a teaser and the release it announced, a title posted again: see
+    digest.analyze.retold), whatever names they share; two stored stories never."""
     owner = {i: c for c, (members, _) in enumerate(initial) for i in members}
     parent = list(range(len(initial)))
     story = [sid for _, sid in initial]
@@ -246,10 +292,12 @@ def _join_linked(
             return bool(shared)
         return any(2 * counts(c)[w] >= size[c] for w in shared)
 
-    def join(i: int, j: int) -> None:
+    def join(i: int, j: int, forced: bool = False) -> None:
         a, b = root(owner[i]), root(owner[j])
         shared = anchors[i].keys() & anchors[j].keys()
-        if a == b or (story[a] and story[b]) or not (core(a, shared) and core(b, shared)):
+        if a == b or (story[a] and story[b]):
+            return
+        if not forced and not (core(a, shared) and core(b, shared)):
             return
         if size[a] < size[b]:
             a, b = b, a
@@ -268,6 +316,8 @@ def _join_linked(
             seen[w].append(i)
     for i, j in strong:
         join(i, j)
+    for i, j in retold:
+        join(i, j, forced=True)
     joined: dict[int, list[int]] = {}
     for c, (members, _) in enumerate(initial):
         joined.setdefault(root(c), []).extend(members)
