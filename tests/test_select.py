@@ -282,8 +282,8 @@ def test_sections_tell_the_weeks_best_stories_and_chatter_goes_to_the_quick_hits
     news = [
         story(
             f"n{k}",
-            post(2 * k, f"Lab {k} launches an open model", score=900 - 10 * k),
-            post(2 * k + 1, f"Lab {k} open model is out", source=HN, score=500 - 10 * k),
+            post(2 * k, f"Lab {chr(65 + k)} launches an open model", score=900 - 10 * k),
+            post(2 * k + 1, f"Lab {chr(65 + k)} model is out", source=HN, score=500 - 10 * k),
         )
         for k in range(n)
     ]
@@ -295,5 +295,8 @@ def test_sections_tell_the_weeks_best_stories_and_chatter_goes_to_the_quick_hits
     )
     leads = [t.stories[0].id for t in analysis.themes]
     assert set(leads[:3]) == {"n0", "n1", "n2"}
+    # With no topic or launch name to go by, each is a "Top story" of its own page.
+    assert [t.name for t in analysis.themes[:3]] == ["Top story"] * 3
+    assert len({t.slug for t in analysis.themes}) == len(analysis.themes)
     assert not any(s.id.startswith("c") for t in analysis.themes for s in t.stories)
     assert {s.id for s in analysis.unthemed} >= {"n3", "n4", "c0"}

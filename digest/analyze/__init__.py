@@ -20,7 +20,7 @@ from digest.analyze.embed import (
     embed_articles,
     make_embedder,
 )
-from digest.analyze.events import event_section
+from digest.analyze.events import event_name, event_section
 from digest.analyze.memory import StoryMemory, ThemeHistory, compare_weeks, week_stories
 from digest.analyze.rank import mmr_order, theme_score
 from digest.analyze.select import engagement_ranks, select_stories, story_value
@@ -149,12 +149,16 @@ def _topic_named(
     section: Theme, vector: np.ndarray, namer: TopicNamer | None, themes: Sequence[Theme]
 ) -> Theme:
     """The one-story section with no name of its own, named after its closest topic ("Image
-    generation") unless a section has that name already, else LEAD_NAME; its slug unique."""
-    name, slug = namer.names([vector], [LEAD_NAME])[0] if namer else (LEAD_NAME, "")
+    generation") unless a section has that name already, else after the launch its headline
+    names ("ERNIE 4.5"), else LEAD_NAME; its slug unique."""
+    story = section.stories[0]
+    launch = event_name(story)
+    fallback = launch if launch and launch.lower() in story.title.lower() else LEAD_NAME
+    name, slug = namer.names([vector], [fallback])[0] if namer else (fallback, "")
     if name in {t.name for t in themes}:
-        name, slug = LEAD_NAME, ""
+        name, slug = fallback, ""
     taken = {t.slug or t.id for t in themes}
-    base = slug = slug or slugify(LEAD_NAME)
+    base = slug = slug or slugify(name)
     n = 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1

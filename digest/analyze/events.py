@@ -37,12 +37,10 @@ def event_name(story: Story) -> str | None:
 
 def event_section(story: Story, lead: bool = False) -> Theme | None:
     """A section of the one story, named after it, when it is big and has a name; a story
-    that leads the week (`lead`) has one however big, named "" when it has no name."""
-    name = event_name(story)
-    big = len(story.articles) >= BIG_STORY
-    if not lead and (not big or name is None):
+    that leads the week (`lead`) has one however big, named "" unless it is big and named (a
+    few posts' name and number, "CUDA 12.9" or "Pro 6000", is not the story's)."""
+    name = event_name(story) if len(story.articles) >= BIG_STORY else None
+    if name is None and not lead:
         return None
-    if not big and name is not None and name.lower() not in story.title.lower():
-        name = None  # a name a few of its posts carry ("CUDA 12.9") is not the story's
     slug = slugify(name or story.id)
     return Theme(slug, name or "", (), (story,), slug=slug)
