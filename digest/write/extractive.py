@@ -32,6 +32,7 @@ PRIMARY_BONUS = 0.1
 RELATIVE_TIME_PENALTY = 0.3
 QUICK_HIT_CHARS = 220
 MAX_HAPPENED = 3  # sentences under "what happened"
+CANDIDATE_SOURCES = 12  # of a story's articles whose sentences a section or a line may use
 MAX_WHY = 2
 
 
@@ -51,9 +52,12 @@ def from_paper(article: Article) -> bool:
 
 
 def _candidates(story: Story) -> list[_Candidate]:
-    """The sentences of the story's sources that state a fact and stand on their own."""
+    """The sentences of the story's sources that state a fact and stand on their own: of its
+    first-hand pages and then its first reports, at most CANDIDATE_SOURCES (a story of 30
+    posts would otherwise have every sentence of each embedded to write three)."""
     found: list[_Candidate] = []
-    for article in story.articles:
+    read = sorted(story.articles, key=lambda a: not is_primary(a))[:CANDIDATE_SOURCES]
+    for article in (a for a in story.articles if a in read):
         paper = from_paper(article)
         for position, said in enumerate(source_sentences(article.summary)):
             text = third_person(said) if paper else said
