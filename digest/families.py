@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from digest.models import Article, Reporting, Thread
@@ -204,6 +205,7 @@ def forum_place(url: str) -> str:
     return known.family if known is not None and known.type == COMMUNITY else ""
 
 
+@lru_cache(maxsize=1 << 16)  # a week's posts ask for their link's outlet a few times each
 def link_outlet(url: str) -> Outlet | None:
     """Who published the page at `url`, from the link alone: the table of well-known domains,
     a paper, a repository's or model page's owner; None for a carrier (a forum post, a tweet)
