@@ -100,7 +100,9 @@ def far_pairs(
 ) -> list[tuple[int, int]]:
     """Pairs more than ANCHOR_WINDOW and at most `window` seconds apart that share FAR_NAMES
     or more rare names (a name and its version counted once) at a cosine of `floor` or more."""
-    shared = _shared_names(weights, times, ANCHOR_WINDOW.total_seconds(), window)
+    # Only an article with FAR_NAMES names or more can share that many.
+    rich = [w if len(w) >= FAR_NAMES else {} for w in weights]
+    shared = _shared_names(rich, times, ANCHOR_WINDOW.total_seconds(), window)
     return [
         (i, j)
         for (i, j), words in sorted(shared.items())
