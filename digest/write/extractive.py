@@ -56,8 +56,9 @@ def _candidates(story: Story) -> list[_Candidate]:
     first-hand pages and then its first reports, at most CANDIDATE_SOURCES (a story of 30
     posts would otherwise have every sentence of each embedded to write three)."""
     found: list[_Candidate] = []
-    read = sorted(story.articles, key=lambda a: not is_primary(a))[:CANDIDATE_SOURCES]
-    for article in (a for a in story.articles if a in read):
+    first = sorted(story.articles, key=lambda a: not is_primary(a))[:CANDIDATE_SOURCES]
+    read = {a.id for a in first}
+    for article in (a for a in story.articles if a.id in read):
         paper = from_paper(article)
         for position, said in enumerate(source_sentences(article.summary)):
             text = third_person(said) if paper else said
