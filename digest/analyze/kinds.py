@@ -156,17 +156,19 @@ def news_articles(story: Story) -> tuple[Article, ...]:
     """The story's articles without its help threads: none when every article reads as one,
     else all but those the forum itself flaired as help (a release post that ends on "who's
     running it?" is still a source of the news)."""
-    if all(post_kind(a) in NOT_NEWS for a in story.articles):
+    kinds = [post_kind(a) for a in story.articles]
+    if all(k in NOT_NEWS for k in kinds):
         return ()
-    return tuple(a for a in story.articles if not _asks_for_help(a))
+    return tuple(a for a, k in zip(story.articles, kinds, strict=True) if not _asks_for_help(a, k))
 
 
-def _asks_for_help(article: Article) -> bool:
-    """A help thread: flaired so, or read so from a title that does not open with news."""
-    if (kind := _flaired_kind(article)) is not None:
-        return kind in NOT_NEWS
+def _asks_for_help(article: Article, kind: str) -> bool:
+    """A help thread (its `post_kind` given): flaired so, or read so from a title that does not
+    open with news."""
+    if (flaired := _flaired_kind(article)) is not None:
+        return flaired in NOT_NEWS
     head = _CLAUSE.split(article.title.strip(), maxsplit=1)
-    return post_kind(article) in NOT_NEWS and not (len(head) > 1 and not _HELP.search(head[0]))
+    return kind in NOT_NEWS and not (len(head) > 1 and not _HELP.search(head[0]))
 
 
 def _flaired_kind(article: Article) -> str | None:
