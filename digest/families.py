@@ -170,6 +170,7 @@ _ADDRESS = re.compile(r"^[\d.]+$|:")  # an IP address names no site
 _SUBREDDIT = re.compile(r"^/r/([A-Za-z0-9_]+)", re.I)
 
 
+@lru_cache(maxsize=1 << 16)
 def host_of(url: str) -> str:
     host = (urlsplit(url).hostname or "").lower()
     for prefix in ("www.", "m.", "old."):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from digest.models import Article
@@ -58,6 +59,7 @@ _REPOSITORY = re.compile(r"^(?:github\.com|gitlab\.com|codeberg\.org)/[\w.-]+/[\
 _MODEL_PAGE = re.compile(r"^huggingface\.co/(?!blog/|papers/|spaces/|docs/)[\w.-]+/[\w.-]+/?$")
 
 
+@lru_cache(maxsize=1 << 16)  # a week's posts are asked about their link many times each
 def _host_path(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
@@ -83,7 +85,8 @@ def is_primary(article: Article) -> bool:
         return True
     if host == "huggingface.co":
         return where.startswith("huggingface.co/blog/")
-    return host in FIRST_PARTY_HOSTS or any(host.endswith("." + h) for h in FIRST_PARTY_HOSTS)
+    labels = host.split(".")
+    return any(".".join(labels[i:]) in FIRST_PARTY_HOSTS for i in range(len(labels) - 1))
 
 
 _LABEL_NOISE = frozenset({"com", "org", "net", "www", "blog", "blogs", "news", "api", "docs"})

@@ -90,16 +90,16 @@ def build_themes(
     week_end: datetime,
     min_theme_size: int,
     max_themes: int,
-    paper_sources: frozenset[str] = frozenset(),
     namer: TopicNamer | None = None,
 ) -> WeekAnalysis:
-    """Cluster the week's stories into themes, name them, and rank all of it.
+    """Cluster the week's stories into themes, name them, and rank them; the stories no kept
+    theme holds come after, by score (`plan_issue` chooses among them what the issue tells).
 
     A theme is named after the closest of `namer`'s topics (each at most once), else after
     its most telling noun phrase; its id is the name's slug, the topic's slug for a topic.
 
     Themes are put in order by maximal marginal relevance over their centroids, so that two
-    themes about nearly the same thing do not both lead the issue; quick hits likewise.
+    themes about nearly the same thing do not both lead the issue.
     """
     ranks = engagement_ranks([a for s in stories for a in s.articles])
     scores = {s.id: story_value(s, ranks, week_end, weights) for s in stories}
@@ -132,17 +132,9 @@ def build_themes(
     leftover = list(groups.get(UNASSIGNED, []))
     for theme in themes[max_themes:]:
         leftover.extend(theme.stories)
-    unthemed: tuple[Story, ...] = ()
-    if leftover:
-        order = mmr_order([scores[s.id] for s in leftover], vectors[[row[s.id] for s in leftover]])
-        unthemed = tuple(leftover[i] for i in order)
-    papers = tuple(
-        sorted((s for s in stories if is_paper(s, paper_sources)), key=lambda s: -scores[s.id])
-    )
+    unthemed = tuple(sorted(leftover, key=lambda s: -scores[s.id]))
     kept = themes[:max_themes]
-    return WeekAnalysis(
-        tuple(kept), unthemed, scores, papers, {t.id: centroids[t.id] for t in kept}
-    )
+    return WeekAnalysis(tuple(kept), unthemed, scores, (), {t.id: centroids[t.id] for t in kept})
 
 
 def _topic_named(

@@ -89,10 +89,11 @@ def split_words(text: str) -> list[str]:
 
 def _joined(words: Sequence[str]) -> set[str]:
     """'grok 4' -> 'grok4', 'kimi k2' -> 'kimik2': a name and the version or size after it."""
+    stop = _stop_words()
     return {
         p + q
         for p, q in itertools.pairwise(words)
-        if len(q) <= 8 and _DIGIT.search(q) and not p.isdigit() and p not in _stop_words()
+        if len(q) <= 8 and _DIGIT.search(q) and not p.isdigit() and p not in stop
     }
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from collections.abc import Sequence
 
-from digest.families import PRESS, link_outlet, publisher
+from digest.families import PRESS, host_of, link_outlet, publisher
 from digest.models import Article, Story
 from digest.primary import is_model_page, names_its_site
 
@@ -127,8 +127,7 @@ def post_kind(article: Article) -> str:
 
 def self_post(article: Article) -> bool:
     """A forum's own post (its text is all there is), not a link to something published."""
-    host = (urlsplit(article.url).hostname or "").lower()
-    return article.url == article.discussion_url or host.endswith(_FORUMS)
+    return article.url == article.discussion_url or host_of(article.url).endswith(_FORUMS)
 
 
 def about_ai(article: Article) -> bool:
@@ -142,8 +141,7 @@ def outlet(article: Article) -> str:
     model page is the thing reported (the first-party bonus counts it), so a post linking one
     counts as the source that posted it: three model pages in one thread are not three
     outlets."""
-    host = (urlsplit(article.url).hostname or "").lower().removeprefix("www.")
-    return article.source if host in _HOSTING else publisher(article)
+    return article.source if host_of(article.url) in _HOSTING else publisher(article)
 
 
 def own_site(article: Article) -> bool:
@@ -156,10 +154,14 @@ def news_articles(story: Story) -> tuple[Article, ...]:
     """The story's articles without its help threads: none when every article reads as one,
     else all but those the forum itself flaired as help (a release post that ends on "who's
     running it?" is still a source of the news)."""
-    kinds = [post_kind(a) for a in story.articles]
-    if all(k in NOT_NEWS for k in kinds):
+    return tuple(a for a, _ in news_of([(a, post_kind(a)) for a in story.articles]))
+
+
+def news_of(typed: Sequence[tuple[Article, str]]) -> tuple[tuple[Article, str], ...]:
+    """`news_articles` of articles given with their `post_kind`, each kept with its kind."""
+    if all(k in NOT_NEWS for _, k in typed):
         return ()
-    return tuple(a for a, k in zip(story.articles, kinds, strict=True) if not _asks_for_help(a, k))
+    return tuple((a, k) for a, k in typed if not _asks_for_help(a, k))
 
 
 def _asks_for_help(article: Article, kind: str) -> bool:

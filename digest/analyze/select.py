@@ -12,7 +12,15 @@ from datetime import datetime
 import numpy as np
 
 from digest.analyze.events import named_versions
-from digest.analyze.kinds import KIND_WEIGHT, about_ai, news_articles, outlet, own_site, post_kind
+from digest.analyze.kinds import (
+    KIND_WEIGHT,
+    about_ai,
+    news_articles,
+    news_of,
+    outlet,
+    own_site,
+    post_kind,
+)
 from digest.analyze.stories import specific_tokens
 from digest.analyze.titles import MIN_HEADLINE_WORDS
 from digest.models import Article, Story
@@ -91,7 +99,9 @@ def story_value(
 ) -> float:
     """How much the story is news: distinct sources and publisher families, a first-party
     origin, engagement within its source, the kind of post, how many report it, recency."""
-    articles = news_articles(story) or story.articles
+    every = [(a, post_kind(a)) for a in story.articles]
+    typed = news_of(every) or every
+    articles = [a for a, _ in typed]
     score = 0.0
     if signals.sources:
         sources = {a.source for a in articles}
@@ -103,7 +113,7 @@ def story_value(
     if signals.engagement:
         score += ENGAGEMENT_WEIGHT * max((ranks.get(a.id, 0.0) for a in articles), default=0.0)
     if signals.kind:
-        score += KIND_WEIGHT_SCALE * max(KIND_WEIGHT[post_kind(a)] for a in articles)
+        score += KIND_WEIGHT_SCALE * max(KIND_WEIGHT[k] for _, k in typed)
     if signals.size:
         score += SIZE_WEIGHT * math.log2(len(articles))
     if signals.recency:
