@@ -252,7 +252,7 @@ def outlet(article: Article, declared: Mapping[str, Outlet] | None = None) -> Ou
     feed item linking a page counts for the page's publisher, so a Reddit or HN link to a
     lab's post is the lab; a source's own posts count as sources.yaml declares the source.
     """
-    if place := forum_place(article.url):  # a thread: its own post, or a cross-post
+    if place := _posted_in(article):  # a thread: its own post, or a cross-post
         return Outlet(COMMUNITY, place)
     host = host_of(article.url)
     derived = link_outlet(article.url)
@@ -273,6 +273,18 @@ def outlet(article: Article, declared: Mapping[str, Outlet] | None = None) -> Ou
     if derived is not None:
         return derived
     return Outlet(PRESS, _registered(host)) if host else Outlet(COMMUNITY, article.source)
+
+
+def _posted_in(article: Article) -> str:
+    """The community of a forum's own post: its thread's; for a picture, a video or a gallery
+    uploaded to Reddit with the post ("i.redd.it", "reddit.com/gallery/"), the community of
+    the post's thread, so an upload counts neither as a publisher nor as another forum."""
+    place = forum_place(article.url) or (
+        "Reddit" if host_of(article.url).endswith(".redd.it") else ""
+    )
+    if place == "Reddit" and article.discussion_url:
+        return forum_place(article.discussion_url) or place
+    return place
 
 
 def publisher(article: Article, declared: Mapping[str, Outlet] | None = None) -> str:

@@ -12,6 +12,7 @@ from digest.analyze import SECTION_RANK, plan_issue
 from digest.analyze.events import event_section
 from digest.analyze.kinds import outlet, own_site, post_kind
 from digest.analyze.select import engagement_ranks, is_news, select_stories, story_value
+from digest.families import reporting
 from digest.models import Article, Story
 
 WEEK_END = datetime(2026, 11, 23, tzinfo=UTC)
@@ -102,6 +103,20 @@ def test_one_companys_pages_are_one_outlet_and_model_pages_count_as_the_thread()
     # on one forum, are one outlet.
     pages = [post(n, "d", url=f"https://huggingface.co/lab{n}/model") for n in range(3, 6)]
     assert {outlet(p) for p in pages} == {REDDIT}
+    # Hugging Face's own blog is Hugging Face reporting, not a page it hosts.
+    assert outlet(post(6, "SmolLM3", url="https://huggingface.co/blog/smollm3")) == "Hugging Face"
+
+
+def test_pictures_videos_and_galleries_posted_to_a_forum_count_as_the_forum() -> None:
+    uploads = [
+        post(1, "My rig", url="https://i.redd.it/x1.png"),
+        post(2, "It runs on a phone", url="https://v.redd.it/x2"),
+        post(3, "Benchmarks", url="https://www.reddit.com/gallery/x3"),
+    ]
+    assert {outlet(p) for p in uploads} == {"r/LocalLLaMA"}
+    # Not "3 outlets": one community alone told it.
+    told = reporting([*uploads, post(4, "A thread")])
+    assert (told.outlets, told.only) == (0, "r/LocalLLaMA")
 
 
 def test_many_sources_and_a_first_party_page_outweigh_one_popular_post() -> None:

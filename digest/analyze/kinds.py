@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from digest.families import PRESS, host_of, link_outlet, publisher
 from digest.models import Article, Story
@@ -93,6 +94,8 @@ _FORUMS = ("reddit.com", "news.ycombinator.com", "lobste.rs")
 
 # Hosts that discuss or carry others' content: a link there names no publisher.
 _HOSTING = frozenset({"github.com", "gitlab.com", "huggingface.co", "hf.co"})
+# ... but their own pages there (Hugging Face's blog, docs, paper pages) have a publisher.
+_SITE_PAGE = re.compile(r"/(?:blog|docs|learn|papers)(?:/|$)")
 
 
 def post_kind(article: Article) -> str:
@@ -141,7 +144,8 @@ def outlet(article: Article) -> str:
     model page is the thing reported (the first-party bonus counts it), so a post linking one
     counts as the source that posted it: three model pages in one thread are not three
     outlets."""
-    return article.source if host_of(article.url) in _HOSTING else publisher(article)
+    hosted = host_of(article.url) in _HOSTING and not _SITE_PAGE.match(urlsplit(article.url).path)
+    return article.source if hosted else publisher(article)
 
 
 def own_site(article: Article) -> bool:
