@@ -92,11 +92,19 @@ def is_primary(article: Article) -> bool:
 _LABEL_NOISE = frozenset({"com", "org", "net", "www", "blog", "blogs", "news", "api", "docs"})
 
 
+# A page title's last part naming where it was published: "... - VideoCardz.com", "... | Wired".
+_BYLINE = re.compile(r"\s(?:[|\u2013\u2014-]|::)\s[^|\u2013\u2014]+$")
+
+
 def names_its_site(article: Article) -> bool:
-    """Whether the page is on a site its title names: "Kiro: A new agentic IDE" on kiro.dev."""
+    """Whether the page is on a site its title names: "Kiro: A new agentic IDE" on kiro.dev,
+    not a press page that signs its title ("MAXSUN preparing ... - VideoCardz.com")."""
     host, _ = _host_path(article.url)
     labels = [x for x in host.split(".")[:-1] if len(x) >= 4 and x not in _LABEL_NOISE]
-    words = set(re.findall(r"[a-z0-9]+", article.title.lower()))
+    title = article.title.lower()
+    if (signed := _BYLINE.search(title)) and any(x in signed[0] for x in labels):
+        title = title[: signed.start()]
+    words = set(re.findall(r"[a-z0-9]+", title))
     return any(x in words for x in labels)
 
 

@@ -266,6 +266,11 @@ def test_a_link_to_the_site_its_title_names_counts_as_first_party() -> None:
     assert own_site(kiro)
     assert not own_site(press) and not own_site(blog)
     assert not own_site(post(4, "Reddit thread about Reddit"))
+    # A site the outlet table does not know, signing its title, is not the thing it reports.
+    signed = post(
+        5, "MAXSUN preparing a Mini Station - VideoCardz.com", url="https://videocardz.com/x"
+    )
+    assert not own_site(signed)
     ranks = {"a1": 0.5, "a3": 0.5}
     assert story_value(story("k", kiro), ranks, WEEK_END) > story_value(
         story("b", blog), ranks, WEEK_END
