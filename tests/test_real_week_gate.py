@@ -86,10 +86,15 @@ def _score(folder: Path, plain: bool) -> IssueScore:
 # at 0.565, but on this slice such a line from herdora.com takes the twelfth quick hit from
 # OpenAI's delay. Plain repeats went to 2 when a post linking the press came to read as news:
 # Simon Willison's post on Grok consulting Musk became a quick hit while Grok 4's launch story
-# holds TechCrunch's report of it (the full weeks: plain 0.565 -> 0.696, no repeat).
+# holds TechCrunch's report of it (the full weeks: plain 0.565 -> 0.696, no repeat). Plain
+# repeats went to 3 when a press page signing its title ("... - VideoCardz.com") stopped counting
+# as first-hand: its quick hit left the slice's twelve and "New Devstral 2707 with mistral.rs"
+# came in, which the version veto keeps apart from Devstral-Small-2507 (the post's typo); on the
+# full weeks the same change put SmolLM3's section back in W28 and took plain help from 0.051 to
+# 0.044, with no repeat.
 @pytest.mark.parametrize(
     ("plain", "coverage", "repeats", "help_share"),
-    [(False, 0.75, 2, 0.05), (True, 0.625, 2, 0.1)],
+    [(False, 0.75, 2, 0.05), (True, 0.625, 3, 0.1)],
 )
 def test_the_slice_cites_its_largest_events_once_and_no_help_threads(
     tmp_path: Path, plain: bool, coverage: float, repeats: int, help_share: float
