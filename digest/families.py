@@ -165,6 +165,7 @@ DOMAINS: dict[str, Outlet] = {
 _CARRIERS = ("twitter.com", "x.com", "imgur.com", "youtube.com", "youtu.be")
 # Hosts where many publishers have a page: the first path part (or subdomain) is the publisher.
 _HOSTING = frozenset({"github.com", "gitlab.com", "codeberg.org", "huggingface.co", "hf.co"})
+_HOST_PAGES = ("blog", "docs", "learn", "")  # ... and the paths of the host's own pages there
 _HOSTED = frozenset({"github.io", "gitlab.io", "hf.space", "substack.com", "medium.com"})
 _ADDRESS = re.compile(r"^[\d.]+$|:")  # an IP address names no site
 _SUBREDDIT = re.compile(r"^/r/([A-Za-z0-9_]+)", re.I)
@@ -206,6 +207,14 @@ def forum_place(url: str) -> str:
     return known.family if known is not None and known.type == COMMUNITY else ""
 
 
+def hosted(url: str) -> bool:
+    """Whether the page is one a host carries for its owner (a repository, a model, a
+    dataset, a space), not the host's own (its blog, docs, paper pages)."""
+    if host_of(url) not in _HOSTING:
+        return False
+    return urlsplit(url).path.strip("/").split("/")[0] not in ("papers", *_HOST_PAGES)
+
+
 @lru_cache(maxsize=1 << 16)  # a week's posts ask for their link's outlet a few times each
 def link_outlet(url: str) -> Outlet | None:
     """Who published the page at `url`, from the link alone: the table of well-known domains,
@@ -218,7 +227,7 @@ def link_outlet(url: str) -> Outlet | None:
         parts = [*urlsplit(url).path.strip("/").split("/"), ""]
         if parts[0] == "papers":  # Hugging Face's page of an arXiv paper
             return Outlet(PAPER, "arXiv")
-        if parts[0] in ("blog", "docs", "learn", ""):
+        if parts[0] in _HOST_PAGES:
             return _known(host)
         owner = (parts[1] if parts[0] in ("spaces", "datasets", "orgs") else parts[0]).lower()
         return Outlet(FIRST_PARTY, OWNERS.get(owner, owner)) if owner else None

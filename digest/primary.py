@@ -93,7 +93,7 @@ _LABEL_NOISE = frozenset({"com", "org", "net", "www", "blog", "blogs", "news", "
 
 
 # A page title's last part naming where it was published: "... - VideoCardz.com", "... | Wired".
-_BYLINE = re.compile(r"\s(?:[|\u2013\u2014-]|::)\s[^|\u2013\u2014]+$")
+_BYLINE = re.compile(r"\s[|\u2013\u2014-]\s[^|\u2013\u2014]+$")
 
 
 def names_its_site(article: Article) -> bool:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
-from digest.families import PRESS, host_of, link_outlet, publisher
+from digest.families import PRESS, host_of, hosted, link_outlet, publisher
 from digest.models import Article, Story
 from digest.primary import is_model_page, names_its_site
 
@@ -92,11 +91,6 @@ _LINK = re.compile(r"\S*https?://\S*")  # a link's query ("?width=680") asks not
 QUESTION_CHARS = 400  # of a forum post's own text, where a question makes it a request for help
 _FORUMS = ("reddit.com", "news.ycombinator.com", "lobste.rs")
 
-# Hosts that discuss or carry others' content: a link there names no publisher.
-_HOSTING = frozenset({"github.com", "gitlab.com", "huggingface.co", "hf.co"})
-# ... but their own pages there (Hugging Face's blog, docs, paper pages) have a publisher.
-_SITE_PAGE = re.compile(r"/(?:blog|docs|learn|papers)(?:/|$)")
-
 
 def post_kind(article: Article) -> str:
     """What the post is: its flair's kind where it has one, else what its title shows
@@ -144,8 +138,7 @@ def outlet(article: Article) -> str:
     model page is the thing reported (the first-party bonus counts it), so a post linking one
     counts as the source that posted it: three model pages in one thread are not three
     outlets."""
-    hosted = host_of(article.url) in _HOSTING and not _SITE_PAGE.match(urlsplit(article.url).path)
-    return article.source if hosted else publisher(article)
+    return article.source if hosted(article.url) else publisher(article)
 
 
 def own_site(article: Article) -> bool:
