@@ -40,6 +40,9 @@ from tests.issues import _article
          "Reachy Mini"),
         ("13 died amid U.K. Post Office scandal", "13 died amid U.K. Post Office scandal"),
         ("Kyutai Unmute (incl. TTS) released", "Kyutai Unmute (incl. TTS) released"),
+        ("Huawei releases an open weight model Pangu Pro 72B A16B. Weights are on HF. It should be "
+         "competitive with Qwen3 32B and it was trained entirely on Huawei Ascend NPUs.",
+         "Huawei releases an open weight model Pangu Pro 72B A16B"),
     ],
 )  # fmt: skip
 def test_titles_become_clean_headlines(raw: str, clean: str) -> None:
@@ -75,6 +78,8 @@ def test_questions_asides_shouting_and_leftovers_are_no_headlines(headline: str)
         "See https://example.com/kimi for the weights.",
         "2 sources reported it independently, among them Reddit and HN.",
         "Why it matters: the model is open.",
+        "Current i have 96 GB RAM so next step is to get some cheap VRAM.",
+        "Im going to be running mostly 7b -14b parameter models.",
     ],
 )
 def test_what_happened_takes_no_questions_asides_code_markdown_or_filler(sentence: str) -> None:
@@ -84,6 +89,8 @@ def test_what_happened_takes_no_questions_asides_code_markdown_or_filler(sentenc
 def test_a_plain_statement_of_fact_passes() -> None:
     fact = "Moonshot AI released Kimi K2, a mixture-of-experts model with 1 trillion parameters."
     assert sentence_faults(fact) == []
+    listed = "The card supports two modes, i.e. (i) one GPU of 48 GB and (ii) two of 24 GB."
+    assert sentence_faults(listed) == []
     assert news_line_faults("OpenAI's Windsurf deal is off, and its CEO is going to Google") == []
 
 

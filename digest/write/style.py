@@ -25,8 +25,10 @@ _QUESTION_START = re.compile(
 )
 # Speaking as the author: "I", "my", "we", "our" (not "US", the country).
 _PERSONAL = re.compile(
-    r"\b(?:I|I'm|I've|I'd|I'll|[Mm]e|[Mm]y|[Mm]ine|[Ww]e|[Ww]e're|[Ww]e've|[Ww]e'll|[Ww]e'd|"
-    r"[Oo]ur|[Oo]urs|us)\b"
+    r"\b(?:I|I'm|I've|I'd|I'll|Im|Ive|[Mm]e|[Mm]y|[Mm]ine|[Ww]e|[Ww]e're|[Ww]e've|[Ww]e'll|"
+    r"[Ww]e'd|[Oo]ur|[Oo]urs|us)\b"
+    # A forum's "i" in lower case ("Current i have 96 GB"), not "i.e." or a list's "(i)".
+    r"|(?<![\w(.'])i(?:'m|'ve|'d|'ll)?(?![\w.)'])"
 )
 _TEASER = re.compile(
     r"(?:\bthoughts\?|\bwow\b|!!|\?!|\u2026$|\.\.\.$|\bhere'?s (?:how|why|what)\b|"
@@ -131,6 +133,10 @@ def clean_title(title: str) -> str:
     text = plain_markdown(decode(title))
     text = _SUFFIX.sub("", _PREFIX.sub("", text)).strip(" -:\u2013")
     first = re.split(r"(?<=[a-z0-9]{2}[.!])\s+(?=[A-Z])", text, maxsplit=1)[0]
+    if len(first) > HEADLINE_MAX_CHARS:
+        # Too long for a headline: a sentence may end on a name too ("... Pangu Pro 72B A16B.
+        # Weights are on HF."), which a short title's "U.K. Post Office" must not be cut at.
+        first = re.split(r"(?<=[A-Za-z0-9]{2}[.!])\s+(?=[A-Z])", text, maxsplit=1)[0]
     # "Kyutai Unmute (incl. TTS) released" is one sentence: an abbreviation's point inside
     # brackets ends none.
     if len(first.split()) >= 3 and first.count("(") <= first.count(")"):
