@@ -293,6 +293,60 @@ def test_two_reports_of_one_event_hours_apart_join_at_a_lower_closeness_than_day
     ]
 
 
+def test_an_old_models_name_joins_no_chatter_but_a_new_launchs_name_joins_its_pieces() -> None:
+    """Two threads that name DeepSeek R1, an old model talked of before the week, and are not
+    close are two stories; a week's launch that was teased once before ("the upcoming ERNIE
+    4.5") still holds its pieces together."""
+    p40 = story("p40", post(1, "Deepseek R1 at 6,5 tk/s on an Nvidia Tesla P40"))
+    web = story("web", post(3, "Deepseek R1 Web outputs much more chain-of-thought"))
+    launch = story("ernie", post(5, "Baidu releases ERNIE 4.5 models"))
+    bench = story("bench", post(7, "NYT Connections Benchmark updated with ERNIE 4.5"))
+    side = (1 - 0.35**2) ** 0.5
+    vectors = np.vstack(
+        [unit(1, 0, 0, 0), unit(0.35, side, 0, 0), unit(0, 0, 1, 0), unit(0, 0, 0.35, side)]
+    )
+    before = [
+        "DeepSeek-R1 70B jailbreaks are all ineffective",
+        "Is there a deepseek r1 uncensored?",
+        "support for the upcoming ERNIE 4.5 0.3B model has been merged into llama.cpp",
+    ]
+    stories = [p40, web, launch, bench]
+
+    def told(before: list[str]) -> list[list[str]]:
+        chosen = select_stories(stories, vectors, WEEK_END, limit=5, before=before)
+        return sorted(sorted(a.id for a in s.articles) for s in chosen.stories)
+
+    assert told([]) == [["a1", "a3"], ["a5", "a7"]]
+    assert told(before) == [["a1"], ["a3"], ["a5", "a7"]]
+
+
+def test_two_press_reports_of_one_name_within_a_day_and_a_half_are_one_event() -> None:
+    """Wired's list of Zuckerberg's hires and Sam Altman slamming Meta's talent poaching share
+    only "Meta" and read apart (0.38): two outlets telling one news cycle. A forum thread that
+    names Meta is not a report, nor is a report days later the same news, and a lab's two
+    launches of a day ("Veo 4", "Lyria 3") are two events."""
+
+    def report(n: int, title: str, where: str) -> Article:
+        return post(n, title, source=HN, url=f"https://www.wired.com/story/{where}")
+
+    hires = story("hires", report(1, "Everyone Zuckerberg has hired for Meta's AI lab", "hires"))
+    slams = story("slams", report(20, "Sam Altman slams Meta's AI talent poaching", "slams"))
+    thread = story("thread", post(22, "Llama models from Meta keep falling behind"))
+    later = story("later", report(90, "Meta delays its next AI model", "delay"))
+    side = (1 - 0.38**2) ** 0.5
+    vectors = np.vstack([unit(1, 0, 0), unit(0.38, side, 0), unit(0.38, -side, 0)])
+
+    def told(*stories: Story) -> list[list[str]]:
+        chosen = select_stories(list(stories), vectors[: len(stories)], WEEK_END, limit=5)
+        return sorted(sorted(a.id for a in s.articles) for s in chosen.stories)
+
+    assert told(hires, slams, thread) == [["a1", "a20"], ["a22"]]
+    assert told(hires, later) == [["a1"], ["a90"]]
+    veo = story("veo", report(2, "Google's Veo 4 makes minute-long AI videos", "veo"))
+    lyria = story("lyria", report(5, "Google's Lyria 3 writes whole AI songs", "lyria"))
+    assert told(veo, lyria) == [["a2"], ["a5"]]
+
+
 def test_sections_tell_the_weeks_best_stories_and_chatter_goes_to_the_quick_hits() -> None:
     """The week's best stories lead sections of their own though no theme holds them; a theme
     of chatter none of whose stories is among the week's best SECTION_RANK is told as quick

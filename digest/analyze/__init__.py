@@ -170,11 +170,13 @@ def plan_issue(
     published: Sequence[Story] = (),
     published_vectors: np.ndarray | None = None,
     limit: int = ISSUE_STORIES,
+    before: Sequence[str] = (),
 ) -> WeekAnalysis:
     """What the issue tells: the week's `limit` best news stories (see
     digest.analyze.select), each in one place: papers in the research corner, the rest in
     themes or, when they fit none, as quick hits. A story that goes on with one an earlier
-    issue `published` is told as an update of it."""
+    issue `published` is told as an update of it; `before` are the titles of the days before
+    the week (an old model's name joins no pieces of a launch)."""
     chosen = select_stories(
         stories,
         vectors,
@@ -184,6 +186,7 @@ def plan_issue(
         general_sources,
         published,
         published_vectors,
+        before=before,
     )
     if not chosen.stories:
         return WeekAnalysis((), (), chosen.scores)

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import pairwise
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from digest.analyze.kinds import (
 )
 from digest.analyze.stories import specific_tokens
 from digest.analyze.titles import MIN_HEADLINE_WORDS
+from digest.families import PRESS, link_outlet
 from digest.models import Article, Story
 from digest.primary import is_primary
 
@@ -46,11 +48,22 @@ SAME_BURST_EVENT = 0.69
 BURST_HOURS = 12
 # ... and at which two that share a name-and-number token ("k2", "qwen3-235b") are.
 SAME_NAMED_EVENT = 0.6
+# ... and at which two press reports of no product version (see `_reported`) first made
+# within PRESS_HOURS of each other that share a name are: one news cycle in two outlets' words
+# (on dev, Wired's "Here is everyone Zuckerberg has hired" and "Sam Altman slams Meta's AI
+# talent poaching", 21 h apart at 0.38, the only two such of each dev week's 250 best stories;
+# of UCI dev headline pairs so placed, 95 % are one story).
+SAME_REPORTED_EVENT = 0.35
+PRESS_HOURS = 36
 # A name that at most this many stories of the week carry (or this share of them) is distinctive.
 NAME_STORIES = 3
 NAME_SHARE = 0.06  # a big event's name is in many of the week's stories: still a name
 VERSIONED = "v:"  # marks a name joined to its version among a story's names
 SAME_VERSIONED_EVENT = 0.3  # centroid cosine at which two sharing a versioned name are one
+# ... unless titles of the days before the week carried that name this often: an old model's
+# ("DeepSeek R1": three in two days), not one teased once before its launch ("the upcoming
+# ERNIE 4.5").
+OLD_NAME_TITLES = 2
 MERGE_POOL = 20
 NAME_STEP = 0.1  # two shared names or more: this much further apart
 _NAME = re.compile(r"(?<![\w.-])[A-Z][\w.-]*[A-Za-z0-9](?![\w-])")
@@ -173,11 +186,16 @@ def _close(
     t: frozenset[str],
     firsts: Sequence[float] = (),
     first: float | None = None,
+    old_names: Collection[str] = (),
+    reports: Sequence[bool] = (),
+    report: bool = False,
 ) -> int:
     """The row of `vectors` that tells the same event as (v, t), or -1: close, or nearly so
     and first reported within hours of it (`firsts`, `first`: POSIX seconds), or fairly close
     and sharing names ("k2", "qwen3-235b", "Kiro"), the closer the fewer they share; of
-    several, the one sharing more names, then the closest."""
+    several, the one sharing more names, then the closest. A name with its version shared
+    lowers the closeness needed much, unless it is one of `old_names` (an old model's), as
+    does any name two press reports (`reports`, `report`) share within PRESS_HOURS."""
     if not len(vectors):
         return -1
     sims = vectors @ v
@@ -196,13 +214,40 @@ def _close(
             return max(burst, key=lambda i: float(sims[i]))
 
     def near(i: int, shared: frozenset[str]) -> bool:
-        if any(x.startswith(VERSIONED) for x in shared):
+        recent = first is not None and abs(firsts[i] - first) <= PRESS_HOURS * 3600
+        if report and reports[i] and recent:
+            return bool(sims[i] >= SAME_REPORTED_EVENT)
+        if any(x.startswith(VERSIONED) and x not in old_names for x in shared):
             return bool(sims[i] >= SAME_VERSIONED_EVENT)
         return bool(sims[i] >= SAME_NAMED_EVENT - NAME_STEP * min(len(shared) - 1, 1))
 
     shared = [i for i, other in enumerate(tokens) if (both := other & t) and near(i, both)]
     # More names shared is stronger evidence than a little more closeness.
     return max(shared, key=lambda i: (min(len(tokens[i] & t), 2), sims[i])) if shared else -1
+
+
+def _reported(story: Story) -> bool:
+    """Whether the story is the press's report of something no product version names: a press
+    outlet's page is among its links, and none of its titles names a product with a version (a
+    lab's two launches in a day, "Veo 4" and "Lyria 3", are two events)."""
+    press = any(
+        (linked := link_outlet(a.url)) is not None and linked.type == PRESS for a in story.articles
+    )
+    return press and not any(named_versions(a.title) for a in story.articles)
+
+
+def _old_names(names: Collection[str], before: Sequence[str]) -> set[str]:
+    """The names with a version among `names` that OLD_NAME_TITLES or more of the titles
+    `before` carry, however written ("deepseek-r1-0528", "DeepSeek R1")."""
+    counts: Counter[str] = Counter()
+    for title in before:
+        words = [w.strip(".") for w in re.split(r"[^\w.]+", title.lower())]
+        counts.update({*words, *(a + b for a, b in pairwise(words))})
+    return {
+        x
+        for x in names
+        if x.startswith(VERSIONED) and counts[x.removeprefix(VERSIONED)] >= OLD_NAME_TITLES
+    }
 
 
 def _other_version(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -317,6 +362,7 @@ def select_stories(
     published: Sequence[Story] = (),
     published_vectors: np.ndarray | None = None,
     signals: Signals = Signals(),
+    before: Sequence[str] = (),
 ) -> Selection:
     """Up to `limit` stories worth telling, best first, each event once.
 
@@ -324,6 +370,9 @@ def select_stories(
     one chosen before it (the grouping left it in two pieces) joins that one. A story that
     tells an event an earlier issue published (`published`, with their unit centroids) is an
     update of it: it takes that story's id, is marked as an update and counts for less.
+    `before` are titles published in the days before the week: a name with its version they
+    carry ("DeepSeek R1") and no published story does is an old model's, not a launch, and
+    pieces sharing it join only as pieces sharing any other name do.
     """
     ranks = engagement_ranks([a for s in stories for a in s.articles])
     old_ids = [p.id for p in published]
@@ -336,6 +385,10 @@ def select_stories(
     # published stories a name counts when few of those carry it, however many new ones do.
     carried = _names({**old, **{i: stories[i] for i in news}}, rare_among=())
     old_tokens = [carried[k] for k in old]
+    # A launch an earlier issue told that runs on ("Kimi K2") keeps its pieces together.
+    old_names = _old_names({x for t in tokens.values() for x in t}, before) - {
+        x for t in old_tokens for x in t
+    }
     updates: dict[int, str] = {}
     for i in news:
         match = _close(old_vectors, old_tokens, vectors[i], carried[i]) if signals.dedupe else -1
@@ -356,6 +409,7 @@ def select_stories(
     leads = np.empty((len(news), vectors.shape[1]), dtype=vectors.dtype)
     lead_tokens: list[frozenset[str]] = []
     lead_firsts: list[float] = []
+    lead_reports: list[bool] = []
     first = {i: min(a.published_at for a in stories[i].articles).timestamp() for i in news}
     for i in news:
         if i in updates and updates[i] in by_update:
@@ -364,7 +418,15 @@ def select_stories(
         lead = -1
         if signals.dedupe and events:
             lead = _close(
-                leads[: len(events)], lead_tokens, vectors[i], tokens[i], lead_firsts, first[i]
+                leads[: len(events)],
+                lead_tokens,
+                vectors[i],
+                tokens[i],
+                lead_firsts,
+                first[i],
+                old_names,
+                lead_reports,
+                _reported(stories[i]),
             )
         if lead >= 0:
             events[lead].append(i)
@@ -376,6 +438,7 @@ def select_stories(
         leads[len(events)] = vectors[i]
         lead_tokens.append(tokens[i])
         lead_firsts.append(first[i])
+        lead_reports.append(_reported(stories[i]))
         events.append([i])
     told = []
     for members in events:

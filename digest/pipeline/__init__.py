@@ -70,6 +70,9 @@ from digest.write import (
 
 _quiet = quiet  # the default `say` of the functions below
 
+# The days before a week whose titles tell which names with versions are old ("DeepSeek R1").
+NAMES_BEFORE = timedelta(days=14)
+
 __all__ = [
     "STOPPED",
     "AddReport",
@@ -215,6 +218,7 @@ def analyze(
         general_sources,
         earlier,
         earlier_centroids,
+        before=[a.title for a in store.articles_between(monday - NAMES_BEFORE, monday)],
     )
     week = Week(monday)
     themes = compare_weeks(analysis.themes, analysis.centroids, store, week.id, week.previous().id)
