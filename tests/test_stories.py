@@ -73,6 +73,22 @@ def test_different_versions_do_not_merge_even_when_close() -> None:
     assert strict.assignments["a1"] != strict.assignments["a2"]
 
 
+def test_a_post_about_another_version_of_a_product_does_not_join_its_story() -> None:
+    """ "Grok 3 should be open-sourced" reads like the thread about open-sourcing Grok that
+    Grok 4's story took in; it is not Grok 4's news. A post naming another lab's version in
+    passing ("Kimi K2 outperforms GPT-4") still joins its product's story."""
+    launch = art(1, "Grok 4 launch", -30)
+    thread = art(2, "Grok open source", -20)
+    known = [("s-a1", [launch, thread], np.vstack([unit(1, 0.2, 0), unit(1, 0.3, 0)]))]
+    new = [art(3, "Friendly reminder that Grok 3 should be open-sourced"), art(4, "Grok 4 tops")]
+    vectors = np.vstack([unit(1, 0.3, 0), unit(1, 0.25, 0)])
+    g = group_stories(new, vectors, known, threshold=0.8, window=WINDOW)
+    assert g.assignments == {"a3": "s-a3", "a4": "s-a1"}
+    kimi = [art(5, "Kimi K2 trails GPT-4.1 on fiction"), art(6, "Kimi K2 outperforms GPT-4", 2)]
+    g = group_stories(kimi, np.vstack([unit(1, 0.1, 0), unit(1, 0.12, 0)]), [], 0.8, WINDOW)
+    assert g.assignments["a5"] == g.assignments["a6"]
+
+
 def test_new_article_joins_stored_story_and_keeps_its_id() -> None:
     old = art(1, "Lab releases model", -48)
     new = art(2, "Model released by lab", 0)

@@ -12,6 +12,7 @@ import numpy as np
 
 from digest.analyze.anchors import canonical_page, links, rare_anchors
 from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores, denseness
+from digest.analyze.events import named_versions
 from digest.analyze.linkage import agglomerate, neighbour_pairs
 from digest.analyze.retold import repost_pairs, teaser_pairs
 from digest.models import Article
@@ -22,6 +23,34 @@ _SPECIFIC = re.compile(
 )
 SPECIFIC_BONUS = 0.06
 SPECIFIC_PENALTY = 0.08
+# The product a title is about, named at a version that is not a size ("Grok 3", "Day 7", not
+# "SmolLM-3B"), is marked among its tokens: a story naming it at one version takes no article
+# naming it only at another ("Grok 3 should be open-sourced" is not Grok 4's launch).
+VERSION_MARK = "~"
+_SIZE = re.compile(r"\d+(?:\.\d+)?(?:[bmk]|gb)$")
+# Words a number follows in a series, not a product's name ("Day 7/50", "Part 2", "Top 10").
+_SERIAL = frozenset(
+    [
+        "day",
+        "week",
+        "month",
+        "part",
+        "episode",
+        "chapter",
+        "step",
+        "phase",
+        "round",
+        "season",
+        "level",
+        "lesson",
+        "top",
+        "article",
+        "section",
+        "volume",
+        "issue",
+    ]
+)
+CLASH = 1.0
 # Candidate pairs are looked for this far below the threshold (a shared token may lift them).
 CANDIDATE_MARGIN = 0.1
 # Discussion pages (a thread *about* a link) are not the link; their URLs say nothing.
@@ -115,8 +144,36 @@ def specific_tokens(text: str) -> frozenset[str]:
     return frozenset(t.lower().strip(".,-") for t in _SPECIFIC.findall(text))
 
 
+def version_marks(title: str) -> frozenset[str]:
+    """The product the title is about at its version, marked ("~grok4"): the first it names
+    ("Kimi K2 outperforms GPT-4" is Kimi K2's news); a size or a post's place in a series
+    ("Day 7/50") is no version."""
+    first = next(iter(named_versions(title)), "")
+    if not first or _SIZE.search(first) or re.sub(r"\d.*", "", first) in _SERIAL:
+        return frozenset()
+    return frozenset({VERSION_MARK + first})
+
+
+def clashing(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether one side names a product only at a version the other does not name, and the
+    other names it only at another (by their `version_marks`)."""
+    ours = {x for x in a if x[0] == VERSION_MARK}
+    theirs = {x for x in b if x[0] == VERSION_MARK}
+    if not ours or not theirs:
+        return False
+    stems = {re.sub(r"\d.*", "", x) for x in ours - theirs}
+    return any(re.sub(r"\d.*", "", y) in stems for y in theirs - ours)
+
+
 def token_adjustment(a: frozenset[str], b: frozenset[str]) -> float:
-    """A shared specific token lifts the link; two disjoint sets of them lower it."""
+    """A shared specific token lifts the link; two disjoint sets of them lower it; a product
+    named at clashing versions keeps them apart."""
+    if not a or not b:
+        return 0.0
+    if clashing(a, b):
+        return -CLASH
+    a = frozenset(x for x in a if x[0] != VERSION_MARK)
+    b = frozenset(x for x in b if x[0] != VERSION_MARK)
     if not a or not b:
         return 0.0
     return SPECIFIC_BONUS if a & b else -SPECIFIC_PENALTY
@@ -170,7 +227,7 @@ def group_stories(
         return Grouping({}, {})
     vectors = np.vstack([*(v for _, _, v in known), new_vectors]).astype(np.float32)
     times = np.array([a.published_at.timestamp() for a in articles], dtype=np.float64)
-    tokens = [specific_tokens(f"{a.title} {a.summary}") for a in articles]
+    tokens = [specific_tokens(f"{a.title} {a.summary}") | version_marks(a.title) for a in articles]
     seconds = window.total_seconds()
     density = corpus_density(vectors, times, seconds)
     anchored = rare_anchors(articles, times)
@@ -181,6 +238,7 @@ def group_stories(
         _initial_clusters(known, articles, len(old)),
         anchored,
         times,
+        tokens,
         _strong_pairs(vectors, bonus, threshold + ANCHORED_RAISE + STRONG_MARGIN) + far,
         [*teaser_pairs(articles, times), *repost_pairs(articles, times, seconds)],
     )
@@ -263,13 +321,15 @@ def _join_linked(
     initial: list[tuple[list[int], str | None]],
     anchors: Sequence[dict[str, float]],
     times: np.ndarray,
+    tokens: Sequence[frozenset[str]],
     strong: Sequence[tuple[int, int]] = (),
     retold: Sequence[tuple[int, int]] = (),
 ) -> list[tuple[list[int], str | None]]:
     """Starting clusters joined when articles within ANCHOR_WINDOW link one rare page or id
     (a model's Hugging Face page, a post on X, a pull request), then `strong` pairs, then
     `retold` pairs (a teaser and the release it announced, a title posted again: see
-    digest.analyze.retold), whatever names they share; two stored stories never."""
+    digest.analyze.retold), whatever names they share; two stored stories never, nor two
+    whose titles name a product at clashing versions (`tokens`: see `clashing`)."""
     owner = {i: c for c, (members, _) in enumerate(initial) for i in members}
     parent = list(range(len(initial)))
     story = [sid for _, sid in initial]
@@ -283,6 +343,10 @@ def _join_linked(
     # Each component's anchor counts, made when a join first needs them.
     names: dict[int, Counter[str]] = {}
     size = [len(members) for members, _ in initial]
+    marks = [
+        frozenset(x for i in members for x in tokens[i] if x[0] == VERSION_MARK)
+        for members, _ in initial
+    ]
 
     def counts(c: int) -> Counter[str]:
         if c not in names:
@@ -301,12 +365,15 @@ def _join_linked(
             return
         if not forced and not (core(a, shared) and core(b, shared)):
             return
+        if not forced and clashing(marks[a], marks[b]):
+            return
         if size[a] < size[b]:
             a, b = b, a
         parent[b] = a
         story[a] = story[a] or story[b]
         counts(a).update(counts(b))
         size[a] += size[b]
+        marks[a] |= marks[b]
 
     seen: dict[str, list[int]] = {}
     window = ANCHOR_WINDOW.total_seconds()
