@@ -36,6 +36,9 @@ from tests.issues import _article
         ("[D] Kimi K2 is out &amp; it&#39;s **great**", "Kimi K2 is out & it's great"),
         ("Show HN: MCP-B, a protocol for browser agents", "MCP-B, a protocol for browser agents"),
         ("RekaAI/reka-flash-3.1 · Hugging Face", "RekaAI/reka-flash-3.1"),
+        ("Grok 4 seems to consult Elon Musk | TechCrunch", "Grok 4 seems to consult Elon Musk"),
+        ("DeepSWE-Preview | 59.0% on SWE-Bench-Verified", "DeepSWE-Preview | 59.0% on "
+         "SWE-Bench-Verified"),
         ("First Hugging Face robot: Reachy Mini. Hackable yet easy", "First Hugging Face robot: "
          "Reachy Mini"),
         ("13 died amid U.K. Post Office scandal", "13 died amid U.K. Post Office scandal"),

@@ -18,7 +18,11 @@ _PREFIX = re.compile(
     r"(?:Show|Ask|Tell|Launch) HN\s*[:\-\u2013]\s*|"
     r"(?:PSA|TIL|ELI5|BREAKING|Breaking|NEWS|News|UPDATE|Update|Discussion|Question)\s*[:\-\u2013]\s*)+"
 )
-_SUFFIX = re.compile(r"\s+[|\u00b7\u2013-]\s+(?:Hugging Face|GitHub|YouTube|Reddit|X|Twitter)\s*$")
+_SUFFIX = re.compile(
+    r"\s+[|\u00b7\u2013-]\s+(?:Hugging Face|GitHub|YouTube|Reddit|X|Twitter)\s*$"
+    # A publisher's name signing the title ("... questions | TechCrunch", "| The Verge").
+    r"|\s+\|\s+(?:[A-Z][\w.&']*\s?){1,3}$"
+)
 # A question asked without its mark: an inverted auxiliary first ("Is Kimi K2 the best").
 _QUESTION_START = re.compile(
     r"^(?:Is|Are|Was|Were|Do|Does|Did|Can|Could|Should|Would|Will|Am|Anyone|Any ?one)\s+\w+"
