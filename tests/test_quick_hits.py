@@ -89,3 +89,28 @@ def test_a_section_is_not_told_from_the_lede_of_another_things_page() -> None:
     told = " ".join(s.text for s in section.summary.what_happened)
     assert "Mistral" not in told
     assert section.summary.headline == "Baidu releases ERNIE 4.5 models on huggingface"
+
+
+def test_a_section_opens_on_its_news_before_a_fact_another_post_tells_in_passing() -> None:
+    """ERNIE's release posts carry no text; the one sentence naming it is a benchmark
+    thread's score. The section says what happened first, then that score."""
+    release = _post(
+        "r",
+        "Baidu releases ERNIE 4.5 models on huggingface",
+        "",
+        url="https://huggingface.co/collections/baidu/ernie-45",
+    )
+    bench = _post(
+        "b",
+        "Extended NYT Connections Benchmark updated with Baidu Ernie 4.5 300B A47B",
+        "Mistral Small 3.2 scores 11.5. Baidu Ernie 4.5 300B A47B scores 15.2.",
+        url="https://github.com/lechmazur/nyt-connections",
+    )
+    story = Story("s-ernie", release.title, (release, bench))
+    section = ExtractiveWriter(_embed).section(Theme("t", "ERNIE 4.5", (), (story,)))
+    said = [(s.text, [section.citations[n - 1].article_id for n in s.citations]) for s in
+            section.summary.what_happened]  # fmt: skip
+    assert said == [
+        ("Baidu releases ERNIE 4.5 models on huggingface.", ["a-r"]),
+        ("Baidu Ernie 4.5 300B A47B scores 15.2.", ["a-b"]),
+    ]

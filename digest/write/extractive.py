@@ -73,7 +73,12 @@ def _tells(candidate: _Candidate) -> bool:
     c = candidate
     if names(c.text, c.story.title) > 0:
         return True
-    return c.position == 0 and is_primary(c.article) and _names_page(c.article, c.story.title)
+    return c.position == 0 and _own_page(c.article, c.story)
+
+
+def _own_page(article: Article, story: Story) -> bool:
+    """Whether the article is the story's own first-hand page (its address names it)."""
+    return is_primary(article) and _names_page(article, story.title)
 
 
 def _names_page(article: Article, title: str) -> bool:
@@ -221,8 +226,12 @@ class ExtractiveWriter:
         story: Story,
         numbering: _Numbering,
         pool: list[tuple[_Candidate, np.ndarray]],
-    ) -> Sentence | None:
-        """The story's most central sentence that tells it, else its headline as a sentence."""
+    ) -> list[Sentence]:
+        """The story's most central sentence that tells it, else its headline as a sentence;
+        both, the headline first, when that sentence comes from a post that only speaks of the
+        story (a benchmark thread's "ERNIE 4.5 scores 15.2" follows "Baidu releases ERNIE
+        4.5")."""
+        told = headline(story)
         candidates = self._fresh(_candidates(story))
         if candidates:
             vectors = self._embed([c.text for c in candidates])
@@ -237,8 +246,16 @@ class ExtractiveWriter:
             if fit[best] > -9.0:
                 self._take(candidates[best].text)
                 backing = self._supporters(best, candidates, vectors)
-                return Sentence(candidates[best].text, numbering.cite(backing))
-        told = headline(story)
+                found = Sentence(candidates[best].text, numbering.cite(backing))
+                said = candidates[best].article
+                aside = told is not None and said.id != told[1].id and not _own_page(said, story)
+                lead = self._stated(told, numbering) if aside else None
+                return [lead, found] if lead else [found]
+        lead = self._stated(told, numbering)
+        return [lead] if lead else []
+
+    def _stated(self, told: tuple[str, Article] | None, numbering: _Numbering) -> Sentence | None:
+        """The headline as a sentence, cited to its post, if it states a fact not yet used."""
         if told is None or not has_verb(told[0]):
             return None
         text = told[0] if told[0].endswith((".", "!")) else f"{told[0]}."
@@ -268,9 +285,7 @@ class ExtractiveWriter:
         for story in stories:
             if len(happened) == MAX_HAPPENED:
                 break
-            sentence = self._happened(story, numbering, pool)
-            if sentence is not None:
-                happened.append(sentence)
+            happened.extend(self._happened(story, numbering, pool)[: MAX_HAPPENED - len(happened)])
         if told is None and happened:
             # No title reads as a headline: the first sentence becomes it, and is not repeated.
             first = numbering.citations[happened[0].citations[0] - 1]
