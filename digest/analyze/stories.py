@@ -50,7 +50,7 @@ _SERIAL = frozenset(
         "issue",
     ]
 )
-CLASH = 1.0
+CLASH = 1.0  # taken off a clashing pair's link: no threshold is reached after it
 # Candidate pairs are looked for this far below the threshold (a shared token may lift them).
 CANDIDATE_MARGIN = 0.1
 # Discussion pages (a thread *about* a link) are not the link; their URLs say nothing.
