@@ -235,7 +235,8 @@ def test_bad_json_twice_falls_back_to_extractive_text(
     section = writer.section(THEME)
     assert len(server.requests) == 2
     assert writer.fallbacks and "Open models" in writer.fallbacks[0]
-    sources = " ".join(a.summary for s in THEME.stories for a in s.articles)
+    # A headline stated as a sentence quotes its post's title.
+    sources = " ".join(f"{a.title}. {a.summary}" for s in THEME.stories for a in s.articles)
     assert all(text in sources for text in _texts(section)), "extractive text quotes its sources"
 
 
