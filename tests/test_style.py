@@ -37,6 +37,7 @@ from tests.issues import _article
         ("Show HN: MCP-B, a protocol for browser agents", "MCP-B, a protocol for browser agents"),
         ("RekaAI/reka-flash-3.1 · Hugging Face", "RekaAI/reka-flash-3.1"),
         ("Grok 4 seems to consult Elon Musk | TechCrunch", "Grok 4 seems to consult Elon Musk"),
+        ("xAI launches Grok 4", "xAI launches Grok 4"),
         ("DeepSWE-Preview | 59.0% on SWE-Bench-Verified", "DeepSWE-Preview | 59.0% on "
          "SWE-Bench-Verified"),
         ("First Hugging Face robot: Reachy Mini. Hackable yet easy", "First Hugging Face robot: "

@@ -105,6 +105,8 @@ _FILLER = re.compile(
     r"\breported it independently\b|^why it matters\b|^what happened\b)",
     re.IGNORECASE,
 )
+# A name written with a small letter first and a capital after it ("xAI", "iPhone").
+_BRAND_FIRST = re.compile(r"[a-z]+[A-Z]")
 SENTENCE_MIN_CHARS = 25
 SENTENCE_MAX_CHARS = 400
 HEADLINE_MAX_CHARS = 140
@@ -147,7 +149,7 @@ def clean_title(title: str) -> str:
         text = first
     if text.endswith(".") and not text.endswith(".."):
         text = text[:-1]
-    return text[:1].upper() + text[1:]
+    return text if _BRAND_FIRST.match(text) else text[:1].upper() + text[1:]
 
 
 def is_question(text: str) -> bool:
@@ -254,7 +256,7 @@ def headline_faults(text: str) -> list[str]:
         faults.append("first person, a teaser or a request")
     if carries_link(text) or markup_left(text):
         faults.append("a URL or markup")
-    if text[:1].islower():
+    if text[:1].islower() and not _BRAND_FIRST.match(text):
         faults.append("no capital first")
     return faults
 
