@@ -114,3 +114,18 @@ def test_a_section_opens_on_its_news_before_a_fact_another_post_tells_in_passing
         ("Baidu releases ERNIE 4.5 models on huggingface.", ["a-r"]),
         ("Baidu Ernie 4.5 300B A47B scores 15.2.", ["a-b"]),
     ]
+
+
+def test_a_title_that_only_labels_gives_way_to_a_short_sentence_that_states_the_news() -> None:
+    """Grok 4's story is titled by a benchmark post; a sentence of its sources says what
+    happened, short enough to head the entry, and does."""
+    bench = _post(
+        "g",
+        "Grok 4 on Fiction.liveBench Long Context Comprehension",
+        "xAI has just announced its smartest AI models to date: Grok 4 and Grok 4 Heavy.",
+    )
+    story = Story("s-grok", bench.title, (bench,))
+    section = ExtractiveWriter(_embed).section(Theme("t", "Grok 4", (), (story,)))
+    assert section.summary.headline == (
+        "xAI has just announced its smartest AI models to date: Grok 4 and Grok 4 Heavy"
+    )

@@ -31,6 +31,7 @@ NAME_WEIGHT = 0.15
 PRIMARY_BONUS = 0.1
 RELATIVE_TIME_PENALTY = 0.3
 QUICK_HIT_CHARS = 220
+STATED_HEADLINE_CHARS = 100  # a first sentence this short may head an entry its title labels
 MAX_HAPPENED = 3  # sentences under "what happened"
 CANDIDATE_SOURCES = 12  # of a story's articles whose sentences a section or a line may use
 MAX_WHY = 2
@@ -86,6 +87,19 @@ def _names_page(article: Article, title: str) -> bool:
     kiro.dev, "ERNIE" in huggingface.co/baidu/ERNIE-4.5)."""
     where = article.url.lower()
     return any(w.lower() in where for w in re.findall(r"\b[A-Z][\w-]{2,}", title))
+
+
+def _labels(title: str, sentence: str) -> bool:
+    """Whether the title only labels what the sentence, short enough to head the entry, tells
+    as news ("Grok 4 on Fiction.liveBench Long Context Comprehension" against "xAI has just
+    announced its smartest AI models to date: Grok 4 and Grok 4 Heavy")."""
+    said = sentence.rstrip(".")
+    return (
+        not has_verb(title)
+        and len(said) <= STATED_HEADLINE_CHARS
+        and not headline_faults(said)
+        and names(said, title) > 0
+    )
 
 
 def _fit(candidate: _Candidate) -> float:
@@ -286,8 +300,9 @@ class ExtractiveWriter:
             if len(happened) == MAX_HAPPENED:
                 break
             happened.extend(self._happened(story, numbering, pool)[: MAX_HAPPENED - len(happened)])
-        if told is None and happened:
-            # No title reads as a headline: the first sentence becomes it, and is not repeated.
+        if happened and (told is None or _labels(told[0], happened[0].text)):
+            # No title reads as a headline, or the best is a label its first sentence states
+            # as news: that sentence becomes the headline, and is not repeated.
             first = numbering.citations[happened[0].citations[0] - 1]
             told = (happened[0].text.rstrip("."), _article(stories, first.article_id))
             happened = happened[1:] or happened
