@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from digest.models import Article, Story, Theme
+from digest.models import Article, Section, Story, Theme
 from digest.write.extractive import ExtractiveWriter
 
 
@@ -74,26 +74,9 @@ def test_a_link_that_carries_its_title_alone_says_where_it_is_new() -> None:
     assert ExtractiveWriter(_embed).quick_hit(Story("s-own", own.title, (own,))) is None
 
 
-def test_a_section_is_not_told_from_the_lede_of_another_things_page() -> None:
-    """A benchmark's repository that ranks ERNIE 4.5 among others is a first-hand page, but
-    not ERNIE's: its first sentence ("Mistral Small 3.2 scores 11.5") does not tell ERNIE."""
-    release = _post("r", "Baidu releases ERNIE 4.5 models on huggingface", "")
-    bench = _post(
-        "b",
-        "Extended NYT Connections Benchmark updated with Baidu Ernie 4.5 300B A47B",
-        "Mistral Small 3.2 scores 11.5 (Mistral Small 3.1 scored 11.4).",
-        url="https://github.com/lechmazur/nyt-connections",
-    )
-    story = Story("s-ernie", release.title, (release, bench))
-    section = ExtractiveWriter(_embed).section(Theme("t", "ERNIE 4.5", (), (story,)))
-    told = " ".join(s.text for s in section.summary.what_happened)
-    assert "Mistral" not in told
-    assert section.summary.headline == "Baidu releases ERNIE 4.5 models on huggingface"
-
-
-def test_a_section_opens_on_its_news_before_a_fact_another_post_tells_in_passing() -> None:
-    """ERNIE's release posts carry no text; the one sentence naming it is a benchmark
-    thread's score. The section says what happened first, then that score."""
+def _ernie_section(benchmark_text: str) -> Section:
+    """The section of ERNIE 4.5's release (a post with no text, linking its models) and a
+    benchmark thread that ranks it among others, saying `benchmark_text`."""
     release = _post(
         "r",
         "Baidu releases ERNIE 4.5 models on huggingface",
@@ -103,11 +86,28 @@ def test_a_section_opens_on_its_news_before_a_fact_another_post_tells_in_passing
     bench = _post(
         "b",
         "Extended NYT Connections Benchmark updated with Baidu Ernie 4.5 300B A47B",
-        "Mistral Small 3.2 scores 11.5. Baidu Ernie 4.5 300B A47B scores 15.2.",
+        benchmark_text,
         url="https://github.com/lechmazur/nyt-connections",
     )
     story = Story("s-ernie", release.title, (release, bench))
-    section = ExtractiveWriter(_embed).section(Theme("t", "ERNIE 4.5", (), (story,)))
+    return ExtractiveWriter(_embed).section(Theme("t", "ERNIE 4.5", (), (story,)))
+
+
+def test_a_section_is_not_told_from_the_lede_of_another_things_page() -> None:
+    """A benchmark's repository that ranks ERNIE 4.5 among others is a first-hand page, but
+    not ERNIE's: its first sentence ("Mistral Small 3.2 scores 11.5") does not tell ERNIE."""
+    section = _ernie_section("Mistral Small 3.2 scores 11.5 (Mistral Small 3.1 scored 11.4).")
+    told = " ".join(s.text for s in section.summary.what_happened)
+    assert "Mistral" not in told
+    assert section.summary.headline == "Baidu releases ERNIE 4.5 models on huggingface"
+
+
+def test_a_section_opens_on_its_news_before_a_fact_another_post_tells_in_passing() -> None:
+    """ERNIE's release posts carry no text; the one sentence naming it is a benchmark
+    thread's score. The section says what happened first, then that score."""
+    section = _ernie_section(
+        "Mistral Small 3.2 scores 11.5. Baidu Ernie 4.5 300B A47B scores 15.2."
+    )
     said = [(s.text, [section.citations[n - 1].article_id for n in s.citations]) for s in
             section.summary.what_happened]  # fmt: skip
     assert said == [

@@ -19,6 +19,11 @@ def named_versions(title: str) -> dict[str, str]:
     return {(m[1] + m[2]).lower(): f"{m[1]} {m[2]}" for m in _NAMED_VERSION.finditer(title)}
 
 
+def version_stem(key: str) -> str:
+    """A name-and-version key without its version ("grok4" -> "grok"; a mark before it stays)."""
+    return re.sub(r"\d.*", "", key)
+
+
 def event_name(story: Story) -> str | None:
     """The name and version most of the story's titles use ("Kimi K2"), if at least a third
     of them use it; None otherwise."""

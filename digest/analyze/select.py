@@ -12,7 +12,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from digest.analyze.events import named_versions
+from digest.analyze.events import named_versions, version_stem
 from digest.analyze.kinds import (
     KIND_WEIGHT,
     about_ai,
@@ -252,9 +252,7 @@ def _old_names(names: Collection[str], before: Sequence[str]) -> set[str]:
 
 def _other_version(a: frozenset[str], b: frozenset[str]) -> bool:
     """Whether the two name one product at different versions ("grok3", "grok4")."""
-    named = [
-        {x: re.sub(r"\d.*", "", x) for x in names if x.startswith(VERSIONED)} for names in (a, b)
-    ]
+    named = [{x: version_stem(x) for x in names if x.startswith(VERSIONED)} for names in (a, b)]
     return any(
         x != y and stem == other for x, stem in named[0].items() for y, other in named[1].items()
     )
@@ -416,6 +414,7 @@ def select_stories(
             events[by_update[updates[i]]].append(i)
             continue
         lead = -1
+        report = _reported(stories[i])
         if signals.dedupe and events:
             lead = _close(
                 leads[: len(events)],
@@ -426,7 +425,7 @@ def select_stories(
                 first[i],
                 old_names,
                 lead_reports,
-                _reported(stories[i]),
+                report,
             )
         if lead >= 0:
             events[lead].append(i)
@@ -438,7 +437,7 @@ def select_stories(
         leads[len(events)] = vectors[i]
         lead_tokens.append(tokens[i])
         lead_firsts.append(first[i])
-        lead_reports.append(_reported(stories[i]))
+        lead_reports.append(report)
         events.append([i])
     told = []
     for members in events:

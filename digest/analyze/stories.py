@@ -12,7 +12,7 @@ import numpy as np
 
 from digest.analyze.anchors import canonical_page, links, rare_anchors
 from digest.analyze.density import adaptive_threshold, corpus_density, dense_cores, denseness
-from digest.analyze.events import named_versions
+from digest.analyze.events import named_versions, version_stem
 from digest.analyze.linkage import agglomerate, neighbour_pairs
 from digest.analyze.retold import repost_pairs, teaser_pairs
 from digest.models import Article
@@ -149,20 +149,24 @@ def version_marks(title: str) -> frozenset[str]:
     ("Kimi K2 outperforms GPT-4" is Kimi K2's news); a size or a post's place in a series
     ("Day 7/50") is no version."""
     first = next(iter(named_versions(title)), "")
-    if not first or _SIZE.search(first) or re.sub(r"\d.*", "", first) in _SERIAL:
+    if not first or _SIZE.search(first) or version_stem(first) in _SERIAL:
         return frozenset()
     return frozenset({VERSION_MARK + first})
 
 
-def clashing(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Whether one side names a product only at a version the other does not name, and the
-    other names it only at another (by their `version_marks`)."""
-    ours = {x for x in a if x[0] == VERSION_MARK}
-    theirs = {x for x in b if x[0] == VERSION_MARK}
+def clashing(ours: frozenset[str], theirs: frozenset[str]) -> bool:
+    """Whether, by their `version_marks`, one side names a product only at a version the
+    other does not name, and the other names it only at another."""
     if not ours or not theirs:
         return False
-    stems = {re.sub(r"\d.*", "", x) for x in ours - theirs}
-    return any(re.sub(r"\d.*", "", y) in stems for y in theirs - ours)
+    stems = {version_stem(x) for x in ours - theirs}
+    return any(version_stem(y) in stems for y in theirs - ours)
+
+
+def _marked(tokens: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The version marks among an article's tokens, and its specific tokens."""
+    marks = frozenset(x for x in tokens if x[0] == VERSION_MARK)
+    return marks, tokens - marks if marks else tokens
 
 
 def token_adjustment(a: frozenset[str], b: frozenset[str]) -> float:
@@ -170,10 +174,9 @@ def token_adjustment(a: frozenset[str], b: frozenset[str]) -> float:
     named at clashing versions keeps them apart."""
     if not a or not b:
         return 0.0
-    if clashing(a, b):
+    (marks_a, a), (marks_b, b) = _marked(a), _marked(b)
+    if clashing(marks_a, marks_b):
         return -CLASH
-    a = frozenset(x for x in a if x[0] != VERSION_MARK)
-    b = frozenset(x for x in b if x[0] != VERSION_MARK)
     if not a or not b:
         return 0.0
     return SPECIFIC_BONUS if a & b else -SPECIFIC_PENALTY
@@ -343,10 +346,7 @@ def _join_linked(
     # Each component's anchor counts, made when a join first needs them.
     names: dict[int, Counter[str]] = {}
     size = [len(members) for members, _ in initial]
-    marks = [
-        frozenset(x for i in members for x in tokens[i] if x[0] == VERSION_MARK)
-        for members, _ in initial
-    ]
+    marks = [frozenset().union(*(_marked(tokens[i])[0] for i in members)) for members, _ in initial]
 
     def counts(c: int) -> Counter[str]:
         if c not in names:
