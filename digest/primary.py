@@ -80,7 +80,12 @@ def is_paper_link(url: str) -> bool:
 def is_primary(article: Article) -> bool:
     """Whether the article is the thing itself: a lab's or company's own page, a paper, a code
     repository or a model's page, not a report or a discussion of it."""
-    host, where = _host_path(article.url)
+    return primary_url(article.url)
+
+
+def primary_url(url: str) -> bool:
+    """Whether the URL is of the thing itself (see `is_primary`)."""
+    host, where = _host_path(url)
     if _PAPER.match(where) or _REPOSITORY.match(where) or _MODEL_PAGE.match(where):
         return True
     if host == "huggingface.co":

@@ -277,6 +277,22 @@ def test_a_link_to_the_site_its_title_names_counts_as_first_party() -> None:
     )
 
 
+def test_a_forum_post_that_opens_on_the_things_own_page_counts_as_first_party() -> None:
+    """W27: the whistleblower's post opens on the whistleblower's repository, Apple's
+    DiffuCoder post on its model page; each is a post of that link in all but form. A link
+    further down, or first to a blog, is not the post's."""
+    repo = "https://github.com/HW-whistleblower/True-Story-of-Pangu"
+    title, flair = "Huawei's Pangu AI rocked by claims of fraud", ("Discussion",)
+    opens = f"[{repo}]({repo})\nafter reading the translation, is it true or a fake story?"
+    claims = post(1, title, summary=opens, tags=flair)
+    later = post(2, title, summary=f"Read the blog https://example.dev/day6 first, then {repo}")
+    talk = post(3, title, summary="Is it true or a fake story?", tags=flair)
+    ranks = {"a1": 0.9, "a2": 0.9, "a3": 0.9}
+    value = {p.id: story_value(story(p.id, p), ranks, WEEK_END) for p in (claims, later, talk)}
+    assert value["a1"] > value["a3"]
+    assert value["a2"] == story_value(story("a2", replace(later, summary="")), ranks, WEEK_END)
+
+
 def test_two_reports_of_one_event_hours_apart_join_at_a_lower_closeness_than_days_apart() -> None:
     """ "OpenAI's open-weight model will debut next week" and "OpenAI's open LLM, coming next
     Thursday" came 2.6 h apart at cosine 0.70: one event; its delay three days later, as close

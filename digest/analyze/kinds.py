@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from digest.families import PRESS, host_of, hosted, link_outlet, publisher
 from digest.models import Article, Story
-from digest.primary import is_model_page, names_its_site
+from digest.primary import is_model_page, names_its_site, primary_url
 
 # What a post is, from the flair its source gave it: how much it weighs as news (help threads
 # and the like never make the issue). Flairs are r/LocalLLaMA's; others weigh as "".
@@ -125,6 +125,14 @@ def post_kind(article: Article) -> str:
 def self_post(article: Article) -> bool:
     """A forum's own post (its text is all there is), not a link to something published."""
     return article.url == article.discussion_url or host_of(article.url).endswith(_FORUMS)
+
+
+def links_origin(article: Article) -> bool:
+    """A forum's own post that opens on a link to the thing itself (a repository, a paper, a
+    lab's page): a post of that link in all but form ("[github.com/HW-whistleblower/...]
+    after reading the translation of this article...")."""
+    first = _URL.search(article.summary[:QUESTION_CHARS])
+    return self_post(article) and first is not None and primary_url(first[0])
 
 
 def about_ai(article: Article) -> bool:

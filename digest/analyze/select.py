@@ -16,6 +16,7 @@ from digest.analyze.events import named_versions, version_stem
 from digest.analyze.kinds import (
     KIND_WEIGHT,
     about_ai,
+    links_origin,
     news_articles,
     news_of,
     outlet,
@@ -31,7 +32,8 @@ from digest.primary import is_primary
 # The parts of a story's score (see `story_value`), tuned on the dev weeks.
 SOURCE_WEIGHT = 1.0  # each distinct source beyond the first
 FAMILY_WEIGHT = 0.5  # each distinct publisher family beyond the first
-FIRST_PARTY_WEIGHT = 0.6  # the lab's own page, a paper, a repository or a model page
+# The lab's own page, a paper, a repository or a model page, or a forum post opening on one.
+FIRST_PARTY_WEIGHT = 0.6
 ENGAGEMENT_WEIGHT = 2.0  # the best engagement within its own source and week (0..1)
 TOP_PERCENTILE = 95  # a source's top engagement of the week, against which a post's is read
 KIND_WEIGHT_SCALE = 1.0  # the best post type among its articles
@@ -121,7 +123,9 @@ def story_value(
         score += SOURCE_WEIGHT * (sum((weights or {}).get(x, 1.0) for x in sources) - 1)
     if signals.families:
         score += FAMILY_WEIGHT * (len({outlet(a) for a in articles}) - 1)
-    if signals.first_party and any(is_primary(a) or own_site(a) for a in articles):
+    if signals.first_party and any(
+        is_primary(a) or own_site(a) or links_origin(a) for a in articles
+    ):
         score += FIRST_PARTY_WEIGHT
     if signals.engagement:
         score += ENGAGEMENT_WEIGHT * max((ranks.get(a.id, 0.0) for a in articles), default=0.0)
