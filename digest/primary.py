@@ -57,6 +57,10 @@ FIRST_PARTY_HOSTS = frozenset(
 _PAPER = re.compile(r"^(?:arxiv\.org/(?:abs|pdf|html)/|openreview\.net/|aclanthology\.org/)")
 _REPOSITORY = re.compile(r"^(?:github\.com|gitlab\.com|codeberg\.org)/[\w.-]+/[\w.-]+/?$")
 _MODEL_PAGE = re.compile(r"^huggingface\.co/(?!blog/|papers/|spaces/|docs/)[\w.-]+/[\w.-]+/?$")
+_FORUMS = ("reddit.com", "news.ycombinator.com", "lobste.rs")
+URL_IN_TEXT = re.compile(r"https?://[^\s)\]>\"']+")
+OPENING_CHARS = 400  # of a forum post's own text, read as its opening
+_WORD = re.compile(r"[a-z][a-z0-9]{2,}")
 
 
 @lru_cache(maxsize=1 << 16)  # a week's posts are asked about their link many times each
@@ -92,6 +96,25 @@ def primary_url(url: str) -> bool:
         return where.startswith("huggingface.co/blog/")
     labels = host.split(".")
     return any(".".join(labels[i:]) in FIRST_PARTY_HOSTS for i in range(len(labels) - 1))
+
+
+def self_post(article: Article) -> bool:
+    """A forum's own post (its text is all there is), not a link to something published."""
+    return article.url == article.discussion_url or _host_path(article.url)[0].endswith(_FORUMS)
+
+
+def opening_link(article: Article) -> str | None:
+    """The thing's own page (see `primary_url`) that a forum's own post links first, in its
+    opening, when the post's title names it: such a post is a post of that link in all but
+    form ("Huawei's Pangu AI rocked by claims of fraud": "[github.com/HW-whistleblower/
+    True-Story-of-Pangu] after reading ..."). A post that first links something else (the
+    poster's blog, or the poster's own app in a post about llama.cpp's speed) is not."""
+    first = URL_IN_TEXT.search(article.summary[:OPENING_CHARS])
+    if first is None or not self_post(article) or not primary_url(first[0]):
+        return None
+    path = urlsplit(first[0]).path.lower()
+    named = set(_WORD.findall(path)) & set(_WORD.findall(article.title.lower()))
+    return first[0] if named else None
 
 
 _LABEL_NOISE = frozenset({"com", "org", "net", "www", "blog", "blogs", "news", "api", "docs"})

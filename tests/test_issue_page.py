@@ -126,6 +126,47 @@ def test_a_quick_hit_told_from_a_thread_links_the_release_itself(tmp_path: Path)
     assert f"Origin: {page.url}" in email
 
 
+def test_a_quick_hit_told_from_a_post_that_opens_on_a_repository_links_it(
+    tmp_path: Path,
+) -> None:
+    """W27: the whistleblower's thread opens on the whistleblower's repository; the reader
+    gets that repository after the line, not only the thread. A post that first links the
+    poster's blog is not a post of the repository it links next."""
+    thread = "https://www.reddit.com/r/LocalLLaMA/comments/1lsz4hk/huaweis_pangu/"
+    repo = "https://github.com/HW-whistleblower/True-Story-of-Pangu"
+    post = replace(
+        _article("w1"),
+        url=thread,
+        discussion_url=thread,
+        title="Huawei's Pangu AI rocked by unverified claims of fraud",
+        summary=f"[{repo}]({repo})\nafter reading the translation, is it true?",
+        source="r/LocalLLaMA",
+    )
+    story = Story("s-pangu", post.title, (post,))
+    line = Note(
+        Sentence("Huawei's Pangu AI is rocked by unverified claims of fraud.", (1,)),
+        (Citation(1, post.id, post.url, post.title, post.source),),
+    )
+    hit = with_origin(line, story)
+    assert hit.origin is not None and hit.origin.url == repo
+    aside = replace(post, summary=f"My notes: https://example.dev/pangu, then {repo}")
+    assert with_origin(line, Story("s-aside", aside.title, (aside,))).origin is None
+    publish(
+        replace(_issue(), quick_hits=(hit,)),
+        [],
+        PublishSettings(tmp_path / "site", tmp_path / "email", BASE_URL),
+    )
+    soup = BeautifulSoup((tmp_path / "site" / "index.html").read_text("utf-8"), "html.parser")
+    item = soup.find("ul", class_="quick-hits").find("li")
+    assert [a["href"] for a in item.find_all("a")] == [thread, repo]
+    assert (
+        item.find("a", class_="origin").get_text()
+        == "github.com/HW-whistleblower/True-Story-of-Pangu"
+    )
+    email = next((tmp_path / "email").glob("*.eml")).read_text("utf-8")
+    assert f"Origin: {repo}" in email
+
+
 def test_a_picture_post_links_its_thread_not_the_bare_picture(tmp_path: Path) -> None:
     """A Reddit post of a chart ("Kimi K2 tops creative writing benchmark") is told from its
     thread: the headline and its sources go there, not to a bare .jpeg with no words."""

@@ -291,6 +291,13 @@ def test_a_forum_post_that_opens_on_the_things_own_page_counts_as_first_party() 
     value = {p.id: story_value(story(p.id, p), ranks, WEEK_END) for p in (claims, later, talk)}
     assert value["a1"] > value["a3"]
     assert value["a2"] == story_value(story("a2", replace(later, summary="")), ranks, WEEK_END)
+    # The poster's own app, linked first in a post about llama.cpp's speed, is not the thing.
+    app = "I am author of Hyprnote(https://github.com/fastrepl/hyprnote). llama.cpp got faster."
+    speed = post(4, "Real numbers on how llama.cpp got faster", summary=app, tags=flair)
+    bare = replace(speed, summary="")
+    assert story_value(story("s", speed), ranks, WEEK_END) == story_value(
+        story("s", bare), ranks, WEEK_END
+    )
 
 
 def test_two_reports_of_one_event_hours_apart_join_at_a_lower_closeness_than_days_apart() -> None:

@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from digest.families import PRESS, host_of, hosted, link_outlet, publisher
+from digest.families import PRESS, hosted, link_outlet, publisher
 from digest.models import Article, Story
-from digest.primary import is_model_page, names_its_site, primary_url
+from digest.primary import (
+    OPENING_CHARS,
+    URL_IN_TEXT,
+    is_model_page,
+    names_its_site,
+    self_post,
+)
 
 # What a post is, from the flair its source gave it: how much it weighs as news (help threads
 # and the like never make the issue). Flairs are r/LocalLLaMA's; others weigh as "".
@@ -86,10 +92,8 @@ _AI_WORDS = re.compile(
     re.I,
 )
 ABOUT_AI_CHARS = 600  # of an item's text read for AI words, after its title
-_URL = re.compile(r"https?://[^\s)\]>\"']+")
 _LINK = re.compile(r"\S*https?://\S*")  # a link's query ("?width=680") asks nothing
 QUESTION_CHARS = 400  # of a forum post's own text, where a question makes it a request for help
-_FORUMS = ("reddit.com", "news.ycombinator.com", "lobste.rs")
 
 
 def post_kind(article: Article) -> str:
@@ -109,8 +113,8 @@ def post_kind(article: Article) -> str:
     if self_post(article):
         # A post of the forum's own that links a model's page early on releases it; one that
         # asks something early on is a request for help.
-        opening = article.summary[:QUESTION_CHARS]
-        if any(is_model_page(url) for url in _URL.findall(opening)):
+        opening = article.summary[:OPENING_CHARS]
+        if any(is_model_page(url) for url in URL_IN_TEXT.findall(opening)):
             return "release"
         text = _LINK.sub(" ", article.summary)
         if "?" in text[:QUESTION_CHARS] or _HELP.search(re.split(r"[.!?\n]", text.strip())[0]):
@@ -120,19 +124,6 @@ def post_kind(article: Article) -> str:
         return "release"
     linked = link_outlet(article.url)
     return "news" if announces or (linked is not None and linked.type == PRESS) else ""
-
-
-def self_post(article: Article) -> bool:
-    """A forum's own post (its text is all there is), not a link to something published."""
-    return article.url == article.discussion_url or host_of(article.url).endswith(_FORUMS)
-
-
-def links_origin(article: Article) -> bool:
-    """A forum's own post that opens on a link to the thing itself (a repository, a paper, a
-    lab's page): a post of that link in all but form ("[github.com/HW-whistleblower/...]
-    after reading the translation of this article...")."""
-    first = _URL.search(article.summary[:QUESTION_CHARS])
-    return self_post(article) and first is not None and primary_url(first[0])
 
 
 def about_ai(article: Article) -> bool:

@@ -16,7 +16,6 @@ from digest.analyze.events import named_versions, version_stem
 from digest.analyze.kinds import (
     KIND_WEIGHT,
     about_ai,
-    links_origin,
     news_articles,
     news_of,
     outlet,
@@ -27,7 +26,7 @@ from digest.analyze.stories import specific_tokens
 from digest.analyze.titles import MIN_HEADLINE_WORDS
 from digest.families import PRESS, link_outlet
 from digest.models import Article, Story
-from digest.primary import is_primary
+from digest.primary import is_primary, opening_link
 
 # The parts of a story's score (see `story_value`), tuned on the dev weeks.
 SOURCE_WEIGHT = 1.0  # each distinct source beyond the first
@@ -124,7 +123,7 @@ def story_value(
     if signals.families:
         score += FAMILY_WEIGHT * (len({outlet(a) for a in articles}) - 1)
     if signals.first_party and any(
-        is_primary(a) or own_site(a) or links_origin(a) for a in articles
+        is_primary(a) or own_site(a) or opening_link(a) is not None for a in articles
     ):
         score += FIRST_PARTY_WEIGHT
     if signals.engagement:

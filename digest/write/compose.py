@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Theme
-from digest.primary import is_primary
+from digest.primary import is_primary, opening_link
 from digest.write.calls import Usage
 from digest.write.cues import names
 from digest.write.extractive import ExtractiveWriter, renumbered, retitled
@@ -240,16 +240,21 @@ def write_issue(
 
 def with_origin(note: Note, story: Story) -> Note:
     """The quick hit with the thing itself as its origin when its line is cited to something
-    else: the model's page or the lab's post of its story, so that a reader reaches the
-    release and not only a thread about it."""
+    else: the model's page or the lab's post of its story, else the page the cited thread
+    opens on (the whistleblower's repository), so that a reader reaches the release and not
+    only a thread about it."""
     cited = {c.article_id for c in note.citations}
     articles = story.articles
     if any(is_primary(a) for a in articles if a.id in cited):
         return note
-    origin = next((a for a in articles if is_primary(a) and names(a.title, story.title)), None)
-    if origin is None:
-        return note
-    return replace(note, origin=Citation(0, origin.id, origin.href, origin.title, origin.source))
+    page = next((a for a in articles if is_primary(a) and names(a.title, story.title)), None)
+    if page is not None:
+        return replace(note, origin=Citation(0, page.id, page.href, page.title, page.source))
+    for a in articles:
+        if a.id in cited and (url := opening_link(a)) is not None:
+            where = url.split("://", 1)[1].rstrip("/")
+            return replace(note, origin=Citation(0, a.id, url, where, a.source))
+    return note
 
 
 def _line(writer: Writer, kind: str, story: Story, report: WriteReport) -> Note | None:
