@@ -74,6 +74,34 @@ def test_a_link_that_carries_its_title_alone_says_where_it_is_new() -> None:
     assert ExtractiveWriter(_embed).quick_hit(Story("s-own", own.title, (own,))) is None
 
 
+def test_a_post_that_opens_on_the_things_page_and_says_nothing_more_says_where_it_is_new() -> None:
+    """W27: Apple's DiffuCoder reached r/LocalLLaMA as a post opening on its model page, the
+    rest the poster's own trials; it had no quick hit. Its title is quoted as the page's news,
+    as for a link post."""
+    thread = "https://www.reddit.com/r/LocalLLaMA/comments/1lpoqlu/diffucoder_7b/"
+    page = "https://huggingface.co/apple/DiffuCoder-7B-cpGRPO"
+    post = replace(
+        _post(
+            "d",
+            "DiffuCoder 7B - New coding diffusion LLM by Apple",
+            f"[{page}]({page}) (base and instruct also available) Currently trying - and "
+            "failing - to run it on Colab, but really looking forward to it!",
+            url=thread,
+        ),
+        source="r/LocalLLaMA",
+        discussion_url=thread,
+    )
+    note = ExtractiveWriter(_embed).quick_hit(Story("s-diffucoder", post.title, (post,)))
+    assert note is not None
+    assert note.sentence.text == (
+        "New on huggingface.co: \u201cDiffuCoder 7B - New coding diffusion LLM by Apple\u201d."
+    )
+    assert [c.url for c in note.citations] == [thread]
+    # Opening on a page its title does not name (the poster's own app), it says nothing.
+    app = replace(post, summary=f"I made https://github.com/me/notes-app. {post.summary}")
+    assert ExtractiveWriter(_embed).quick_hit(Story("s-app", app.title, (app,))) is None
+
+
 def _ernie_section(benchmark_text: str) -> Section:
     """The section of ERNIE 4.5's release (a post with no text, linking its models) and a
     benchmark thread that ranks it among others, saying `benchmark_text`."""

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
-from digest.primary import is_primary, own_post
+from digest.primary import is_primary, opening_link, own_post
 from digest.write.cues import names, relative_time, stakes, takeaway, technical
 from digest.write.sentences import normalise, source_sentences, standalone
 from digest.write.style import (
@@ -390,13 +390,17 @@ class ExtractiveWriter:
 
     def _new_on(self, title: str, article: Article, numbering: _Numbering) -> Note | None:
         """For a forum's link to someone's page that carries its title alone ("Kiro: A new
-        agentic IDE" on HN): where it is new, the title quoted, not read as a statement."""
+        agentic IDE" on HN), or a forum's post that opens on the thing's own page and says
+        nothing a line can hold ("DiffuCoder 7B - New coding diffusion LLM by Apple", then
+        the poster's own trials): where it is new, the title quoted, not read as a
+        statement."""
         linked = article.discussion_url and article.url != article.discussion_url
-        if not linked or article.summary.strip():
+        page = article.url if linked and not article.summary.strip() else opening_link(article)
+        if page is None:
             return None
         # The site as its link writes it: a publisher's name the sources do not say would not
         # pass grounding.
-        site = (urlsplit(article.url).hostname or "").removeprefix("www.")
+        site = (urlsplit(page).hostname or "").removeprefix("www.")
         line = f"New on {site}: \u201c{title.rstrip('.')}\u201d."
         if normalise(line) in self.used:
             return None
