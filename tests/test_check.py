@@ -239,3 +239,23 @@ def test_every_rule_is_tested() -> None:
 @pytest.mark.parametrize("rule", sorted(BREACHES))
 def test_each_rule_finds_its_breach(rule: str, embedder: Embedder) -> None:
     assert rule in _rules(BREACHES[rule](clean_issue()), embedder)
+
+
+def test_a_repository_that_only_ranks_the_lead_story_need_not_come_first(
+    embedder: Embedder,
+) -> None:
+    """W27's ERNIE 4.5: a benchmark's repository that ranks the release is a primary source
+    of its own, not the release's; [1] may be the release's post."""
+    bench = _article(
+        "bench",
+        "NYT Connections benchmark updated with Eleven v4",
+        "https://github.com/lechmazur/nyt-connections",
+        "",
+        "r/LocalLLaMA",
+    )
+    issue = clean_issue()
+    lab, news = issue.sections[0].theme.stories
+    ranked = replace(news, articles=(*news.articles, bench))
+    news_first = (replace(_cite(2, NEWS), number=1), replace(_cite(1, LAB), number=2))
+    led = _section(issue, stories=(ranked, lab), citations=news_first)
+    assert "primary-first" not in _rules(led, embedder)

@@ -142,6 +142,9 @@ def test_a_section_opens_on_its_news_before_a_fact_another_post_tells_in_passing
         ("Baidu releases ERNIE 4.5 models on huggingface.", ["a-r"]),
         ("Baidu Ernie 4.5 300B A47B scores 15.2.", ["a-b"]),
     ]
+    # Cited in reading order ([1] then [2]): the benchmark's repository, a primary source of
+    # its own, is not the release's, so it is not put first.
+    assert [s.citations for s in section.summary.what_happened] == [(1,), (2,)]
 
 
 def test_a_title_that_only_labels_gives_way_to_a_short_sentence_that_states_the_news() -> None:

@@ -7,9 +7,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from digest.models import Article, Citation, Issue, Note, Section, Sentence, readable_name
-from digest.primary import is_primary
 from digest.write.compose import SAME_FACT
-from digest.write.extractive import MAX_HAPPENED, from_paper
+from digest.write.extractive import MAX_HAPPENED, from_paper, own_page
 from digest.write.grounding import Grounder, GroundingCounts
 from digest.write.intro import intro_faults
 from digest.write.sentences import normalise, source_sentences
@@ -156,9 +155,9 @@ class _Checker:
                     f"links to {story.href!r}, a post with another title",
                 )
         lead = theme.stories[0] if theme.stories else None
-        if lead is not None and any(is_primary(a) for a in lead.articles):
+        if lead is not None and any(own_page(a, lead) for a in lead.articles):
             first = self.articles.get(cites[0].article_id) if cites else None
-            if first is None or not is_primary(first):
+            if first is None or not own_page(first, lead):
                 self.flag(
                     "primary-first",
                     where,

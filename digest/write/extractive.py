@@ -74,10 +74,10 @@ def _tells(candidate: _Candidate) -> bool:
     c = candidate
     if names(c.text, c.story.title) > 0:
         return True
-    return c.position == 0 and _own_page(c.article, c.story)
+    return c.position == 0 and own_page(c.article, c.story)
 
 
-def _own_page(article: Article, story: Story) -> bool:
+def own_page(article: Article, story: Story) -> bool:
     """Whether the article is the story's own first-hand page (its address names it)."""
     return is_primary(article) and _names_page(article, story.title)
 
@@ -259,11 +259,12 @@ class ExtractiveWriter:
             )
             if fit[best] > -9.0:
                 self._take(candidates[best].text)
+                said = candidates[best].article
+                aside = told is not None and said.id != told[1].id and not own_page(said, story)
+                # Cited in reading order: the headline's post is [1] when it leads.
+                lead = self._stated(told, numbering) if aside else None
                 backing = self._supporters(best, candidates, vectors)
                 found = Sentence(candidates[best].text, numbering.cite(backing))
-                said = candidates[best].article
-                aside = told is not None and said.id != told[1].id and not _own_page(said, story)
-                lead = self._stated(told, numbering) if aside else None
                 return [lead, found] if lead else [found]
         lead = self._stated(told, numbering)
         return [lead] if lead else []
@@ -318,7 +319,8 @@ class ExtractiveWriter:
             headline_link=told[1].href if told else stories[0].href,
         )
         citations = numbering.citations
-        primary = next((a for a in stories[0].articles if is_primary(a)), None)
+        # The story's own page is [1]; a benchmark's repository that ranks it is not.
+        primary = next((a for a in stories[0].articles if own_page(a, stories[0])), None)
         if primary is not None:
             summary, citations = primary_first(summary, citations, primary)
         ordered = replace(theme, stories=(*stories, *theme.stories[len(stories) :]))
