@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 from digest import pipeline
 from digest.config import EmailSettings, Settings, SiteSettings, StoreSettings
 from digest.models import Issue
-from digest.publish.inbox import PREHEADER_LIMIT, SUBJECT_LIMIT, fit
+from digest.publish.inbox import PREHEADER_LIMIT, SUBJECT_LIMIT, fit, subject_line
 from digest.store import Store
 from digest.store.mailing import Mailing
 from tests.browser import email_on_phone
@@ -74,6 +74,25 @@ def test_subject_is_short_and_names_the_top_story(
     subject = str(message["Subject"])
     assert len(subject) <= SUBJECT_LIMIT
     assert subject.startswith("Week 47: Coding agents ship to everyone")
+
+
+def test_a_cut_subject_keeps_the_name_its_lead_section_goes_by(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """W28's subject was cut before the launch it is about ("...to date: Grok\u2026"): the
+    lead section's name leads it instead; a name already kept, or not in the headline
+    (a topic's name), changes nothing."""
+    issue = _long_issue()
+    headline = "xAI has just announced its smartest AI models to date: Grok 4 and Grok 4 Heavy"
+    lead = issue.sections[0]
+    lead = replace(lead, theme=replace(lead.theme, name="Grok 4"))
+    grok = replace(issue, title=f"Week 28: {headline}", sections=(lead, *issue.sections[1:]))
+    subject = str(_sent(tmp_path, grok, monkeypatch)["Subject"])
+    assert subject.startswith("Week 28: Grok 4 \u2013 xAI has just announced")
+    assert len(subject) <= SUBJECT_LIMIT
+    assert subject_line(issue).startswith("Week 47: Coding agents ship to everyone")
+    short = replace(grok, title="Week 28: Grok 4 is out")
+    assert subject_line(short) == "Week 28: Grok 4 is out"
 
 
 def test_preheader_comes_first_hidden_and_short(

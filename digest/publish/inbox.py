@@ -25,8 +25,16 @@ def fit(text: str, limit: int) -> str:
 
 
 def subject_line(issue: Issue) -> str:
-    """The email's subject: the issue's title (which names its top story), cut to fit."""
-    return fit(issue.title, SUBJECT_LIMIT)
+    """The email's subject: the issue's title (which names its top story), cut to fit; when
+    the cut loses the name the lead section goes by ("Week 28: xAI has just announced its
+    smartest AI models to date: Grok..."), that name leads the headline ("Week 28: Grok 4 -
+    xAI has just announced ...")."""
+    subject = fit(issue.title, SUBJECT_LIMIT)
+    name = issue.sections[0].theme.name if issue.sections else ""
+    week, _, headline = issue.title.partition(": ")
+    if not name or not headline or name in subject or name not in headline:
+        return subject
+    return fit(f"{week}: {name} \u2013 {headline}", SUBJECT_LIMIT)
 
 
 def preheader(issue: Issue) -> str:
