@@ -160,3 +160,32 @@ def test_a_title_that_only_labels_gives_way_to_a_short_sentence_that_states_the_
     assert section.summary.headline == (
         "xAI has just announced its smartest AI models to date: Grok 4 and Grok 4 Heavy"
     )
+
+
+def test_a_story_told_by_titles_alone_adds_another_outlets_report_to_its_headline() -> None:
+    """W27: Meta's hires reached the week as links with no text; what happened was the
+    heading again. Another press report's title that states a fact follows it; a blog's
+    shouting one does not."""
+    wired = _post(
+        "w",
+        "Here is everyone Mark Zuckerberg has hired so far for Meta's superintelligence team",
+        "",
+        url="https://www.wired.com/story/mark-zuckerberg-welcomes-superintelligence-team/",
+    )
+    shout = _post(
+        "s", "META'S AI AVENGERS ASSEMBLE, ZUCK'S $29B GAMBIT!", "", url="https://algogist.com/m"
+    )
+    altman = _post(
+        "a",
+        "Sam Altman slams Meta's AI talent poaching: 'Missionaries will beat mercenaries'",
+        "",
+        url="https://www.wired.com/story/sam-altman-meta-ai-talent-poaching/",
+    )
+    story = Story("s-meta", wired.title, (wired, shout, altman))
+    section = ExtractiveWriter(_embed).section(Theme("t", "AI business", (), (story,)))
+    said = [(s.text, [section.citations[n - 1].article_id for n in s.citations]) for s in
+            section.summary.what_happened]  # fmt: skip
+    assert said == [
+        (f"{wired.title}.", ["a-w"]),
+        (f"{altman.title}.", ["a-a"]),
+    ]

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from digest.families import PRESS, link_outlet
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
 from digest.primary import is_primary, opening_link, own_post
 from digest.write.cues import names, relative_time, stakes, takeaway, technical
@@ -267,7 +268,22 @@ class ExtractiveWriter:
                 found = Sentence(candidates[best].text, numbering.cite(backing))
                 return [lead, found] if lead else [found]
         lead = self._stated(told, numbering)
-        return [lead] if lead else []
+        if lead is None or told is None:
+            return []
+        more = self._reported(story, told[1], numbering)
+        return [lead, more] if more else [lead]
+
+    def _reported(self, story: Story, told: Article, numbering: _Numbering) -> Sentence | None:
+        """Another press report of a story told by titles alone, its title a statement
+        (Wired's list of Meta's hires, then "Sam Altman slams Meta's AI talent poaching")."""
+        for article in story.articles:
+            outlet = link_outlet(article.url)
+            if article.id == told.id or outlet is None or outlet.type != PRESS:
+                continue
+            title = clean_title(article.title)
+            if not headline_faults(title) and (said := self._stated((title, article), numbering)):
+                return said
+        return None
 
     def _stated(self, told: tuple[str, Article] | None, numbering: _Numbering) -> Sentence | None:
         """The headline as a sentence, cited to its post, if it states a fact not yet used."""
