@@ -134,6 +134,16 @@ def test_source_text_loses_markdown_bullets_and_reference_marks() -> None:
     ]
 
 
+def test_a_forum_posts_greeting_is_no_part_of_its_first_sentence() -> None:
+    """W28's Reka quick hit read "...quantisation: Hi everyone, Reka just open-sourced ..."."""
+    text = "Hi everyone, Reka just open-sourced a new quantisation method.\nHey LocalLlama!"
+    assert source_sentences(text) == [
+        "Reka just open-sourced a new quantisation method.",
+        "Hey LocalLlama!",
+    ]
+    assert source_sentences("Hi-res audio models arrive.") == ["Hi-res audio models arrive."]
+
+
 def test_the_link_a_source_gave_is_kept_beside_the_canonical_url() -> None:
     source = Source("Blog", "feed", "https://blog.example.com/feed")
     given = "http://www.blog.example.com/post/?utm_source=rss"

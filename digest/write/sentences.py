@@ -29,14 +29,23 @@ def split_sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+# A forum post's greeting before its first sentence ("Hi everyone, Reka just open-sourced ...").
+_GREETING = re.compile(
+    r"^(?:hi|hey|hello|greetings)(?: (?:all|everyone|everybody|folks|guys|there|r/\w+|\w+))?"
+    r"\s*[,!:.-]+\s+",
+    re.I,
+)
+
+
 def source_sentences(text: str) -> list[str]:
     """Sentences of a source's text as a reader would see them: each line (a paragraph, a
-    list item) on its own, entities decoded and markdown marks taken out, and without the
-    sentences that give orders to a model (a prompt injection is no source of news)."""
+    list item) on its own, entities decoded and markdown marks taken out, a forum post's
+    greeting dropped, and without the sentences that give orders to a model (a prompt
+    injection is no source of news)."""
     found: list[str] = []
     for line in text.splitlines():
         said = split_sentences(plain_markdown(decode(line)))
-        found.extend(s for s in said if not carries_instructions(s))
+        found.extend(_GREETING.sub("", s) for s in said if not carries_instructions(s))
     return found
 
 
