@@ -397,3 +397,29 @@ def test_sections_tell_the_weeks_best_stories_and_chatter_goes_to_the_quick_hits
     assert len({t.slug for t in analysis.themes}) == len(analysis.themes)
     assert not any(s.id.startswith("c") for t in analysis.themes for s in t.stories)
     assert {s.id for s in analysis.unthemed} >= {"n3", "n4", "c0"}
+
+
+def test_a_paper_among_the_weeks_best_leaves_its_lead_section_to_the_next_story() -> None:
+    """W29: Apple's multi-token paper was the week's second story; it is told in the research
+    corner, so the fourth best story (EXAONE 4.0) leads a section in its place."""
+    news = [
+        story(
+            f"n{k}",
+            post(2 * k, f"Lab {chr(65 + k)} launches an open model", score=900 - 100 * k),
+            post(2 * k + 1, f"Lab {chr(65 + k)} model is out", source=HN, score=500 - 100 * k),
+        )
+        for k in range(5)
+    ]
+    paper = story(
+        "p",
+        post(20, "A paper shows multi-token prediction for any LLM", score=850,
+             url="https://arxiv.org/abs/2507.11851"),
+        post(21, "Multi-token prediction paper", source=HN, score=450,
+             url="https://arxiv.org/abs/2507.11851"),
+    )  # fmt: skip
+    stories = [news[0], paper, *news[1:]]
+    analysis = plan_issue(
+        stories, np.eye(len(stories), 8), {}, WEEK_END, min_theme_size=2, max_themes=8
+    )
+    assert [s.id for s in analysis.papers] == ["p"]
+    assert [t.stories[0].id for t in analysis.themes] == ["n0", "n1", "n2"]

@@ -226,10 +226,12 @@ def plan_issue(
     unthemed.sort(key=lambda s: rank[s.id])
     centroids = {t.id: found.centroids[t.id] for t in themes}
     # A launch the week talks about that found no theme leads a section named after it, as
-    # does each of the week's LEAD_STORIES best stories that no section tells.
+    # does each of the week's LEAD_STORIES best stories that no section tells (papers, told
+    # in the research corner, are not counted among them).
     row_of = {s.id: row for s, row in zip(chosen.stories, chosen.rows, strict=True)}
+    leads = {s.id for s in [s for s in chosen.stories if s not in papers][:LEAD_STORIES]}
     for story in list(unthemed):
-        section = event_section(story, lead=rank[story.id] < LEAD_STORIES)
+        section = event_section(story, lead=story.id in leads)
         if section is not None and not section.name:
             section = _topic_named(section, vectors[row_of[story.id]], namer, themes)
         if section is not None and section.id not in centroids:
