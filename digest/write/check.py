@@ -38,7 +38,7 @@ RULES = {
     "watch": "'what to watch' holds forward-looking sentences of the sources",
     "link": "a link goes to the URL its source gave and shows the title of that page",
     "headline-link": "a headline links to the post it was taken from",
-    "primary-first": "an entry's first link is its primary source when the week has one",
+    "primary-first": "an entry's first link is its story's own page, when its sources hold one",
     "grounding": "every sentence is cited, and each citation supports its sentence",
 }
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -161,7 +161,7 @@ class _Checker:
                 self.flag(
                     "primary-first",
                     where,
-                    f"[1] is {cites[0].url if cites else 'missing'!r}, not the primary source",
+                    f"[1] is {cites[0].url if cites else 'missing'!r}, not the story's own page",
                 )
 
     def notes(self, kind: str, notes: Sequence[Note]) -> None:
