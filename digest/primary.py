@@ -109,8 +109,10 @@ def opening_link(article: Article) -> str | None:
     form ("Huawei's Pangu AI rocked by claims of fraud": "[github.com/HW-whistleblower/
     True-Story-of-Pangu] after reading ..."). A post that first links something else (the
     poster's blog, or the poster's own app in a post about llama.cpp's speed) is not."""
+    if not self_post(article):
+        return None
     first = URL_IN_TEXT.search(article.summary[:OPENING_CHARS])
-    if first is None or not self_post(article) or not primary_url(first[0]):
+    if first is None or not primary_url(first[0]):
         return None
     path = urlsplit(first[0]).path.lower()
     named = set(_WORD.findall(path)) & set(_WORD.findall(article.title.lower()))
