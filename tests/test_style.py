@@ -84,6 +84,7 @@ def test_questions_asides_shouting_and_leftovers_are_no_headlines(headline: str)
         "Why it matters: the model is open.",
         "Current i have 96 GB RAM so next step is to get some cheap VRAM.",
         "Im going to be running mostly 7b -14b parameter models.",
+        "At its core, what KrunchWrapper essentially does is: 1.",  # W27's quick hit, cut
     ],
 )
 def test_what_happened_takes_no_questions_asides_code_markdown_or_filler(sentence: str) -> None:
