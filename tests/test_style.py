@@ -84,7 +84,6 @@ def test_questions_asides_shouting_and_leftovers_are_no_headlines(headline: str)
         "Why it matters: the model is open.",
         "Current i have 96 GB RAM so next step is to get some cheap VRAM.",
         "Im going to be running mostly 7b -14b parameter models.",
-        "At its core, what KrunchWrapper essentially does is: 1.",  # W27's quick hit, cut
     ],
 )
 def test_what_happened_takes_no_questions_asides_code_markdown_or_filler(sentence: str) -> None:
@@ -143,6 +142,21 @@ def test_a_forum_posts_greeting_is_no_part_of_its_first_sentence() -> None:
         "Hey LocalLlama!",
     ]
     assert source_sentences("Hi-res audio models arrive.") == ["Hi-res audio models arrive."]
+
+
+def test_a_list_run_into_one_line_gives_no_sentences() -> None:
+    """W27's KrunchWrapper quick hit read "... what KrunchWrapper essentially does is: 1.", then
+    "Receive: Establishes a proxy server ... to a LLM server 2."."""
+    text = (
+        "KrunchWrapper compresses prompts on the fly. At its core, what it does is: 1. "
+        "Receive: Establishes a proxy server for prompts 2. Analyze: Finds repeated code 3. "
+        "Compress: Swaps it for short symbols."
+    )
+    assert source_sentences(text) == ["KrunchWrapper compresses prompts on the fly."]
+    assert source_sentences("Meta released Llama 3. It is open.") == [
+        "Meta released Llama 3.",
+        "It is open.",
+    ]
 
 
 def test_the_link_a_source_gave_is_kept_beside_the_canonical_url() -> None:

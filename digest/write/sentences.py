@@ -37,14 +37,20 @@ _GREETING = re.compile(
 )
 
 
+_LIST_START = re.compile(r":\s*1\.$")
+
+
 def source_sentences(text: str) -> list[str]:
     """Sentences of a source's text as a reader would see them: each line (a paragraph, a
     list item) on its own, entities decoded and markdown marks taken out, a forum post's
-    greeting dropped, and without the sentences that give orders to a model (a prompt
-    injection is no source of news)."""
+    greeting and a list run into a line dropped, and without the sentences that give orders
+    to a model (a prompt injection is no source of news)."""
     found: list[str] = []
     for line in text.splitlines():
         said = split_sentences(plain_markdown(decode(line)))
+        # A list run into one line ("What it does is: 1. Receive: ... 2. Analyze: ...") splits
+        # into pieces that end on the next item's number: none is a sentence.
+        said = said[: next((n for n, s in enumerate(said) if _LIST_START.search(s)), len(said))]
         found.extend(_GREETING.sub("", s) for s in said if not carries_instructions(s))
     return found
 

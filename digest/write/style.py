@@ -197,14 +197,12 @@ def has_verb(text: str) -> bool:
 
 
 def complete(text: str) -> bool:
-    """A whole sentence: a capital (or digit, quote, 'xAI') first and a full stop last, not
-    one cut at the number of a list's first item ("What KrunchWrapper does is: 1.")."""
+    """A whole sentence: a capital (or digit, quote, 'xAI') first and a full stop last."""
     return (
         SENTENCE_MIN_CHARS <= len(text) <= SENTENCE_MAX_CHARS
         and re.match(r"[A-Z0-9\"\u201c\u2018(]|[a-z]{1,3}[A-Z]", text) is not None
         and text.rstrip('"\u201d\u2019)').endswith((".", "!"))
         and not text.rstrip('"\u201d\u2019)').endswith(("..", "!!"))
-        and re.search(r":\s*\d{1,2}\.$", text) is None
     )
 
 
