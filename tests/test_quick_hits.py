@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from digest.models import Article, Section, Story, Theme
+from digest.models import Article, Section, Story, Summary, Theme
 from digest.write.extractive import ExtractiveWriter
 
 
@@ -189,3 +189,23 @@ def test_a_story_told_by_titles_alone_adds_another_outlets_report_to_its_headlin
         (f"{wired.title}.", ["a-w"]),
         (f"{altman.title}.", ["a-a"]),
     ]
+
+
+def test_the_intro_joins_the_top_headlines_as_one_sentence() -> None:
+    """W27 and W28's intros read "...; and A project to bring CUDA ..." and "...; and SmolLM3
+    has day-0 support in MistralRS!. Also in this issue ..."."""
+    heads = [
+        "Baidu releases ERNIE 4.5 models on huggingface",
+        "A project to bring CUDA to non-Nvidia GPUs is making major progress",
+        "SmolLM3 has day-0 support in MistralRS!",
+    ]
+    sections = [
+        Section(Theme(f"t{n}", f"Theme {n}", (), ()), Summary(h, (), ()), ())
+        for n, h in enumerate(heads)
+    ]
+    intro = ExtractiveWriter(_embed).intro(sections, quick_hits=12)
+    assert intro == (
+        "The week's top stories: Baidu releases ERNIE 4.5 models on huggingface; a project to "
+        "bring CUDA to non-Nvidia GPUs is making major progress; and SmolLM3 has day-0 support "
+        "in MistralRS. Also in this issue: 12 quick hits."
+    )

@@ -460,6 +460,11 @@ class ExtractiveWriter:
             inside = _listed(extras) if extras else "no story that drew wide coverage"
             return f"A quiet week in AI news. This issue holds {inside}."
         heads = [_unstop(s.summary.headline) for s in sections[:3]]
+        # Inside the sentence a headline's opening article is a word like any other ("and a
+        # project to bring CUDA ..."); a name keeps its capital.
+        heads[1:] = [
+            re.sub(r"^(A|An|The) (?=[a-z])", lambda m: f"{m[1].lower()} ", h) for h in heads[1:]
+        ]
         top = heads[0] if len(heads) == 1 else "; ".join(heads[:-1]) + "; and " + heads[-1]
         label = "The week's top story" if len(heads) == 1 else "The week's top stories"
         rest = [s.theme.name for s in sections[3:]]
@@ -476,7 +481,7 @@ def _listed(names: Sequence[str]) -> str:
 
 
 def _unstop(text: str) -> str:
-    return text.rstrip(" .")
+    return text.rstrip(" .!")
 
 
 _FINDING = re.compile(r"^We (?:show|find|demonstrate|observe|report|argue) that (\w)(.*)$")
