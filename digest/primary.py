@@ -60,7 +60,6 @@ _MODEL_PAGE = re.compile(r"^huggingface\.co/(?!blog/|papers/|spaces/|docs/)[\w.-
 _FORUMS = ("reddit.com", "news.ycombinator.com", "lobste.rs")
 URL_IN_TEXT = re.compile(r"https?://[^\s)\]>\"']+")
 OPENING_CHARS = 400  # of a forum post's own text, read as its opening
-_WORD = re.compile(r"[a-z][a-z0-9]{2,}")
 
 
 @lru_cache(maxsize=1 << 16)  # a week's posts are asked about their link many times each
@@ -114,9 +113,14 @@ def opening_link(article: Article) -> str | None:
     first = URL_IN_TEXT.search(article.summary[:OPENING_CHARS])
     if first is None or not primary_url(first[0]):
         return None
-    path = urlsplit(first[0]).path.lower()
-    named = set(_WORD.findall(path)) & set(_WORD.findall(article.title.lower()))
-    return first[0] if named else None
+    return first[0] if names_page(first[0], article.title) else None
+
+
+def names_page(url: str, title: str) -> bool:
+    """Whether the address carries one of the title's capitalised names ("Kiro" on kiro.dev,
+    "ERNIE" in huggingface.co/baidu/ERNIE-4.5, "Pangu" in .../True-Story-of-Pangu)."""
+    where = url.lower()
+    return any(w.lower() in where for w in re.findall(r"\b[A-Z][\w-]{2,}", title))
 
 
 _LABEL_NOISE = frozenset({"com", "org", "net", "www", "blog", "blogs", "news", "api", "docs"})

@@ -11,7 +11,7 @@ import numpy as np
 
 from digest.families import PRESS, link_outlet
 from digest.models import Article, Citation, Note, Section, Sentence, Story, Summary, Theme
-from digest.primary import is_primary, opening_link, own_post
+from digest.primary import is_primary, names_page, opening_link, own_post
 from digest.write.cues import names, relative_time, stakes, takeaway, technical
 from digest.write.sentences import normalise, source_sentences, standalone
 from digest.write.style import (
@@ -80,14 +80,7 @@ def _tells(candidate: _Candidate) -> bool:
 
 def own_page(article: Article, story: Story) -> bool:
     """Whether the article is the story's own first-hand page (its address names it)."""
-    return is_primary(article) and _names_page(article, story.title)
-
-
-def _names_page(article: Article, title: str) -> bool:
-    """Whether the article's address carries one of the title's capitalised names ("Kiro" on
-    kiro.dev, "ERNIE" in huggingface.co/baidu/ERNIE-4.5)."""
-    where = article.url.lower()
-    return any(w.lower() in where for w in re.findall(r"\b[A-Z][\w-]{2,}", title))
+    return is_primary(article) and names_page(article.url, story.title)
 
 
 def _labels(title: str, sentence: str) -> bool:
